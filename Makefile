@@ -1,0 +1,52 @@
+# ccreview — the two commands of the quick start are `make demo` and `make test`.
+# Everything runs from a project-local virtual environment in .venv.
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+DEMO   := data/demo
+SEED   ?= 7
+SCALE  ?= medium
+
+.PHONY: help env demo demo-data test lab bench lint clean
+
+help:
+	@echo "make demo       create .venv, generate demo data, run the demo review, print the report path"
+	@echo "make test       run the whole test suite (creates .venv if needed)"
+	@echo "make lab        open JupyterLab on notebooks/ (ccreview importable, demo data ready)"
+	@echo "make bench      time a full run on the large generated quarter (see benchmarks/)"
+	@echo "make lint       ruff"
+
+$(STAMP): pyproject.toml
+	@echo "==> Creating the environment in $(VENV) with $(PYTHON)"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+env: $(STAMP)
+
+$(DEMO)/truth.json: $(STAMP) ccreview/demo.py ccreview/demo_incidents.py
+	@echo "==> Generating seeded demo data ($(SCALE), seed $(SEED)) into $(DEMO)/"
+	$(BIN)/ccreview demo-data --seed $(SEED) --scale $(SCALE) --out $(DEMO)
+
+demo-data: $(DEMO)/truth.json
+
+demo: $(DEMO)/truth.json
+	@echo "==> Running the demo review"
+	$(BIN)/ccreview run parameters/demo.yaml
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lab: $(DEMO)/truth.json
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_run.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check ccreview tests benchmarks
+
+clean:
+	rm -rf $(VENV) $(DEMO) reports/*/ reports/.[!.]*

@@ -1,0 +1,94 @@
+"""Command line: ``ccreview run``, ``ccreview check`` and ``ccreview demo-data``.
+
+A thin wrapper: each command calls one Python function and turns the kit's
+errors into a short message and a non-zero exit code, never a traceback wall.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from ccreview.exceptions import CCReviewError, InputError, NotebookError
+
+__all__ = ["main"]
+
+EXIT_NOTEBOOK_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ccreview",
+        description="Contact-centre incident review: run parameterised notebooks and publish "
+                    "HTML reports.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a review and publish reports/<run>/index.html")
+    run.add_argument("parameters", help="parameter file, e.g. parameters/2026-Q3.yaml")
+    run.add_argument("--reports-dir", help="publish here instead of the parameter file's "
+                                           "reports_dir")
+    check = sub.add_parser("check", help="check a parameter file and its input files, "
+                                         "without running notebooks")
+    check.add_argument("parameters")
+    demo = sub.add_parser("demo-data", help="generate the seeded demo data set")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--scale", default="small", help="small, medium or large")
+    demo.add_argument("--months", type=int, default=12, help="months of data (default 12)")
+    demo.add_argument("--end", default="2026-09-30", help="last day generated (YYYY-MM-DD)")
+    demo.add_argument("--out", required=True, help="output folder, e.g. data/demo")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``ccreview`` command; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            from ccreview.runner import raise_for_failures, run
+
+            result = run(args.parameters, reports_dir=args.reports_dir)
+            print(result.index)
+            raise_for_failures(result)
+        elif args.command == "check":
+            return _check(args.parameters)
+        elif args.command == "demo-data":
+            from ccreview.demo import generate
+
+            truth = generate(args.out, seed=args.seed, scale=args.scale, months=args.months,
+                             end=args.end, progress=lambda line: print(line, file=sys.stderr))
+            print(f"Demo data ({args.scale}, seed {args.seed}) written to {args.out}; "
+                  f"planted truths in {args.out}/truth.json ({len(truth['rows'])} tables).")
+    except NotebookError as exc:
+        print(f"ccreview: {exc}", file=sys.stderr)
+        return EXIT_NOTEBOOK_FAILED
+    except InputError as exc:
+        print(f"ccreview: cannot use the input files.\n{exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except CCReviewError as exc:
+        print(f"ccreview: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("ccreview: interrupted; nothing was published.", file=sys.stderr)
+        return 130
+    return 0
+
+
+def _check(parameters: str) -> int:
+    from ccreview.parameters import load_parameters
+    from ccreview.validate import load_dataset
+
+    params = load_parameters(parameters)
+    dataset = load_dataset(params.data, timezone=params.timezone)
+    print(dataset.health().to_string(index=False))
+    issues = dataset.issues()
+    for row in issues.head(20).itertuples(index=False):
+        print(f"{row.file}, row {row.row}, column {row.column}: {row.value!r} {row.problem}")
+    if len(issues) > 20:
+        print(f"... and {len(issues) - 20:,} more problems.")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""Response and resolution compliance against the agreed targets per priority.
+
+Definitions (metric-definitions.md section 1.8), chosen and stated in every report:
+
+* A target is measured from ``opened_at`` to ``first_response_at`` (response)
+  or to ``resolved_at`` (resolution), on the calendar the criteria name for the
+  incident's recorded priority.
+* It is attributed to the period in which it *completed*. A target still
+  running at the end of the period counts as breached in that period once its
+  time has already run out; one still within its time is not yet judged.
+* Compliance = met / (met + breached), with a 95% Wilson interval.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ccreview import columns as c
+from ccreview.calendar import elapsed_seconds
+from ccreview.config import Criteria
+from ccreview.stats import wilson_interval
+
+__all__ = ["TARGETS", "compliance_rates", "target_outcomes"]
+
+RESPONSE = "response"
+RESOLUTION = "resolution"
+#: target name -> column that completes it
+TARGETS = {RESPONSE: c.FIRST_RESPONSE_AT, RESOLUTION: c.RESOLVED_AT}
+MET, BREACHED, RUNNING, NO_TARGET = "met", "breached", "running", "no_target"
+
+
+def target_outcomes(
+    incidents: pd.DataFrame, *, criteria: Criteria, as_of: pd.Timestamp
+) -> pd.DataFrame:
+    """One row per incident and target with the measured time and the outcome.
+
+    Parameters
+    ----------
+    incidents : DataFrame
+        Canonical incidents.
+    criteria : Criteria
+        Targets and calendars per priority.
+    as_of : Timestamp
+        When the data is judged (normally the end of the review period);
+        targets not completed by then are ``running`` or ``breached``.
+
+    Returns
+    -------
+    DataFrame
+        ``incident_id``, ``priority``, ``target``, ``calendar``, ``target_h``,
+        ``elapsed_h``, ``completed_at``, ``outcome`` (met, breached, running,
+        no_target) and ``judged_at`` (completion, or the moment the target
+        ran out for breaches still running).
+    """
+    targets = criteria.targets.set_index("priority")
+    frames = []
+    for target, done_col in TARGETS.items():
+        frame = pd.DataFrame(
+            {
+                c.INCIDENT_ID: incidents[c.INCIDENT_ID].to_numpy(),
+                c.PRIORITY: incidents[c.PRIORITY].to_numpy(),
+                "target": target,
+                "calendar": incidents[c.PRIORITY].map(targets["calendar"]).to_numpy(),
+                "target_h": incidents[c.PRIORITY]
+                .map(targets[target].dt.total_seconds() / 3600)
+                .to_numpy(dtype=float, na_value=np.nan),
+            }
+        )
+        done = incidents[done_col]
+        completed = done.where(done <= as_of)
+        stop = completed.fillna(as_of)
+        elapsed = pd.Series(np.nan, index=incidents.index)
+        for name, calendar in criteria.calendars.items():
+            rows = (frame["calendar"] == name).to_numpy()
+            if rows.any():
+                elapsed[rows] = elapsed_seconds(
+                    incidents.loc[rows, c.OPENED_AT], stop[rows],
+                    calendar=calendar, timezone=criteria.timezone,
+                ).to_numpy()
+        frame["elapsed_h"] = elapsed.to_numpy() / 3600
+        frame["completed_at"] = completed.to_numpy()
+        within = frame["elapsed_h"] <= frame["target_h"]
+        is_done = completed.notna().to_numpy()
+        frame["outcome"] = np.select(
+            [frame["target_h"].isna(), is_done & within, is_done & ~within, ~within],
+            [NO_TARGET, MET, BREACHED, BREACHED],
+            default=RUNNING,
+        )
+        # breaches still running are judged at the period end
+        frame["judged_at"] = completed.where(is_done, pd.NaT).fillna(
+            pd.Series(as_of, index=incidents.index).where(frame["outcome"].eq(BREACHED).to_numpy())
+        ).to_numpy()
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def compliance_rates(
+    outcomes: pd.DataFrame, *, by: list[str] | str | None = None, confidence: float = 0.95
+) -> pd.DataFrame:
+    """Compliance per target (and per ``by`` segments) with Wilson intervals.
+
+    Parameters
+    ----------
+    outcomes : DataFrame
+        From :func:`target_outcomes`, already restricted to the period of interest.
+    by : str or list of str, optional
+        Extra grouping columns (e.g. ``"priority"``); ``target`` is always used.
+    confidence : float
+        Interval level.
+
+    Returns
+    -------
+    DataFrame
+        ``target``, the ``by`` columns, ``n`` (judged), ``met``, ``breached``,
+        ``rate``, ``ci_low``, ``ci_high``.
+    """
+    keys = ["target"] + ([by] if isinstance(by, str) else list(by or []))
+    judged = outcomes[outcomes["outcome"].isin([MET, BREACHED])]
+    counts = (
+        judged.assign(met=judged["outcome"].eq(MET), breached=judged["outcome"].eq(BREACHED))
+        .groupby(keys, observed=True, dropna=False)[["met", "breached"]]
+        .sum()
+        .reset_index()
+    )
+    counts["n"] = counts["met"] + counts["breached"]
+    counts["rate"] = counts["met"] / counts["n"]
+    counts["ci_low"], counts["ci_high"] = wilson_interval(
+        counts["met"].to_numpy(), counts["n"].to_numpy(), confidence=confidence
+    )
+    return counts[keys + ["n", "met", "breached", "rate", "ci_low", "ci_high"]]

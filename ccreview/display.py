@@ -1,0 +1,126 @@
+"""HTML building blocks for report output: tables, figures, notes, KPI tiles.
+
+Every value taken from data or parameters is HTML-escaped here, so comments,
+names and categories can never inject markup into a report.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Callable, Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+__all__ = ["figure_html", "fmt_count", "fmt_hours", "fmt_pct", "note_html", "table_html"]
+
+Formatter = Callable[[object], str]
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
+
+
+def fmt_count(value: object) -> str:
+    """``12345`` -> ``"12,345"``."""
+    return "–" if _missing(value) else f"{int(value):,}"
+
+
+def fmt_pct(value: object, digits: int = 1) -> str:
+    """``0.8234`` -> ``"82.3%"``."""
+    return "–" if _missing(value) else f"{100 * float(value):.{digits}f}%"
+
+
+def fmt_hours(value: object) -> str:
+    """Hours, shown in the unit a reader expects: ``"45 min"``, ``"5.2 h"``, ``"3.1 days"``."""
+    if _missing(value):
+        return "–"
+    hours = float(value)
+    if hours < 1:
+        return f"{hours * 60:.0f} min"
+    if hours < 48:
+        return f"{hours:.1f} h"
+    return f"{hours / 24:.1f} days"
+
+
+def fmt_number(value: object, digits: int = 1) -> str:
+    """``1234.56`` -> ``"1,234.6"``."""
+    return "–" if _missing(value) else f"{float(value):,.{digits}f}"
+
+
+def table_html(
+    frame: pd.DataFrame,
+    *,
+    formats: Mapping[str, Formatter] | None = None,
+    labels: Mapping[str, str] | None = None,
+    caption: str | None = None,
+    max_rows: int | None = None,
+) -> str:
+    """Render a DataFrame as an escaped, formatted HTML table.
+
+    Numeric columns are right-aligned; ``formats`` maps column -> formatter;
+    ``labels`` renames headers for readers.
+    """
+    formats = dict(formats or {})
+    labels = dict(labels or {})
+    shown = frame if max_rows is None else frame.head(max_rows)
+    numeric = {col for col in shown.columns if pd.api.types.is_numeric_dtype(shown[col].dtype)}
+    head = "".join(
+        f'<th{" class=num" if col in numeric else ""} scope="col">'
+        f"{html.escape(labels.get(col, str(col).replace('_', ' ')))}</th>"
+        for col in shown.columns
+    )
+    body = []
+    for row in shown.itertuples(index=False):  # report-sized tables only (tens of rows)
+        cells = []
+        for col, value in zip(shown.columns, row, strict=True):
+            text = formats[col](value) if col in formats else _default(value)
+            cls = " class=num" if col in numeric else ""
+            cells.append(f"<td{cls}>{html.escape(text)}</td>")
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    more = ""
+    if max_rows is not None and len(frame) > max_rows:
+        more = f'<p class="ccr-small">Showing {max_rows:,} of {len(frame):,} rows.</p>'
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return (f'<table class="ccr-table">{cap}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table>{more}")
+
+
+def _default(value: object) -> str:
+    if _missing(value):
+        return "–"
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
+    if isinstance(value, float | np.floating):
+        return f"{float(value):,.2f}"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d") if value == value.normalize() else value.strftime(
+            "%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def figure_html(fig: plt.Figure, *, alt: str, caption: str | None = None) -> str:
+    """Embed a Matplotlib figure as an inline PNG with alt text, then close it."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+    return (f'<figure class="ccr-figure"><img src="data:image/png;base64,{data}" '
+            f'alt="{html.escape(alt, quote=True)}">{cap}</figure>')
+
+
+def note_html(text: str) -> str:
+    """A highlighted caveat (small sample, missing table...) shown in the report body."""
+    return f'<div class="ccr-note">{html.escape(text)}</div>'
+
+
+def paragraphs_html(sentences: list[str]) -> str:
+    """Escaped sentences as a bulleted list."""
+    items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
+    return f"<ul>{items}</ul>"

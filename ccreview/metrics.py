@@ -1,0 +1,195 @@
+"""The KPI catalogue and the volume, contact and resolution-time calculations.
+
+Every metric is declared once in :data:`METRICS` with its plain-language
+definition, unit and which direction is better; reports print the definitions
+of the metrics they show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ccreview import columns as c
+
+__all__ = [
+    "METRICS",
+    "Metric",
+    "contact_summary",
+    "resolution_time_stats",
+    "volume_by_period",
+]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A KPI: what it is called, how it is defined, its unit and better direction."""
+
+    name: str
+    label: str
+    definition: str
+    unit: str  # "share", "hours", "seconds", "count"
+    better: str  # "higher", "lower" or "neither"
+    table: str
+
+
+_CATALOGUE = (
+    Metric("incidents_opened", "Incidents opened",
+           "Incidents whose opened_at falls in the period.", "count", "neither", "incidents"),
+    Metric("response_compliance", "Response compliance",
+           "Response targets met / response targets judged in the period (completed in the "
+           "period, or still open and already past target at its end).", "share", "higher",
+           "incidents"),
+    Metric("resolution_compliance", "Resolution compliance",
+           "Resolution targets met / resolution targets judged in the period, on the same "
+           "rule as response compliance.", "share", "higher", "incidents"),
+    Metric("median_resolution_h", "Median time to resolve",
+           "Median of resolved_at - opened_at (calendar clock) for incidents resolved in the "
+           "period.", "hours", "lower", "incidents"),
+    Metric("p90_resolution_h", "90th percentile time to resolve",
+           "90th percentile of resolved_at - opened_at (calendar clock) for incidents resolved "
+           "in the period: nine in ten are resolved faster.", "hours", "lower", "incidents"),
+    Metric("reopen_rate", "Reopen rate",
+           "Incidents resolved in the period with reopen_count > 0 / incidents resolved in the "
+           "period.", "share", "lower", "incidents"),
+    Metric("contacts_offered", "Contacts offered",
+           "Contacts that entered an agent queue in the period (answered + abandoned).",
+           "count", "neither", "contacts"),
+    Metric("abandonment_rate", "Abandonment rate",
+           "Contacts abandoned in queue / contacts offered (short abandons included).",
+           "share", "lower", "contacts"),
+    Metric("service_level", "Service level",
+           "Contacts answered within the threshold / contacts offered (ICMI formula 3: every "
+           "abandon counts as a failure). Threshold: 20 s for phone and chat; email is excluded.",
+           "share", "higher", "contacts"),
+    Metric("average_speed_of_answer_s", "Average speed of answer",
+           "Mean queue wait of answered phone and chat contacts (abandoned contacts excluded).",
+           "seconds", "lower", "contacts"),
+)
+
+#: the catalogue, by metric name
+METRICS: dict[str, Metric] = {m.name: m for m in _CATALOGUE}
+
+#: channels answered in real time, to which service level and ASA apply
+REAL_TIME_CHANNELS = ("phone", "chat")
+
+
+def volume_by_period(
+    frame: pd.DataFrame, *, at: str, freq: str = "W-MON", by: str | None = None
+) -> pd.DataFrame:
+    """Count rows per period (and segment).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Any canonical table.
+    at : str
+        The timestamp column that places a row in a period.
+    freq : str
+        Pandas period alias; ``"W-MON"`` gives weeks starting on Monday.
+    by : str, optional
+        A column to split the counts by.
+
+    Returns
+    -------
+    DataFrame
+        ``period_start`` (timezone-naive date), the ``by`` column, ``n``.
+    """
+    local = frame[at].dt.tz_localize(None)
+    if freq.startswith("W"):
+        start = local.dt.normalize() - pd.to_timedelta(local.dt.weekday, unit="D")
+    else:
+        start = local.dt.to_period(freq).dt.start_time
+    keys = [start.rename("period_start")] + ([frame[by].fillna("(blank)")] if by else [])
+    counts = frame.groupby(keys, observed=True).size().rename("n").reset_index()
+    return counts
+
+
+def contact_summary(
+    contacts: pd.DataFrame, *, by: str | list[str] | None = None, threshold_s: float = 20.0
+) -> pd.DataFrame:
+    """Offered, answered, abandonment, service level and ASA per segment.
+
+    Parameters
+    ----------
+    contacts : DataFrame
+        Canonical contacts.
+    by : str or list of str, optional
+        Segment columns; one overall row when omitted.
+    threshold_s : float
+        Service-level threshold ("answered within T"), inclusive: wait <= T.
+
+    Returns
+    -------
+    DataFrame
+        ``offered``, ``answered``, ``abandoned``, ``abandonment_rate``,
+        ``service_level`` (real-time channels only) and ``average_speed_of_answer_s``.
+    """
+    keys = [by] if isinstance(by, str) else list(by or [])
+    realtime = contacts[c.CHANNEL].isin(REAL_TIME_CHANNELS).to_numpy()
+    abandoned = contacts[c.ABANDONED].fillna(False).to_numpy(dtype=bool)
+    wait = contacts[c.WAIT_S].to_numpy(dtype=float, na_value=np.nan)
+    work = pd.DataFrame(
+        {
+            "offered": 1,
+            "answered": ~abandoned,
+            "abandoned": abandoned,
+            "rt_offered": realtime,
+            "rt_within": realtime & ~abandoned & (wait <= threshold_s),
+            "rt_answered": realtime & ~abandoned,
+            "rt_wait": np.where(realtime & ~abandoned, wait, 0.0),
+        },
+        index=contacts.index,
+    )
+    for key in keys:
+        work[key] = contacts[key].fillna("(blank)")
+    grouped = work.groupby(keys, observed=True).sum() if keys else work.sum().to_frame().T
+    out = pd.DataFrame(index=grouped.index)
+    out["offered"] = grouped["offered"].astype(int)
+    out["answered"] = grouped["answered"].astype(int)
+    out["abandoned"] = grouped["abandoned"].astype(int)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["abandonment_rate"] = grouped["abandoned"] / grouped["offered"]
+        out["service_level"] = (grouped["rt_within"] / grouped["rt_offered"]).astype(float)
+        out["average_speed_of_answer_s"] = (
+            grouped["rt_wait"] / grouped["rt_answered"]
+        ).astype(float)
+    return out.reset_index(drop=not keys)
+
+
+def resolution_time_stats(
+    incidents: pd.DataFrame, *, by: str | list[str] | None = None
+) -> pd.DataFrame:
+    """Time to resolve (calendar hours): n, median, 90th percentile and mean.
+
+    Parameters
+    ----------
+    incidents : DataFrame
+        Canonical incidents; unresolved ones are ignored.
+    by : str or list of str, optional
+        Segment columns.
+
+    Returns
+    -------
+    DataFrame
+        The ``by`` columns, ``n``, ``median_h``, ``p90_h``, ``mean_h``.
+    """
+    keys = [by] if isinstance(by, str) else list(by or [])
+    resolved = incidents[incidents[c.RESOLVED_AT].notna()]
+    hours = (resolved[c.RESOLVED_AT] - resolved[c.OPENED_AT]).dt.total_seconds() / 3600
+    work = pd.DataFrame({"hours": hours.to_numpy()}, index=resolved.index)
+    for key in keys:
+        work[key] = resolved[key]
+    grouped = work.groupby(keys, observed=True)["hours"] if keys else work["hours"]
+    stats = pd.DataFrame(
+        {
+            "n": grouped.count(),
+            "median_h": grouped.median(),
+            "p90_h": grouped.quantile(0.9),
+            "mean_h": grouped.mean(),
+        },
+        index=None if keys else [0],
+    )
+    return stats.reset_index(drop=not keys)

@@ -1,0 +1,202 @@
+"""Run parameter files (``parameters/*.yaml``): read, check, resolve paths.
+
+A parameter file is checked completely before any notebook starts: unknown
+keys are rejected with a did-you-mean suggestion, types and dates are checked,
+and every path must exist. Paths are relative to the parameter file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ccreview.config import (
+    Criteria,
+    Objective,
+    Services,
+    load_criteria,
+    load_objectives,
+    load_services,
+)
+from ccreview.exceptions import ConfigError, ParameterError
+from ccreview.schema import TABLES
+from ccreview.yamlutil import check_keys, did_you_mean, read_yaml
+
+__all__ = ["KEYS", "RunParameters", "load_parameters", "parse_period"]
+
+#: every key a parameter file may hold, with what it means
+KEYS = {
+    "run": "name of the run; the report is published under reports/<run>/",
+    "title": "title shown on the reports",
+    "organisation": "the contact centre's name, shown on the reports",
+    "period": "the review period: 2026-Q3, or {start: 2026-07-01, end: 2026-09-30}",
+    "data": "table name -> input file (CSV, Parquet or Excel)",
+    "criteria": "path of criteria.yaml (calendars, priority matrix, targets)",
+    "objectives": "path of objectives.yaml (objectives and KPI targets)",
+    "services": "path of services.yaml (services and team responsibilities)",
+    "notebooks": "notebooks to run, by name (files in notebooks/)",
+    "reports_dir": "where runs are published (default: reports/ beside parameters/)",
+    "cell_timeout_s": "seconds a single notebook cell may run before the run fails",
+}
+_RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+
+
+@dataclass(frozen=True)
+class RunParameters:
+    """A checked parameter file with paths resolved and configuration loaded."""
+
+    run: str
+    title: str
+    organisation: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    data: dict[str, Path]
+    criteria: Criteria
+    objectives: list[Objective]
+    services: Services
+    notebooks: list[str]
+    reports_dir: Path
+    cell_timeout_s: int
+    source: Path
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def timezone(self) -> str:
+        """The centre's time zone (from ``criteria.yaml``)."""
+        return self.criteria.timezone
+
+    @property
+    def period_label(self) -> str:
+        """``"1 Jul 2026 – 30 Sep 2026"``."""
+        last = self.end - pd.Timedelta(days=1)
+        return f"{self.start:%-d %b %Y} – {last:%-d %b %Y}"
+
+    def notebook_path(self, name: str) -> Path:
+        """Path of notebook ``name`` in ``notebooks/``."""
+        return NOTEBOOKS_DIR / f"{name}.ipynb"
+
+
+def parse_period(value: Any, timezone: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Return ``[start, end)`` as timezone-aware midnights for a period value.
+
+    ``"2026-Q3"`` covers 1 Jul to 30 Sep 2026 inclusive; a mapping with
+    ``start`` and ``end`` dates covers both days inclusive.
+
+    Raises
+    ------
+    ParameterError
+    """
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-Q[1-4]", value.strip(), re.I):
+        quarter = pd.Period(value.strip().upper(), freq="Q")
+        start, last = quarter.start_time, quarter.end_time.normalize()
+    elif isinstance(value, dict) and set(value) == {"start", "end"}:
+        try:
+            start, last = pd.Timestamp(str(value["start"])), pd.Timestamp(str(value["end"]))
+        except ValueError as exc:
+            raise ParameterError(f"period: {exc}; write dates as YYYY-MM-DD.") from None
+    else:
+        raise ParameterError(
+            f"period: {value!r} is not a period; write 2026-Q3, or start and end dates: "
+            "{start: 2026-07-01, end: 2026-09-30}."
+        )
+    if last < start:
+        raise ParameterError(f"period: end {last:%Y-%m-%d} is before start {start:%Y-%m-%d}.")
+    return start.tz_localize(timezone), (last + pd.Timedelta(days=1)).tz_localize(timezone)
+
+
+def load_parameters(path: str | Path) -> RunParameters:
+    """Read and check a run parameter file and the configuration it points at.
+
+    Raises
+    ------
+    ParameterError
+        Listing every problem in the parameter file.
+    ConfigError
+        When criteria, objectives or services files are invalid.
+    """
+    from ccreview.metrics import METRICS  # the KPI catalogue names the objectives may use
+
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise ParameterError(f"{path}: parameter file not found.")
+    data = read_yaml(path, ParameterError)
+    base = path.parent
+    problems: list[str] = []
+    check_keys(data, KEYS, where=str(path), problems=problems)
+    for key in ("run", "period", "data", "criteria", "objectives", "services", "notebooks"):
+        if key not in data:
+            problems.append(f"{path}: '{key}' is missing: {KEYS[key]}.")
+    run = str(data.get("run", ""))
+    if "run" in data and not _RUN_NAME.match(run):
+        problems.append(f"{path}: run {run!r} must be letters, digits, '-', '_' or '.', "
+                        "e.g. 2026-Q3 (it becomes a folder name).")
+
+    def existing(key: str, value: Any) -> Path | None:
+        if not isinstance(value, str) or not value.strip():
+            problems.append(f"{path}: {key} must be a file path, got {value!r}.")
+            return None
+        target = (base / value).resolve()
+        if not target.exists():
+            problems.append(f"{path}: {key}: {value} does not exist (looked for {target}).")
+            return None
+        return target
+
+    data_paths: dict[str, Path] = {}
+    tables = data.get("data") or {}
+    if not isinstance(tables, dict):
+        problems.append(f"{path}: data: expected 'table: file' lines, e.g. incidents: x.csv.")
+        tables = {}
+    check_keys(tables, TABLES, where=f"{path}: data", problems=problems)
+    if isinstance(data.get("data"), dict) and "incidents" not in tables:
+        problems.append(f"{path}: data: 'incidents' is required; the review is built on it.")
+    for name, value in tables.items():
+        if name in TABLES:
+            resolved = existing(f"data.{name}", value)
+            if resolved:
+                data_paths[name] = resolved
+    notebooks = data.get("notebooks") or []
+    if not isinstance(notebooks, list) or not all(isinstance(n, str) for n in notebooks):
+        problems.append(f"{path}: notebooks: expected a list of names, e.g. [incident_review].")
+        notebooks = []
+    available = sorted(p.stem for p in NOTEBOOKS_DIR.glob("*.ipynb"))
+    for name in notebooks:
+        if name not in available:
+            problems.append(f"{path}: notebooks: no notebook {name!r}.{did_you_mean(name, available)}"
+                            f" Available: {', '.join(available)}.")
+    timeout = data.get("cell_timeout_s", 600)
+    if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0:
+        problems.append(f"{path}: cell_timeout_s must be a positive whole number of seconds.")
+    config_paths = {k: existing(k, data.get(k)) for k in ("criteria", "objectives", "services")
+                    if k in data}
+    if problems:
+        raise ParameterError("\n".join(problems))
+    try:
+        criteria = load_criteria(config_paths["criteria"])
+        objectives = load_objectives(config_paths["objectives"], known_metrics=list(METRICS))
+        services = load_services(config_paths["services"])
+    except ConfigError:
+        raise
+    start, end = parse_period(data["period"], criteria.timezone)
+    reports_dir = (base / str(data.get("reports_dir", "../reports"))).resolve()
+    return RunParameters(
+        run=run,
+        title=str(data.get("title", f"Incident review {run}")),
+        organisation=str(data.get("organisation", "")),
+        start=start,
+        end=end,
+        data=data_paths,
+        criteria=criteria,
+        objectives=objectives,
+        services=services,
+        notebooks=list(notebooks),
+        reports_dir=reports_dir,
+        cell_timeout_s=int(timeout),
+        source=path,
+        raw=data,
+    )

@@ -1,0 +1,224 @@
+"""Vectorised parsing of raw column values into canonical types.
+
+Each parser returns the typed values, which values were missing, and the
+problems found as ``(mask, message)`` pairs; nothing here loops over rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from ccreview.schema import Column
+
+__all__ = ["MISSING_TOKENS", "Parsed", "parse_column", "to_local_time"]
+
+#: values read as "missing" in typed (non-text) columns, compared case-insensitively
+MISSING_TOKENS = ("", "na", "n/a", "nan", "null", "none", "nat", "-")
+_TRUE = ("true", "t", "yes", "y", "1", "1.0")
+_FALSE = ("false", "f", "no", "n", "0", "0.0")
+_OFFSET = r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
+EARLIEST = pd.Timestamp("1970-01-01", tz="UTC")
+#: timestamps later than this many days after the run are impossible
+FUTURE_DAYS = 400
+
+
+@dataclass
+class Parsed:
+    """Result of parsing one column."""
+
+    values: pd.Series
+    missing: np.ndarray
+    problems: list[tuple[np.ndarray, object]] = field(default_factory=list)
+
+
+def parse_column(raw: pd.Series, column: Column, timezone: str) -> Parsed:
+    """Parse a raw column according to its canonical :class:`~ccreview.schema.Column`.
+
+    Parameters
+    ----------
+    raw : Series
+        Values as read (strings from CSV, typed values from Parquet or Excel).
+    column : Column
+        The canonical column definition.
+    timezone : str
+        IANA zone for naive timestamps.
+
+    Returns
+    -------
+    Parsed
+    """
+    parser = _PARSERS[column.kind]
+    return parser(raw, column, timezone)
+
+
+def _text(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    text = raw.astype("string").str.strip()
+    missing = (text.isna() | (text == "")).to_numpy(dtype=bool)
+    return text.mask(missing), missing
+
+
+def _typed_text(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    text = raw.astype("string").str.strip()
+    missing = (text.isna() | text.str.lower().isin(MISSING_TOKENS)).to_numpy(dtype=bool)
+    return text.mask(missing), missing
+
+
+def _parse_text(raw: pd.Series, column: Column, timezone: str) -> Parsed:
+    text, missing = _text(raw)
+    return Parsed(text, missing)
+
+
+def _parse_category(raw: pd.Series, column: Column, timezone: str) -> Parsed:
+    text, missing = _typed_text(raw)
+    norm = text.str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+    result = Parsed(norm, missing)
+    if column.allowed:
+        bad = (~missing) & ~norm.isin(column.allowed).fillna(False).to_numpy(dtype=bool)
+        allowed = ", ".join(column.allowed)
+        result.problems.append((bad, f"is not an allowed value; use one of: {allowed}"))
+        result.values = norm.mask(bad)
+    return result
+
+
+def _parse_number(raw: pd.Series, column: Column, timezone: str) -> Parsed:
+    if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
+        number = pd.to_numeric(raw, errors="coerce").astype("Float64")
+        missing = number.isna().to_numpy(dtype=bool)
+        unparseable = np.zeros(len(raw), dtype=bool)
+    else:
+        text, missing = _typed_text(raw)
+        number = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
+        number = number.astype("Float64")
+        unparseable = (~missing) & number.isna().to_numpy(dtype=bool)
+    result = Parsed(number, missing)
+    noun = "a whole number" if column.kind == "int" else "a number"
+    result.problems.append((unparseable, f"is not {noun}"))
+    if column.kind == "int":
+        fractional = (number.notna() & (number != number.round())).to_numpy(dtype=bool)
+        result.problems.append((fractional, "is not a whole number"))
+    if column.minimum is not None:
+        low = (number < column.minimum).fillna(False).to_numpy(dtype=bool)
+        limit = _fmt(column.minimum)
+        result.problems.append((low, f"is below the minimum {limit} (a negative or impossible value)"))
+    if column.maximum is not None:
+        high = (number > column.maximum).fillna(False).to_numpy(dtype=bool)
+        result.problems.append((high, f"is above the maximum {_fmt(column.maximum)}"))
+    bad = np.logical_or.reduce([mask for mask, _ in result.problems])
+    number = number.mask(bad)
+    result.values = number.round().astype("Int64") if column.kind == "int" else number
+    return result
+
+
+def _parse_bool(raw: pd.Series, column: Column, timezone: str) -> Parsed:
+    if pd.api.types.is_bool_dtype(raw.dtype):
+        values = raw.astype("boolean")
+        return Parsed(values, values.isna().to_numpy(dtype=bool))
+    text, missing = _typed_text(raw)
+    low = text.str.lower()
+    values = pd.Series(pd.NA, index=raw.index, dtype="boolean")
+    values = values.mask(low.isin(_TRUE).fillna(False), True)
+    values = values.mask(low.isin(_FALSE).fillna(False), False)
+    bad = (~missing) & values.isna().to_numpy(dtype=bool)
+    return Parsed(values, missing, [(bad, "is not true/false (use true, false, yes, no, 1 or 0)")])
+
+
+def _parse_datetime(raw: pd.Series, column: Column, timezone: str) -> Parsed:
+    values, missing, unparseable, gap = to_local_time(raw, timezone)
+    now = pd.Timestamp.now(tz="UTC")
+    implausible = (
+        (values < EARLIEST) | (values > now + pd.Timedelta(days=FUTURE_DAYS))
+    ).fillna(False).to_numpy(dtype=bool)
+    problems = [
+        (unparseable, "is not a date-time; use ISO 8601, e.g. 2026-07-01 09:30:00 "
+                      "or 2026-07-01T09:30:00+01:00"),
+        (gap, f"does not exist in {timezone} (the clocks went forward over it); "
+              "check the source system's time zone setting"),
+        (implausible, "is an impossible date (before 1970 or far in the future)"),
+    ]
+    return Parsed(values.mask(implausible).dt.as_unit("us"), missing, problems)
+
+
+def _parse_date(raw: pd.Series, column: Column, timezone: str) -> Parsed:
+    if pd.api.types.is_datetime64_any_dtype(raw.dtype):
+        values = raw.dt.tz_localize(None) if raw.dt.tz is not None else raw
+        values = values.dt.normalize()
+        return Parsed(values, values.isna().to_numpy(dtype=bool))
+    text, missing = _typed_text(raw)
+    values = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    if getattr(values.dt, "tz", None) is not None:
+        values = values.dt.tz_localize(None)
+    values = values.dt.normalize()
+    bad = (~missing) & values.isna().to_numpy(dtype=bool)
+    return Parsed(values, missing, [(bad, "is not a date; use YYYY-MM-DD, e.g. 2026-07-01")])
+
+
+def to_local_time(
+    raw: pd.Series, timezone: str
+) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray]:
+    """Parse timestamps into timezone-aware values in ``timezone``.
+
+    Values with a UTC offset are converted; naive values are taken as local
+    wall-clock time. Wall-clock times that repeat when clocks go back are read
+    as the first (summer-time) occurrence; times inside the spring-forward gap
+    do not exist and are reported.
+
+    Returns
+    -------
+    values, missing, unparseable, in_gap
+        The parsed Series and three boolean masks.
+    """
+    ZoneInfo(timezone)  # raises early on an unknown zone
+    n = len(raw)
+    if isinstance(raw.dtype, pd.DatetimeTZDtype):
+        values = raw.dt.tz_convert(timezone)
+        none = np.zeros(n, dtype=bool)
+        return values, values.isna().to_numpy(dtype=bool), none, none
+    if pd.api.types.is_datetime64_dtype(raw.dtype):
+        naive = raw
+        missing = raw.isna().to_numpy(dtype=bool)
+        unparseable = np.zeros(n, dtype=bool)
+        aware = None
+        has_offset = np.zeros(n, dtype=bool)
+    else:
+        text, missing = _typed_text(raw)
+        has_offset = text.str.contains(_OFFSET, regex=True).fillna(False).to_numpy(dtype=bool)
+        naive = pd.to_datetime(text.mask(has_offset), format="ISO8601", errors="coerce")
+        if getattr(naive.dt, "tz", None) is not None:  # pragma: no cover - defensive
+            naive = naive.dt.tz_localize(None)
+        aware = None
+        if has_offset.any():
+            aware = pd.to_datetime(
+                text.where(has_offset), format="ISO8601", utc=True, errors="coerce"
+            ).dt.tz_convert(timezone)
+        parsed_any = naive.notna().to_numpy(dtype=bool).copy()
+        if aware is not None:
+            parsed_any |= aware.notna().to_numpy(dtype=bool)
+        unparseable = (~missing) & ~parsed_any
+    localised = naive.dt.tz_localize(
+        timezone, nonexistent="NaT", ambiguous=np.ones(n, dtype=bool)
+    )
+    gap = naive.notna().to_numpy(dtype=bool) & localised.isna().to_numpy(dtype=bool)
+    values = localised
+    if aware is not None:
+        values = localised.where(~has_offset, aware)
+    return values, missing, unparseable, gap
+
+
+def _fmt(number: float) -> str:
+    return f"{number:g}"
+
+
+_PARSERS = {
+    "id": _parse_text,
+    "text": _parse_text,
+    "category": _parse_category,
+    "int": _parse_number,
+    "float": _parse_number,
+    "bool": _parse_bool,
+    "datetime": _parse_datetime,
+    "date": _parse_date,
+}

@@ -1,0 +1,84 @@
+"""Charts for the reports: seaborn on Matplotlib, colour-blind-safe palette.
+
+Every function takes ``ax=None``, draws, and returns the Axes; none shows or
+saves a figure.
+"""
+
+from __future__ import annotations
+
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
+import pandas as pd
+import seaborn as sns
+
+__all__ = ["PALETTE", "plot_compliance", "plot_resolution_trend", "plot_weekly_counts", "use_style"]
+
+#: Okabe-Ito-derived palette, distinguishable with the common colour-vision deficiencies
+PALETTE = sns.color_palette("colorblind")
+
+
+def use_style() -> None:
+    """Apply the report style (white grid, readable fonts, colour-blind palette)."""
+    sns.set_theme(style="whitegrid", palette=PALETTE, rc={
+        "figure.figsize": (9, 3.6), "axes.titlesize": 12, "axes.titleweight": "bold",
+        "axes.labelsize": 10, "legend.fontsize": 9, "legend.frameon": False,
+    })
+
+
+def _axes(ax: plt.Axes | None) -> plt.Axes:
+    return ax if ax is not None else plt.subplots()[1]
+
+
+def plot_weekly_counts(
+    counts: pd.DataFrame, *, hue: str | None = None, title: str, ylabel: str,
+    ax: plt.Axes | None = None,
+) -> plt.Axes:
+    """Line chart of ``n`` per ``period_start`` (week), optionally one line per ``hue``."""
+    ax = _axes(ax)
+    sns.lineplot(data=counts, x="period_start", y="n", hue=hue, marker="o", markersize=3, ax=ax)
+    ax.set(title=title, xlabel="Week starting", ylabel=ylabel)
+    ax.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    if hue:
+        ax.legend(title=hue.replace("_", " ").capitalize(), loc="upper left",
+                  bbox_to_anchor=(1, 1))
+    return ax
+
+
+def plot_compliance(rates: pd.DataFrame, *, target_label: str = "priority",
+                    ax: plt.Axes | None = None) -> plt.Axes:
+    """Compliance rate per priority and target with 95% interval bars."""
+    ax = _axes(ax)
+    targets = list(dict.fromkeys(rates["target"]))
+    width = 0.8 / max(len(targets), 1)
+    for i, (target, colour) in enumerate(zip(targets, PALETTE, strict=False)):
+        part = rates[rates["target"] == target].reset_index(drop=True)
+        x = part.index + (i - (len(targets) - 1) / 2) * width
+        ax.bar(x, part["rate"], width=width * 0.9, color=colour, label=target.capitalize())
+        ax.errorbar(x, part["rate"], yerr=[part["rate"] - part["ci_low"],
+                                           part["ci_high"] - part["rate"]],
+                    fmt="none", ecolor="black", elinewidth=1, capsize=3)
+    labels = rates[rates["target"] == targets[0]][target_label] if targets else []
+    ax.set_xticks(range(len(labels)), [f"P{int(p)}" for p in labels])
+    ax.set(title="Targets met, by priority (bars: 95% interval)", xlabel="Priority",
+           ylabel="Share met", ylim=(0, 1.05))
+    ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0))
+    ax.legend(loc="lower right")
+    return ax
+
+
+def plot_resolution_trend(trend: pd.DataFrame, *, ax: plt.Axes | None = None) -> plt.Axes:
+    """Weekly median and 90th percentile time to resolve (hours, log scale)."""
+    ax = _axes(ax)
+    ax.plot(trend["period_start"], trend["median_h"], marker="o", markersize=3,
+            color=PALETTE[0], label="Median")
+    ax.plot(trend["period_start"], trend["p90_h"], marker="s", markersize=3,
+            color=PALETTE[3], label="90th percentile")
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g} h"))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    ax.set(title="Time to resolve, incidents resolved each week", xlabel="Week resolved",
+           ylabel="Hours (log scale)")
+    ax.legend(loc="upper left")
+    return ax

@@ -1,0 +1,191 @@
+"""Publishing: executed notebooks to self-contained HTML, the index page, the
+run manifest, and the atomic move of a finished run into ``reports/``.
+
+Only this module writes report files. A run is assembled in a staging folder
+beside its destination and moved into place when complete, so a failed or
+interrupted run never damages an earlier published one.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "HtmlExporter",
+    "add_table_of_contents",
+    "earlier_runs",
+    "move_into_place",
+    "write_index",
+    "write_manifest",
+]
+
+TEMPLATES = Path(__file__).parent / "templates"
+CSS = (TEMPLATES / "ccreview" / "report.css").read_text(encoding="utf-8")
+_H2 = re.compile(r'<h2 id="([^"]+)">(.*?)(?:<a class="anchor-link"[^>]*>.*?</a>)?</h2>', re.S)
+
+
+class HtmlExporter:
+    """Export executed notebooks to HTML without code, reusing one nbconvert exporter."""
+
+    def __init__(self) -> None:
+        from nbconvert import HTMLExporter
+
+        self._exporter = HTMLExporter(
+            template_name="ccreview",
+            extra_template_basedirs=[str(TEMPLATES)],
+            exclude_input=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+            embed_images=True,
+        )
+        # cells tagged "analyst-only" (notes for JupyterLab users) stay out of reports
+        self._exporter.register_preprocessor(self._tag_remover(), enabled=True)
+
+    @staticmethod
+    def _tag_remover():
+        from nbconvert.preprocessors import TagRemovePreprocessor
+
+        return TagRemovePreprocessor(remove_cell_tags={"analyst-only"}, enabled=True)
+
+    def export(self, notebook_path: Path, html_path: Path, *, context: dict[str, Any]) -> int:
+        """Write ``html_path`` from ``notebook_path``; return how many stderr outputs were hidden.
+
+        stderr streams (library warnings) are dropped: analytical caveats are
+        shown by the package as notes in the report body instead.
+        """
+        import nbformat
+
+        nb = nbformat.read(notebook_path, as_version=4)
+        hidden = 0
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            kept = [o for o in cell.get("outputs", [])
+                    if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+            hidden += len(cell.get("outputs", [])) - len(kept)
+            cell["outputs"] = kept
+        nb.metadata["title"] = context.get("title", "")
+        body, _ = self._exporter.from_notebook_node(
+            nb, resources={"ccreview": {**context, "css": CSS}}
+        )
+        html_path.write_text(add_table_of_contents(body), encoding="utf-8")
+        return hidden
+
+
+def add_table_of_contents(page: str) -> str:
+    """Insert a table of contents of the ``<h2>`` sections at the page's placeholder."""
+    items = [
+        f'<li><a href="#{anchor}">{re.sub(r"<[^>]+>", "", text).strip()}</a></li>'
+        for anchor, text in _H2.findall(page)
+    ]
+    nav = ""
+    if items:
+        nav = ('<nav class="ccr-toc" aria-label="Contents"><div class="ccr-toc-title">Contents'
+               f"</div><ol>{''.join(items)}</ol></nav>")
+    return page.replace("<!--ccreview:toc-->", nav, 1)
+
+
+def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
+    """Write ``run.json`` (indented, keys sorted, UTF-8)."""
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n",
+                    encoding="utf-8")
+
+
+def earlier_runs(reports_dir: Path, *, exclude: str) -> list[dict[str, Any]]:
+    """Published runs in ``reports_dir`` (from their ``run.json``), newest first."""
+    runs = []
+    for manifest in reports_dir.glob("*/run.json"):
+        if manifest.parent.name == exclude or manifest.parent.name.startswith("."):
+            continue
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        runs.append({"folder": manifest.parent.name, "status": data.get("status", "?"),
+                     "finished": data.get("finished", ""), "title": data.get("title", "")})
+    return sorted(runs, key=lambda r: r["finished"], reverse=True)
+
+
+def write_index(path: Path, manifest: dict[str, Any], *, earlier: list[dict[str, Any]]) -> None:
+    """Write the run's ``index.html``: every report with its status, and earlier runs."""
+    e = html.escape
+    rows = []
+    for nb in manifest["notebooks"]:
+        ok = nb["status"] == "ok"
+        link = f'<a href="{e(nb["html"])}">{e(nb["title"])}</a>' if nb.get("html") else e(nb["title"])
+        status = ('<span class="ccr-status-ok">published</span>' if ok
+                  else '<span class="ccr-status-bad">FAILED</span>')
+        detail = e(nb.get("summary", "")) if ok else f"<code>{e(nb.get('error', ''))}</code>"
+        rows.append(f"<tr><td>{link}</td><td>{status}</td><td class='num'>"
+                    f"{nb['seconds']:.1f} s</td><td>{detail}</td></tr>")
+    health = "".join(
+        f"<tr><td>{e(t['table'])}</td><td>{e(t['file'])}</td><td class='num'>{t['rows_read']:,}"
+        f"</td><td class='num'>{t['rows_accepted']:,}</td><td class='num'>{t['rows_rejected']:,}"
+        "</td></tr>"
+        for t in manifest["data_health"]
+    )
+    past = "".join(
+        f'<li><a href="../{e(r["folder"])}/index.html">{e(r["folder"])}</a> — {e(r["title"])} '
+        f'({e(r["status"])}, {e(str(r["finished"])[:16])})</li>'
+        for r in earlier
+    ) or "<li>None yet.</li>"
+    failed = [nb for nb in manifest["notebooks"] if nb["status"] != "ok"]
+    banner = ""
+    if failed:
+        banner = (f'<div class="ccr-note"><strong>{len(failed)} of {len(manifest["notebooks"])} '
+                  "reports failed.</strong> The error of each is shown below; the earlier "
+                  "published run, if any, was left as it was.</div>")
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>{e(manifest["title"])} — reports</title>
+<style>{CSS}</style></head>
+<body class="ccr-index">
+<header class="ccr-header"><div class="ccr-kicker">{e(manifest.get("organisation", ""))}</div>
+<div class="ccr-title">{e(manifest["title"])}</div>
+<div class="ccr-sub">{e(manifest["period"]["label"])} · run <code>{e(manifest["run"])}</code>
+· finished {e(manifest["finished"][:16].replace("T", " "))}</div></header>
+<main>
+{banner}
+<h2>Reports</h2>
+<table class="ccr-table"><thead><tr><th>Report</th><th>Status</th><th class="num">Run time</th>
+<th>Summary</th></tr></thead><tbody>{"".join(rows)}</tbody></table>
+<h2>Data loaded</h2>
+<table class="ccr-table"><thead><tr><th>Table</th><th>File</th><th class="num">Rows read</th>
+<th class="num">Accepted</th><th class="num">Quarantined</th></tr></thead><tbody>{health}</tbody>
+</table>
+<p class="ccr-small">Quarantined rows, with the reason for each, are in
+<a href="downloads/">downloads/</a>. The run manifest (parameters, input fingerprints, package
+versions, timings) is <a href="run.json">run.json</a>.</p>
+<h2>Earlier runs</h2><ul>{past}</ul>
+</main></body></html>
+"""
+    path.write_text(page, encoding="utf-8")
+
+
+def move_into_place(staging: Path, target: Path) -> None:
+    """Replace ``target`` with the finished ``staging`` folder.
+
+    Each step is a rename on one file system: the earlier run is moved aside,
+    the new one moved in, and only then is the earlier one deleted. If the
+    second rename fails, the earlier run is put back.
+    """
+    aside = target.parent / f".{target.name}.previous-{uuid.uuid4().hex[:8]}"
+    had_previous = target.exists()
+    if had_previous:
+        os.rename(target, aside)
+    try:
+        os.rename(staging, target)
+    except BaseException:
+        if had_previous:
+            os.rename(aside, target)
+        raise
+    if had_previous:
+        shutil.rmtree(aside, ignore_errors=True)

@@ -1,0 +1,324 @@
+"""``ccreview run``: validate, load once, execute the notebooks, publish.
+
+The command-line interface is a thin wrapper over :func:`run`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from ccreview.exceptions import NotebookError
+from ccreview.io import file_sha256
+from ccreview.parameters import NOTEBOOKS_DIR, PROJECT_ROOT, RunParameters, load_parameters
+from ccreview.prepared import save_prepared
+from ccreview.validate import load_dataset
+
+__all__ = ["NotebookResult", "RunResult", "run"]
+
+PACKAGES = ("ccreview", "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "seaborn",
+            "papermill", "nbconvert", "pyarrow")
+NOTEBOOK_TITLES = {"incident_review": "Quarterly incident review"}
+
+
+@dataclass
+class NotebookResult:
+    """How one notebook fared."""
+
+    name: str
+    status: str  # "ok" or "failed"
+    seconds: float
+    html: str | None = None
+    error: str = ""
+    hidden_warnings: int = 0
+
+
+@dataclass
+class RunResult:
+    """The outcome of :func:`run`."""
+
+    index: Path
+    ok: bool
+    notebooks: list[NotebookResult] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def failures(self) -> list[NotebookResult]:
+        """Notebooks that failed."""
+        return [nb for nb in self.notebooks if nb.status != "ok"]
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def run(
+    parameters: str | Path,
+    *,
+    reports_dir: str | Path | None = None,
+    progress: Callable[[str], None] = _log,
+    max_workers: int | None = None,
+) -> RunResult:
+    """Run a review: check parameters, load and validate data once, execute and publish.
+
+    Parameters
+    ----------
+    parameters : str or Path
+        The run's parameter file.
+    reports_dir : str or Path, optional
+        Overrides ``reports_dir`` of the parameter file.
+    progress : callable
+        Receives one line per step (default: printed to stderr).
+    max_workers : int, optional
+        Notebooks executed at once (default: the number of CPU cores).
+
+    Returns
+    -------
+    RunResult
+        ``ok`` is False when a notebook failed; the run is then published to
+        ``<run>-failed/`` and the earlier ``<run>/`` is left untouched.
+
+    Raises
+    ------
+    ParameterError, ConfigError, InputError
+        Before anything is written, when the parameters, configuration or input
+        files cannot be used.
+    """
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    timings: dict[str, float] = {}
+    progress(f"Checking parameters {parameters}")
+    params = load_parameters(parameters)
+    reports = Path(reports_dir).resolve() if reports_dir else params.reports_dir
+    progress(f"Loading and validating {len(params.data)} input files")
+    t = time.perf_counter()
+    names = {name: _display(path) for name, path in params.data.items()}
+    dataset = load_dataset(params.data, timezone=params.timezone, display_names=names)
+    timings["load_validate"] = time.perf_counter() - t
+    for table in dataset.tables.values():
+        note = f" ({table.rows_rejected:,} quarantined)" if table.rows_rejected else ""
+        progress(f"  {table.name}: {table.rows_read:,} rows read, {table.rows_accepted:,} "
+                 f"accepted{note}")
+    reports.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{params.run}.building-", dir=reports))
+    try:
+        t = time.perf_counter()
+        prepared = staging / "_prepared"
+        save_prepared(dataset, prepared, staging / "downloads")
+        timings["save_prepared"] = time.perf_counter() - t
+        (staging / "notebooks").mkdir()
+        results = _execute_all(params, staging, prepared, progress, max_workers, timings)
+        t = time.perf_counter()
+        _export_all(params, staging, results, started, progress)
+        timings["export_html"] = time.perf_counter() - t
+        shutil.rmtree(prepared)
+        ok = all(r.status == "ok" for r in results)
+        folder = params.run if ok else f"{params.run}-failed"
+        timings["total"] = time.perf_counter() - clock
+        manifest = _manifest(params, dataset, results, started, timings, ok)
+        from ccreview.publish import earlier_runs, move_into_place, write_index, write_manifest
+
+        write_manifest(staging / "run.json", manifest)
+        write_index(staging / "index.html", manifest, earlier=earlier_runs(reports, exclude=folder))
+        move_into_place(staging, reports / folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    index = reports / folder / "index.html"
+    for failure in (r for r in results if r.status != "ok"):
+        progress(f"FAILED {failure.name}: {failure.error}")
+    if not ok and (reports / params.run).exists():
+        progress(f"The earlier published run {reports / params.run} was left untouched.")
+    return RunResult(index=index, ok=ok, notebooks=results, timings=timings)
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def _execute_all(
+    params: RunParameters,
+    staging: Path,
+    prepared: Path,
+    progress: Callable[[str], None],
+    max_workers: int | None,
+    timings: dict[str, float],
+) -> list[NotebookResult]:
+    # papermill imports nbformat's validator, whose optional 'iri' format check
+    # imports rfc3987-syntax (about 3 s of grammar building). Notebook validation
+    # does not use that format, so skip the import in this process.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    import papermill  # noqa: F401  (imported once, before the threads start)
+
+    workers = max_workers or min(len(params.notebooks), os.cpu_count() or 1) or 1
+    progress(f"Running {len(params.notebooks)} notebook(s), {workers} at a time")
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_execute_one, params, name, staging, prepared)
+                   for name in params.notebooks]
+        results = []
+        for future in futures:
+            result = future.result()
+            timings[f"notebook:{result.name}"] = result.seconds
+            verdict = "done" if result.status == "ok" else "FAILED"
+            progress(f"  {result.name}: {verdict} in {result.seconds:.1f} s")
+            results.append(result)
+    return results
+
+
+def _execute_one(params: RunParameters, name: str, staging: Path, prepared: Path) -> NotebookResult:
+    import papermill as pm
+
+    output = staging / "notebooks" / f"{name}.ipynb"
+    t = time.perf_counter()
+    try:
+        pm.execute_notebook(
+            str(params.notebook_path(name)),
+            str(output),
+            parameters={"parameters_file": str(params.source), "prepared_dir": str(prepared)},
+            kernel_name="python3",
+            progress_bar=False,
+            log_output=False,
+            request_save_on_cell_execute=False,
+            execution_timeout=params.cell_timeout_s,
+            cwd=str(NOTEBOOKS_DIR),
+        )
+    except Exception as exc:  # any failure is reported on the index, never hidden
+        return NotebookResult(name, "failed", time.perf_counter() - t,
+                              error=describe_failure(exc, output, params.cell_timeout_s))
+    return NotebookResult(name, "ok", time.perf_counter() - t)
+
+
+def describe_failure(exc: BaseException, output: Path, timeout_s: int) -> str:
+    """One line naming the failing cell and the error, for the console and the index.
+
+    A cell timeout leaves no error output in the notebook, so it is recognised
+    from the exception and located from papermill's cell metadata.
+    """
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        return (f"cell {exc.cell_index + 1} (execution count {exc.exec_count}) raised "
+                f"{exc.ename}: {str(exc.evalue).strip().splitlines()[-1] if exc.evalue else ''}")
+    where = _unfinished_cell(output)
+    if isinstance(exc, TimeoutError) or "timed out" in str(exc).lower():
+        return f"{where} did not finish within the cell timeout of {timeout_s} s (cell_timeout_s)"
+    return f"{where}: {type(exc).__name__}: {str(exc).strip()[:300]}"
+
+
+def _unfinished_cell(output: Path) -> str:
+    import nbformat
+
+    try:
+        nb = nbformat.read(output, as_version=4)
+    except Exception:
+        return "a cell"
+    for index, cell in enumerate(nb.cells):
+        status = cell.get("metadata", {}).get("papermill", {}).get("status")
+        if cell.cell_type == "code" and status in ("running", "failed"):
+            first = cell.source.strip().splitlines()[0][:60] if cell.source.strip() else ""
+            return f"cell {index + 1} ({first!r})"
+    return "a cell"
+
+
+def _export_all(
+    params: RunParameters,
+    staging: Path,
+    results: list[NotebookResult],
+    started: datetime,
+    progress: Callable[[str], None],
+) -> None:
+    from ccreview.publish import HtmlExporter
+
+    context = _context(params, started)
+    exporter = HtmlExporter()
+    for result in results:
+        executed = staging / "notebooks" / f"{result.name}.ipynb"
+        if not executed.exists():
+            continue
+        html = staging / f"{result.name}.html"
+        try:
+            title = NOTEBOOK_TITLES.get(result.name, result.name.replace("_", " ").capitalize())
+            result.hidden_warnings = exporter.export(executed, html,
+                                                     context={**context, "title": title})
+            result.html = html.name if result.status == "ok" else None
+        except Exception as exc:
+            result.status, result.error = "failed", f"HTML export failed: {exc}"
+    progress(f"Published HTML for {sum(r.html is not None for r in results)} report(s)")
+
+
+def _context(params: RunParameters, started: datetime) -> dict[str, Any]:
+    return {
+        "organisation": params.organisation,
+        "title": params.title,
+        "period": params.period_label,
+        "run": params.run,
+        "generated": started.astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "version": metadata.version("ccreview"),
+        "parameters_file": _display(params.source),
+        "criteria_version": params.criteria.version,
+        "inputs": [{"table": name, "file": _display(path), "sha256": file_sha256(path)}
+                   for name, path in params.data.items()],
+        "packages": _versions(),
+    }
+
+
+def _versions() -> dict[str, str]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    versions["python"] = sys.version.split()[0]
+    return versions
+
+
+def _manifest(params, dataset, results, started, timings, ok) -> dict[str, Any]:
+    inputs = {name: {"path": _display(path), "sha256": file_sha256(path),
+                     "bytes": path.stat().st_size} for name, path in params.data.items()}
+    configs = {key: {"path": _display(p), "sha256": file_sha256(p)} for key, p in (
+        ("criteria", params.criteria.source), ("services", params.services.source))}
+    return {
+        "run": params.run,
+        "title": params.title,
+        "organisation": params.organisation,
+        "status": "ok" if ok else "failed",
+        "period": {"start": params.start.date().isoformat(),
+                   "end_exclusive": params.end.date().isoformat(),
+                   "label": params.period_label, "timezone": params.timezone},
+        "parameters_file": _display(params.source),
+        "parameters": params.raw,
+        "criteria_version": params.criteria.version,
+        "inputs": inputs,
+        "configuration": configs,
+        "data_health": dataset.health().to_dict(orient="records"),
+        "notebooks": [{"name": r.name, "title": NOTEBOOK_TITLES.get(r.name, r.name),
+                       "status": r.status, "seconds": round(r.seconds, 2), "html": r.html,
+                       "error": r.error, "hidden_warnings": r.hidden_warnings,
+                       "summary": ""} for r in results],
+        "packages": _versions(),
+        "timings_s": {k: round(v, 3) for k, v in timings.items()},
+        "started": started.isoformat(),
+        "finished": datetime.now(UTC).isoformat(),
+    }
+
+
+def raise_for_failures(result: RunResult) -> None:
+    """Raise :class:`NotebookError` naming every failed notebook, if any."""
+    if result.failures:
+        lines = "\n".join(f"  - {r.name}: {r.error}" for r in result.failures)
+        raise NotebookError(f"{len(result.failures)} notebook(s) failed:\n{lines}\n"
+                            f"See {result.index}")

@@ -1,0 +1,352 @@
+"""Validation: turn raw files into canonical, typed tables and quarantine bad rows.
+
+Every problem is reported at once. Problems that make a file unusable (a missing
+required column) are *fatal* and are raised together as one
+:class:`~ccreview.exceptions.InputError`. Problems in a row (an unparseable or
+impossible timestamp, resolved before opened, a negative duration, a duplicate
+id, a value outside the allowed set, a link to an unknown record) quarantine
+that row with its reasons; the run goes on and the counts reconcile:
+``rows_read == rows_accepted + rows_rejected``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ccreview import columns as c
+from ccreview.exceptions import InputError
+from ccreview.io import RawTable, read_raw
+from ccreview.parse import parse_column
+from ccreview.schema import TABLES, Table
+
+__all__ = ["Dataset", "TableResult", "load_dataset", "validate_table"]
+
+ISSUE_COLUMNS = ["table", "file", "row", "column", "value", "problem"]
+
+
+@dataclass
+class TableResult:
+    """One validated table.
+
+    Attributes
+    ----------
+    name : str
+        Canonical table name.
+    source : str
+        The file it came from (as given in the parameters).
+    data : DataFrame
+        Accepted rows, typed, canonical columns plus ``source_row``.
+    rejected : DataFrame
+        Quarantined rows with their original text, ``source_row`` and ``reasons``.
+    issues : DataFrame
+        One row per problem: table, file, row, column, value, problem.
+    rows_read : int
+        Data rows in the file.
+    ignored_columns : list of str
+        Columns in the file that are not part of the canonical table.
+    """
+
+    name: str
+    source: str
+    data: pd.DataFrame
+    rejected: pd.DataFrame
+    issues: pd.DataFrame
+    rows_read: int
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def rows_accepted(self) -> int:
+        """Rows that passed validation."""
+        return len(self.data)
+
+    @property
+    def rows_rejected(self) -> int:
+        """Rows quarantined."""
+        return len(self.rejected)
+
+
+@dataclass
+class Dataset:
+    """All validated tables of a run, keyed by canonical table name."""
+
+    tables: dict[str, TableResult]
+    timezone: str
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.tables
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        """Accepted rows of table ``name``."""
+        try:
+            return self.tables[name].data
+        except KeyError:
+            raise KeyError(
+                f"table {name!r} was not loaded for this run; add it under 'data:' in the "
+                f"parameter file (loaded: {', '.join(self.tables) or 'none'})"
+            ) from None
+
+    def health(self) -> pd.DataFrame:
+        """Rows read, accepted and rejected per table (a tidy DataFrame)."""
+        rows = [
+            {
+                "table": t.name,
+                "file": t.source,
+                "rows_read": t.rows_read,
+                "rows_accepted": t.rows_accepted,
+                "rows_rejected": t.rows_rejected,
+            }
+            for t in self.tables.values()
+        ]
+        return pd.DataFrame(rows, columns=["table", "file", "rows_read", "rows_accepted",
+                                           "rows_rejected"])
+
+    def issues(self) -> pd.DataFrame:
+        """Every row-level problem found, across tables."""
+        frames = [t.issues for t in self.tables.values() if len(t.issues)]
+        if not frames:
+            return pd.DataFrame(columns=ISSUE_COLUMNS)
+        return pd.concat(frames, ignore_index=True)
+
+
+def load_dataset(
+    paths: dict[str, str | Path], *, timezone: str, display_names: dict[str, str] | None = None
+) -> Dataset:
+    """Read and validate every table named in ``paths``.
+
+    Parameters
+    ----------
+    paths : dict
+        Canonical table name -> file path.
+    timezone : str
+        The centre's IANA time zone; naive timestamps are read as local time there.
+    display_names : dict, optional
+        Table name -> how to name the file in messages (defaults to the path).
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    InputError
+        Listing every fatal problem across all files (missing files, empty files,
+        missing required columns), so they can all be fixed in one go.
+    """
+    display_names = display_names or {}
+    fatal: list[str] = []
+    raws: dict[str, RawTable] = {}
+    for name, path in paths.items():
+        if name not in TABLES:
+            fatal.append(f"unknown table {name!r} under 'data:'; known: {', '.join(TABLES)}")
+            continue
+        try:
+            raws[name] = read_raw(path)
+        except InputError as exc:
+            fatal.extend(exc.problems)
+    for name, raw in raws.items():
+        missing = [col for col in TABLES[name].required if col not in raw.frame.columns]
+        if missing:
+            present = ", ".join(col for col in raw.frame.columns if col != c.SOURCE_ROW)
+            fatal.append(
+                f"{display_names.get(name, raw.path)}: required column(s) missing for table "
+                f"'{name}': {', '.join(missing)}. The file has: {present}. Rename the "
+                "columns in the export or map them with an importer."
+            )
+    if fatal:
+        raise InputError(fatal)
+    results: dict[str, TableResult] = {}
+    for name in TABLES:  # referenced tables validate first
+        if name in raws:
+            results[name] = validate_table(
+                raws[name],
+                TABLES[name],
+                timezone=timezone,
+                source=str(display_names.get(name, raws[name].path)),
+                known_keys={ref: results[ref].data[TABLES[ref].key] for ref in results},
+            )
+    return Dataset(results, timezone)
+
+
+def validate_table(
+    raw: RawTable,
+    table: Table,
+    *,
+    timezone: str,
+    source: str | None = None,
+    known_keys: dict[str, pd.Series] | None = None,
+) -> TableResult:
+    """Type, check and split one raw table into accepted and quarantined rows.
+
+    Parameters
+    ----------
+    raw : RawTable
+        As returned by :func:`ccreview.io.read_raw` (headers already normalised).
+    table : Table
+        The canonical table it should match.
+    timezone : str
+        The centre's IANA time zone.
+    source : str, optional
+        How to name the file in messages.
+    known_keys : dict, optional
+        Table name -> Series of its accepted keys, to check references against.
+        References to tables not given here are not checked.
+
+    Returns
+    -------
+    TableResult
+    """
+    source = source or str(raw.path)
+    frame = raw.frame
+    rows = frame[c.SOURCE_ROW].to_numpy()
+    typed = pd.DataFrame(index=frame.index)
+    problems: list[pd.DataFrame] = []
+
+    def report(mask: np.ndarray | pd.Series, column: str, values: pd.Series, text) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        shown = values[mask].astype("string").fillna("")
+        message = text if isinstance(text, str) else text(mask)
+        problems.append(
+            pd.DataFrame(
+                {
+                    "index": frame.index[mask],
+                    "column": column,
+                    "value": shown.to_numpy(),
+                    "problem": message if isinstance(message, str) else np.asarray(message),
+                }
+            )
+        )
+
+    for col in table.columns:
+        if col.name not in frame.columns:
+            typed[col.name] = parse_column(pd.Series(pd.NA, index=frame.index), col, timezone).values
+            continue
+        parsed = parse_column(frame[col.name], col, timezone)
+        typed[col.name] = parsed.values
+        for mask, message in parsed.problems:
+            report(mask, col.name, frame[col.name], message)
+        if not col.nullable:
+            report(
+                parsed.missing,
+                col.name,
+                frame[col.name],
+                f"is empty; {col.name} is required for every row",
+            )
+
+    for earlier, later in table.order:
+        first, second = typed[earlier], typed[later]
+        bad = (first.notna() & second.notna() & (second < first)).to_numpy()
+        report(
+            bad,
+            later,
+            second,
+            lambda m, e=earlier, f=first: (
+                f"is before {e} ("
+                + f[m].astype("string").to_numpy().astype(object)
+                + "); correct whichever timestamp is wrong in the source system"
+            ),
+        )
+
+    for check in _ROW_CHECKS.get(table.name, ()):
+        for mask, column, message in check(typed):
+            report(mask, column, frame[column] if column in frame else typed[column], message)
+
+    for column, target in table.references.items():
+        if known_keys is None or target not in known_keys:
+            continue
+        value = typed[column]
+        unknown = (value.notna() & ~value.isin(known_keys[target])).to_numpy()
+        report(
+            unknown,
+            column,
+            value,
+            f"refers to a record that is not in the accepted '{target}' table "
+            f"(missing there, or quarantined); load the matching {target} row",
+        )
+
+    if table.key:
+        key = typed[table.key]
+        dup = (key.notna() & key.duplicated(keep="first")).to_numpy()
+        if dup.any():
+            first_row = pd.Series(rows, index=frame.index).groupby(key).transform("first")
+            report(
+                dup,
+                table.key,
+                key,
+                lambda m: (
+                    f"duplicate {table.key}: already used on row "
+                    + first_row[m].astype("string").to_numpy().astype(object)
+                    + "; keep one row per id"
+                ),
+            )
+
+    issues = _assemble_issues(problems, table.name, source, rows)
+    bad_index = issues.attrs.pop("index", np.array([], dtype=int))
+    rejected_mask = np.zeros(len(frame), dtype=bool)
+    rejected_mask[bad_index] = True
+    typed[c.SOURCE_ROW] = rows
+    rejected = frame.loc[rejected_mask].copy()
+    if len(rejected):
+        reasons = (
+            (issues["column"] + ": " + issues["problem"])
+            .groupby(issues["row"].to_numpy())
+            .agg("; ".join)
+        )
+        rejected[c.REASONS] = reasons.reindex(rejected[c.SOURCE_ROW].to_numpy()).to_numpy()
+    else:
+        rejected[c.REASONS] = pd.Series(dtype="string")
+    ignored = [col for col in frame.columns if col not in table.names and col != c.SOURCE_ROW]
+    return TableResult(
+        name=table.name,
+        source=source,
+        data=typed.loc[~rejected_mask].reset_index(drop=True),
+        rejected=rejected.reset_index(drop=True),
+        issues=issues,
+        rows_read=len(frame),
+        ignored_columns=ignored,
+    )
+
+
+def _assemble_issues(
+    problems: list[pd.DataFrame], table: str, source: str, rows: np.ndarray
+) -> pd.DataFrame:
+    if not problems:
+        issues = pd.DataFrame(columns=ISSUE_COLUMNS)
+        issues.attrs["index"] = np.array([], dtype=int)
+        return issues
+    found = pd.concat(problems, ignore_index=True).sort_values(["index", "column"], kind="stable")
+    issues = pd.DataFrame(
+        {
+            "table": table,
+            "file": source,
+            "row": rows[found["index"].to_numpy()],
+            "column": found["column"].to_numpy(),
+            "value": found["value"].to_numpy(),
+            "problem": found["problem"].to_numpy(),
+        }
+    ).reset_index(drop=True)
+    issues.attrs["index"] = np.unique(found["index"].to_numpy())
+    return issues
+
+
+def _contact_checks(typed: pd.DataFrame):
+    abandoned = typed[c.ABANDONED].fillna(False).to_numpy(dtype=bool)
+    answered = typed[c.ANSWERED_AT].notna().to_numpy()
+    yield (
+        abandoned & answered,
+        c.ABANDONED,
+        "is true but answered_at is set; a contact is either answered or abandoned",
+    )
+
+
+def _incident_checks(typed: pd.DataFrame):
+    closed = typed[c.STATUS].isin(["closed"]).to_numpy() & typed[c.CLOSED_AT].isna().to_numpy()
+    yield closed, c.CLOSED_AT, "is empty but status is 'closed'; add the closure time"
+
+
+_ROW_CHECKS = {"contacts": (_contact_checks,), "incidents": (_incident_checks,)}

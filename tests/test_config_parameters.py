@@ -1,0 +1,121 @@
+"""Parameter files and configuration: every mistake named with file and key."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from ccreview.config import load_criteria, parse_duration
+from ccreview.exceptions import ConfigError, ParameterError
+from ccreview.parameters import load_parameters, parse_period
+
+from .conftest import ROOT, write
+
+
+@pytest.fixture()
+def param_dir(tmp_path):
+    for name in ("criteria.yaml", "objectives.yaml", "services.yaml"):
+        shutil.copy(ROOT / "parameters" / name, tmp_path / name)
+    write(tmp_path / "inc.csv", "incident_id,opened_at,priority\nINC1,2026-07-01 09:00,2\n")
+    return tmp_path
+
+
+BASE = ("run: q3\nperiod: 2026-Q3\ndata:\n  incidents: inc.csv\ncriteria: criteria.yaml\n"
+        "objectives: objectives.yaml\nservices: services.yaml\nnotebooks: [incident_review]\n")
+
+
+def test_shipped_defaults_load():
+    criteria = load_criteria(ROOT / "parameters" / "criteria.yaml")
+    assert criteria.priority_matrix[(3, 3)] == 5
+    assert criteria.targets.set_index("priority").loc[1, "response"] == pd.Timedelta(minutes=15)
+    params = load_parameters(ROOT / "parameters" / "demo.yaml") if (
+        ROOT / "data" / "demo" / "incidents.csv").exists() else None
+    assert params is None or params.run == "demo"
+
+
+def test_valid_parameter_file(param_dir):
+    params = load_parameters(write(param_dir / "p.yaml", BASE))
+    assert params.start == pd.Timestamp("2026-07-01", tz="Europe/London")
+    assert params.end == pd.Timestamp("2026-10-01", tz="Europe/London")
+    assert params.data["incidents"] == (param_dir / "inc.csv").resolve()
+    assert params.period_label == "1 Jul 2026 – 30 Sep 2026"
+
+
+def test_unknown_keys_get_a_did_you_mean(param_dir):
+    with pytest.raises(ParameterError) as err:
+        load_parameters(write(param_dir / "p.yaml", BASE + "notebook: [x]\ncriterias: a\n"))
+    text = str(err.value)
+    assert "unknown key 'notebook'. Did you mean 'notebooks'?" in text
+    assert "unknown key 'criterias'. Did you mean 'criteria'?" in text
+
+
+def test_unknown_table_and_missing_path_and_notebook(param_dir):
+    text = BASE.replace("incidents: inc.csv", "incidents: missing.csv\n  incident: inc.csv")
+    text = text.replace("[incident_review]", "[incident_reveiw]")
+    with pytest.raises(ParameterError) as err:
+        load_parameters(write(param_dir / "p.yaml", text))
+    message = str(err.value)
+    assert "data: unknown key 'incident'. Did you mean 'incidents'?" in message
+    assert "data.incidents: missing.csv does not exist" in message
+    assert "no notebook 'incident_reveiw'. Did you mean 'incident_review'?" in message
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("2026-Q5", "is not a period"), ({"start": "2026-09-01", "end": "2026-08-01"},
+                                      "end 2026-08-01 is before start 2026-09-01"),
+     ({"start": "2026-13-01", "end": "2026-12-01"}, "write dates as YYYY-MM-DD")],
+)
+def test_bad_periods(value, message):
+    with pytest.raises(ParameterError, match=message):
+        parse_period(value, "Europe/London")
+
+
+def test_bad_run_name_and_timeout(param_dir):
+    text = BASE.replace("run: q3", "run: q3/../x") + "cell_timeout_s: -1\n"
+    with pytest.raises(ParameterError) as err:
+        load_parameters(write(param_dir / "p.yaml", text))
+    assert "must be letters, digits" in str(err.value)
+    assert "cell_timeout_s must be a positive whole number" in str(err.value)
+
+
+def test_invalid_yaml_names_line(param_dir):
+    with pytest.raises(ParameterError, match=r"line \d+, column \d+\): not valid YAML"):
+        load_parameters(write(param_dir / "p.yaml", "run: [unclosed\n"))
+
+
+def test_criteria_problems_are_all_reported(tmp_path):
+    text = """version: x
+timezone: Mars/Olympus
+calendars:
+  office:
+    hours: {mon: "18:00-08:00", tue: "08:00-12:00,11:00-13:00", funday: "08:00-10:00"}
+priority_matrix:
+  1: [1, 2, 7]
+priorities:
+  1: {name: Critical, response: 15min, resolution: 4h, calendar: ofice}
+  2: {name: High, response: soon, resolution: 8h}
+"""
+    with pytest.raises(ConfigError) as err:
+        load_criteria(write(tmp_path / "criteria.yaml", text))
+    message = str(err.value)
+    for expected in ["'Mars/Olympus' is not an IANA time zone", "closes before it opens",
+                     "opening spans overlap", "'funday' is not a weekday",
+                     "unknown calendar 'ofice'. Did you mean 'office'?",
+                     "'soon' is not a duration", "to priority 7, which has no targets"]:
+        assert expected in message, expected
+
+
+def test_objectives_reject_unknown_metric(param_dir):
+    write(param_dir / "objectives.yaml",
+          "objectives:\n  - id: O\n    title: T\n    kpis:\n      - {metric: servce_level, target: 0.8}\n")
+    with pytest.raises(ConfigError, match="unknown metric 'servce_level'. Did you mean 'service_level'"):
+        load_parameters(write(param_dir / "p.yaml", BASE))
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("15min", 900), ("4h", 14400),
+                                               ("2d", 172800), ("1.5 h", 5400)])
+def test_durations(text, seconds):
+    assert parse_duration(text, where="x").total_seconds() == seconds

@@ -1,0 +1,172 @@
+"""Readers and validation rules: every bad input, with the message checked."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from ccreview import columns as c
+from ccreview.exceptions import InputError
+from ccreview.io import read_raw
+from ccreview.validate import load_dataset
+
+from .conftest import write
+
+TZ = "Europe/London"
+HEADER = "incident_id,opened_at,resolved_at,priority,channel,status,closed_at\n"
+GOOD = "INC1,2026-07-01 09:00,2026-07-01 10:00,2,phone,closed,2026-07-02 10:00\n"
+
+
+def load(tmp_path, text, name="incidents", encoding="utf-8"):
+    path = write(tmp_path / f"{name}.csv", text, encoding)
+    return load_dataset({name: path}, timezone=TZ)
+
+
+def problems(ds, name="incidents"):
+    issues = ds.tables[name].issues
+    return list(zip(issues["row"], issues["column"], issues["problem"], strict=True))
+
+
+# --- readers --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1"])
+def test_csv_in_common_encodings_with_and_without_bom(tmp_path, encoding):
+    text = "incident_id,opened_at,priority,category\nINC1,2026-07-01 09:00,2,Café réseau\n"
+    ds = load(tmp_path, text, encoding=encoding)
+    assert ds["incidents"][c.CATEGORY].tolist() == ["Café réseau"]
+    assert list(ds["incidents"][c.INCIDENT_ID]) == ["INC1"]
+
+
+def test_semicolon_delimited_csv_and_messy_headers(tmp_path):
+    ds = load(tmp_path, "Incident ID;Opened At;Priority\nINC1;2026-07-01 09:00;2\n")
+    assert ds.tables["incidents"].rows_accepted == 1
+
+
+def test_parquet_and_excel_give_the_same_rows(tmp_path):
+    frame = pd.DataFrame({"incident_id": ["INC1", "INC2"],
+                          "opened_at": ["2026-07-01 09:00", "2026-07-01 10:00"],
+                          "priority": [2, 3]})
+    frame.to_parquet(tmp_path / "a.parquet")
+    frame.to_excel(tmp_path / "a.xlsx", index=False)
+    for path, label, first in ((tmp_path / "a.parquet", "record", 1), (tmp_path / "a.xlsx", "row", 2)):
+        raw = read_raw(path)
+        assert raw.row_label == label
+        assert raw.frame[c.SOURCE_ROW].tolist() == [first, first + 1]
+        ds = load_dataset({"incidents": path}, timezone=TZ)
+        assert ds["incidents"][c.PRIORITY].tolist() == [2, 3]
+
+
+def test_missing_file_is_fatal_and_named(tmp_path):
+    with pytest.raises(InputError, match=r"nope\.csv: file not found"):
+        load_dataset({"incidents": tmp_path / "nope.csv"}, timezone=TZ)
+
+
+def test_empty_file_is_fatal(tmp_path):
+    with pytest.raises(InputError, match=r"incidents\.csv: the file is empty"):
+        load(tmp_path, "")
+
+
+def test_header_only_file_is_fatal(tmp_path):
+    with pytest.raises(InputError, match="has a header but no data rows"):
+        load(tmp_path, HEADER)
+
+
+def test_missing_required_columns_are_all_reported_at_once(tmp_path):
+    inc = write(tmp_path / "incidents.csv", "incident_id,priority\nINC1,2\n")
+    con = write(tmp_path / "contacts.csv", "contact_id,queue\nC1,billing\n")
+    with pytest.raises(InputError) as err:
+        load_dataset({"incidents": inc, "contacts": con}, timezone=TZ)
+    message = str(err.value)
+    assert "2 problems" in message
+    assert "incidents.csv: required column(s) missing for table 'incidents': opened_at" in message
+    assert "arrived_at, channel, abandoned" in message
+
+
+# --- row rules ------------------------------------------------------------------------
+
+
+def test_good_rows_are_accepted_and_typed(tmp_path):
+    ds = load(tmp_path, HEADER + GOOD)
+    inc = ds["incidents"]
+    assert str(inc[c.OPENED_AT].dt.tz) == TZ
+    assert inc[c.OPENED_AT].iloc[0] == pd.Timestamp("2026-07-01 09:00", tz=TZ)
+    assert inc[c.PRIORITY].iloc[0] == 2
+
+
+def test_offsets_are_converted_to_the_centre_time_zone(tmp_path):
+    ds = load(tmp_path, "incident_id,opened_at,priority\nA,2026-07-01T08:00:00Z,1\n"
+                        "B,2026-01-10T09:00:00+01:00,1\n")
+    got = ds["incidents"][c.OPENED_AT].tolist()
+    assert got == [pd.Timestamp("2026-07-01 09:00", tz=TZ), pd.Timestamp("2026-01-10 08:00", tz=TZ)]
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "message"),
+    [
+        ("INC2,31/02/2026 25:00,,2,phone,new,", "opened_at", "is not a date-time; use ISO 8601"),
+        ("INC2,1900-01-01 09:00,,2,phone,new,", "opened_at", "impossible date"),
+        ("INC2,2026-07-01 09:00,2026-07-01 08:00,2,phone,resolved,", "resolved_at",
+         "is before opened_at (2026-07-01 09:00:00+01:00)"),
+        ("INC2,2026-07-01 09:00,,9,phone,new,", "priority", "is above the maximum 5"),
+        ("INC2,2026-07-01 09:00,,x,phone,new,", "priority", "is not a whole number"),
+        ("INC2,2026-07-01 09:00,,2,fax,new,", "channel", "is not an allowed value; use one of: phone"),
+        ("INC2,2026-03-29 01:30,,2,phone,new,", "opened_at", "does not exist in Europe/London"),
+        ("INC1,2026-07-01 09:00,,2,phone,new,", "incident_id",
+         "duplicate incident_id: already used on row 2"),
+        (",2026-07-01 09:00,,2,phone,new,", "incident_id", "is empty; incident_id is required"),
+        ("INC2,2026-07-01 09:00,,2,phone,closed,", "closed_at", "status is 'closed'"),
+    ],
+)
+def test_bad_rows_are_quarantined_with_file_row_column_and_fix(tmp_path, row, column, message):
+    ds = load(tmp_path, HEADER + GOOD + row + "\n")
+    result = ds.tables["incidents"]
+    assert result.rows_read == 2 and result.rows_accepted == 1 and result.rows_rejected == 1
+    found = problems(ds)
+    assert any(r == 3 and col == column and message in text for r, col, text in found), found
+    assert result.issues["file"].iloc[0].endswith("incidents.csv")
+    assert message in result.rejected[c.REASONS].iloc[0]
+    assert result.rejected[c.SOURCE_ROW].tolist() == [3]
+
+
+def test_every_problem_in_a_row_is_listed(tmp_path):
+    ds = load(tmp_path, HEADER + "INC1,bad,,9,fax,nonsense,\n")
+    columns = {col for _, col, _ in problems(ds)}
+    assert columns == {"opened_at", "priority", "channel", "status"}
+    assert ds.tables["incidents"].rows_rejected == 1
+
+
+def test_counts_reconcile(tmp_path):
+    dup = "INC3,2026-07-01 09:00,,2,phone,new,\n"
+    rows = GOOD + "INC2,x,,2,phone,new,\n" + dup + dup
+    ds = load(tmp_path, HEADER + rows)
+    health = ds.health().iloc[0]
+    assert (health.rows_read, health.rows_accepted, health.rows_rejected) == (4, 2, 2)
+
+
+def test_negative_duration_and_answered_abandon_in_contacts(tmp_path):
+    text = ("contact_id,arrived_at,channel,queue,answered_at,wait_s,abandoned\n"
+            "C1,2026-07-01 09:00,phone,billing,2026-07-01 09:01,60,false\n"
+            "C2,2026-07-01 09:00,phone,billing,,-5,true\n"
+            "C3,2026-07-01 09:00,phone,billing,2026-07-01 09:01,60,true\n")
+    ds = load(tmp_path, text, name="contacts")
+    found = problems(ds, "contacts")
+    assert (3, "wait_s", "is below the minimum 0 (a negative or impossible value)") in found
+    assert any(r == 4 and col == "abandoned" and "either answered or abandoned" in t
+               for r, col, t in found)
+    assert ds.tables["contacts"].rows_accepted == 1
+
+
+def test_events_for_unknown_incidents_are_quarantined(tmp_path):
+    inc = write(tmp_path / "incidents.csv", HEADER + GOOD)
+    ev = write(tmp_path / "incident_events.csv",
+               "incident_id,at,state\nINC1,2026-07-01 09:00,new\nINC9,2026-07-01 09:00,new\n")
+    ds = load_dataset({"incidents": inc, "incident_events": ev}, timezone=TZ)
+    found = problems(ds, "incident_events")
+    assert found == [(3, "incident_id", found[0][2])]
+    assert "not in the accepted 'incidents' table" in found[0][2]
+
+
+def test_unknown_columns_are_ignored_and_reported(tmp_path):
+    ds = load(tmp_path, "incident_id,opened_at,priority,colour\nINC1,2026-07-01 09:00,2,red\n")
+    assert ds.tables["incidents"].ignored_columns == ["colour"]
