@@ -128,4 +128,6 @@ def compliance_rates(
     counts["ci_low"], counts["ci_high"] = wilson_interval(
         counts["met"].to_numpy(), counts["n"].to_numpy(), confidence=confidence
     )
-    return counts[keys + ["n", "met", "breached", "rate", "ci_low", "ci_high"]]
+    order = counts["target"].map({name: i for i, name in enumerate(TARGETS)})
+    counts = counts.assign(_order=order).sort_values(["_order", *keys[1:]], kind="stable")
+    return counts[keys + ["n", "met", "breached", "rate", "ci_low", "ci_high"]].reset_index(drop=True)

@@ -18,8 +18,10 @@ __all__ = [
     "METRICS",
     "Metric",
     "contact_summary",
+    "full_weeks",
     "resolution_time_stats",
     "volume_by_period",
+    "week_start",
 ]
 
 
@@ -76,6 +78,23 @@ METRICS: dict[str, Metric] = {m.name: m for m in _CATALOGUE}
 REAL_TIME_CHANNELS = ("phone", "chat")
 
 
+def week_start(timestamps: pd.Series) -> pd.Series:
+    """The Monday (local date, timezone-naive) of the week each timestamp falls in."""
+    local = timestamps.dt.tz_localize(None)
+    return local.dt.normalize() - pd.to_timedelta(local.dt.weekday, unit="D")
+
+
+def full_weeks(table: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Rows of a weekly table (``period_start``) whose whole week lies in ``[start, end)``.
+
+    Partial weeks at the ends of a period would show as false dips in a trend.
+    """
+    first, stop = start.tz_localize(None), end.tz_localize(None)
+    weeks = pd.to_datetime(table["period_start"])
+    keep = (weeks >= first) & (weeks + pd.Timedelta(days=7) <= stop)
+    return table.loc[keep.to_numpy()].reset_index(drop=True)
+
+
 def volume_by_period(
     frame: pd.DataFrame, *, at: str, freq: str = "W-MON", by: str | None = None
 ) -> pd.DataFrame:
@@ -88,7 +107,7 @@ def volume_by_period(
     at : str
         The timestamp column that places a row in a period.
     freq : str
-        Pandas period alias; ``"W-MON"`` gives weeks starting on Monday.
+        ``"W-MON"`` (weeks starting on Monday) or a pandas period alias such as ``"M"``.
     by : str, optional
         A column to split the counts by.
 
@@ -97,11 +116,10 @@ def volume_by_period(
     DataFrame
         ``period_start`` (timezone-naive date), the ``by`` column, ``n``.
     """
-    local = frame[at].dt.tz_localize(None)
-    if freq.startswith("W"):
-        start = local.dt.normalize() - pd.to_timedelta(local.dt.weekday, unit="D")
+    if freq == "W-MON":
+        start = week_start(frame[at])
     else:
-        start = local.dt.to_period(freq).dt.start_time
+        start = frame[at].dt.tz_localize(None).dt.to_period(freq).dt.start_time
     keys = [start.rename("period_start")] + ([frame[by].fillna("(blank)")] if by else [])
     counts = frame.groupby(keys, observed=True).size().rename("n").reset_index()
     return counts

@@ -56,7 +56,8 @@ def findings(review: Review) -> list[str]:
         missed = card[~card["met"].astype(bool)]
         from ccreview.review import format_value
 
-        text = f"{len(card) - len(missed)} of {len(card)} KPI targets were met"
+        met = len(card) - len(missed)
+        text = f"{met} of {len(card)} KPI targets {'was' if met == 1 else 'were'} met"
         if len(missed):
             text += "; missed: " + "; ".join(
                 f"{r.label} {format_value(r.value, r.unit)} against {format_value(r.target, r.unit)}"
@@ -108,7 +109,7 @@ def grading_sentences(grading: pd.DataFrame) -> list[str]:
     overall = grading["mis_graded"].sum() / grading["n"].sum()
     out = []
     for row in grading[grading["stands_out"]].itertuples(index=False):
-        out.append(f"{row.assigned_team}'s incidents carry a priority that differs from the "
+        out.append(f"Incidents assigned to {row.assigned_team} carry a priority that differs from the "
                    f"impact × urgency matrix in {fmt_pct(row.rate)} of cases (95% CI "
                    f"{fmt_pct(row.ci_low)} to {fmt_pct(row.ci_high)}, n = {fmt_count(row.n)}), "
                    f"against {fmt_pct(overall)} across all teams: review how this team grades.")

@@ -39,6 +39,7 @@ KEYS = {
     "objectives": "path of objectives.yaml (objectives and KPI targets)",
     "services": "path of services.yaml (services and team responsibilities)",
     "notebooks": "notebooks to run, by name (files in notebooks/)",
+    "notebooks_dir": "where the notebooks are (default: the kit's notebooks/ folder)",
     "reports_dir": "where runs are published (default: reports/ beside parameters/)",
     "cell_timeout_s": "seconds a single notebook cell may run before the run fails",
 }
@@ -61,6 +62,7 @@ class RunParameters:
     objectives: list[Objective]
     services: Services
     notebooks: list[str]
+    notebooks_dir: Path
     reports_dir: Path
     cell_timeout_s: int
     source: Path
@@ -78,8 +80,8 @@ class RunParameters:
         return f"{self.start:%-d %b %Y} – {last:%-d %b %Y}"
 
     def notebook_path(self, name: str) -> Path:
-        """Path of notebook ``name`` in ``notebooks/``."""
-        return NOTEBOOKS_DIR / f"{name}.ipynb"
+        """Path of notebook ``name``."""
+        return self.notebooks_dir / f"{name}.ipynb"
 
 
 def parse_period(value: Any, timezone: str) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -164,7 +166,10 @@ def load_parameters(path: str | Path) -> RunParameters:
     if not isinstance(notebooks, list) or not all(isinstance(n, str) for n in notebooks):
         problems.append(f"{path}: notebooks: expected a list of names, e.g. [incident_review].")
         notebooks = []
-    available = sorted(p.stem for p in NOTEBOOKS_DIR.glob("*.ipynb"))
+    notebooks_dir = NOTEBOOKS_DIR
+    if "notebooks_dir" in data:
+        notebooks_dir = existing("notebooks_dir", data["notebooks_dir"]) or NOTEBOOKS_DIR
+    available = sorted(p.stem for p in notebooks_dir.glob("*.ipynb"))
     for name in notebooks:
         if name not in available:
             problems.append(f"{path}: notebooks: no notebook {name!r}.{did_you_mean(name, available)}"
@@ -195,6 +200,7 @@ def load_parameters(path: str | Path) -> RunParameters:
         objectives=objectives,
         services=services,
         notebooks=list(notebooks),
+        notebooks_dir=notebooks_dir,
         reports_dir=reports_dir,
         cell_timeout_s=int(timeout),
         source=path,

@@ -64,21 +64,21 @@ def plot_compliance(rates: pd.DataFrame, *, target_label: str = "priority",
     ax.set(title="Targets met, by priority (bars: 95% interval)", xlabel="Priority",
            ylabel="Share met", ylim=(0, 1.05))
     ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0))
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
     return ax
 
 
 def plot_resolution_trend(trend: pd.DataFrame, *, ax: plt.Axes | None = None) -> plt.Axes:
-    """Weekly median and 90th percentile time to resolve (hours, log scale)."""
+    """Weekly median and 90th percentile time to resolve (hours)."""
     ax = _axes(ax)
     ax.plot(trend["period_start"], trend["median_h"], marker="o", markersize=3,
             color=PALETTE[0], label="Median")
     ax.plot(trend["period_start"], trend["p90_h"], marker="s", markersize=3,
             color=PALETTE[3], label="90th percentile")
-    ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g} h"))
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f} h"))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
     ax.set(title="Time to resolve, incidents resolved each week", xlabel="Week resolved",
-           ylabel="Hours (log scale)")
-    ax.legend(loc="upper left")
+           ylabel="Hours (calendar clock)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
     return ax

@@ -29,7 +29,14 @@ from ccreview.display import (
     paragraphs_html,
     table_html,
 )
-from ccreview.metrics import METRICS, contact_summary, resolution_time_stats, volume_by_period
+from ccreview.metrics import (
+    METRICS,
+    contact_summary,
+    full_weeks,
+    resolution_time_stats,
+    volume_by_period,
+    week_start,
+)
 from ccreview.parameters import RunParameters, load_parameters
 from ccreview.plots import plot_compliance, plot_resolution_trend, plot_weekly_counts, use_style
 from ccreview.prepared import ISSUES_FILE, QUARANTINE_SUFFIX, load_prepared
@@ -46,6 +53,9 @@ __all__ = [
     "Volumes",
     "open_review",
 ]
+
+
+PARTIAL_WEEKS = "Weeks start on Monday; partial weeks at the ends of the period are left out."
 
 
 class Review:
@@ -105,10 +115,14 @@ class Review:
         """Contact KPIs per week."""
         if not len(self.contacts):
             return pd.DataFrame()
-        local = self.contacts[c.ARRIVED_AT].dt.tz_localize(None)
-        week = (local.dt.normalize() - pd.to_timedelta(local.dt.weekday, unit="D"))
-        return contact_summary(self.contacts.assign(period_start=week.to_numpy()),
-                               by="period_start")
+        week = week_start(self.contacts[c.ARRIVED_AT])
+        weekly = contact_summary(self.contacts.assign(period_start=week.to_numpy()),
+                                 by="period_start")
+        return self.full_weeks(weekly)
+
+    def full_weeks(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Keep the weeks of a weekly table that lie wholly inside the period."""
+        return full_weeks(table, start=self.params.start, end=self.params.end)
 
     @cached_property
     def grading(self) -> pd.DataFrame:
@@ -163,10 +177,11 @@ class Review:
                 target = float(kpi["target"])
                 met = value >= target if metric.better == "higher" else value <= target
                 rows.append({"objective": objective.title, "metric": metric.name,
-                             "label": metric.label, "unit": metric.unit, "value": value,
+                             "label": metric.label, "unit": metric.unit, "better": metric.better,
+                             "value": value,
                              "target": target, "met": bool(met) if not np.isnan(value) else None})
-        return pd.DataFrame(rows, columns=["objective", "metric", "label", "unit", "value",
-                                           "target", "met"])
+        return pd.DataFrame(rows, columns=["objective", "metric", "label", "unit", "better",
+                                           "value", "target", "met"])
 
 
 def open_review(parameters_file: str | Path, *, prepared_dir: str | Path | None = None) -> Review:
@@ -211,11 +226,12 @@ class ExecutiveSummary:
         tiles = []
         for row in self.table.itertuples(index=False):
             css = {True: "ccr-status-ok", False: "ccr-status-bad"}.get(row.met, "ccr-status-warn")
-            verdict = {True: "on target", False: "below target"}.get(row.met, "no data")
+            verdict = {True: "target met", False: "target missed"}.get(row.met, "no data")
             tiles.append(
                 f'<div class="ccr-kpi"><div class="label">{html.escape(row.label)}</div>'
                 f'<div class="value">{html.escape(format_value(row.value, row.unit))}</div>'
-                f'<div class="target">target {html.escape(format_value(row.target, row.unit))}'
+                f'<div class="target">target {"≥" if row.better == "higher" else "≤"} '
+                f'{html.escape(format_value(row.target, row.unit))}'
                 f' · <span class="{css}">{verdict}</span></div></div>')
         return (f'<p><strong>Period:</strong> {html.escape(self.review.params.period_label)}</p>'
                 f'<div class="ccr-kpis">{"".join(tiles)}</div>'
@@ -252,7 +268,9 @@ class DataHealth:
         if len(self.problems):
             parts.append("<h3>What was wrong</h3>")
             parts.append(table_html(self.problems, max_rows=25,
-                                    labels={"example_row": "e.g. row", "example": "value"}))
+                                    formats={"example_row": str, "rows": fmt_count},
+                                    labels={"example_row": "e.g. row", "example": "value",
+                                            "rows": "rows affected"}))
             links = " · ".join(
                 f'<a href="downloads/{html.escape(name)}{QUARANTINE_SUFFIX}">'
                 f"{html.escape(name)} ({fmt_count(n)} rows)</a>"
@@ -272,15 +290,16 @@ class Volumes:
     def __init__(self, review: Review) -> None:
         self.review = review
         inc = review.incidents
-        self.weekly_incidents = volume_by_period(inc, at=c.OPENED_AT, by=c.CHANNEL)
+        self.weekly_incidents = review.full_weeks(volume_by_period(inc, at=c.OPENED_AT, by=c.CHANNEL))
         self.by_category = (inc[c.CATEGORY].fillna("(blank)").value_counts()
                             .rename_axis("category").reset_index(name="incidents"))
         self.by_category["share"] = self.by_category["incidents"] / max(len(inc), 1)
         self.by_channel = (inc[c.CHANNEL].fillna("(blank)").value_counts()
                            .rename_axis("channel").reset_index(name="incidents"))
         cont = review.contacts
-        self.weekly_contacts = (volume_by_period(cont, at=c.ARRIVED_AT, by=c.CHANNEL)
-                                if len(cont) else pd.DataFrame())
+        self.weekly_contacts = (
+            review.full_weeks(volume_by_period(cont, at=c.ARRIVED_AT, by=c.CHANNEL))
+            if len(cont) else pd.DataFrame())
         self.table = self.weekly_incidents
 
     def plot(self, ax: plt.Axes | None = None) -> plt.Axes:
@@ -296,12 +315,14 @@ class Volumes:
         parts = [f"<p>{fmt_count(total)} incidents were opened in the period{also}.</p>"]
         fig, ax = plt.subplots()
         self.plot(ax)
-        parts.append(figure_html(fig, alt="Line chart of incidents opened per week by channel."))
+        parts.append(figure_html(fig, alt="Line chart of incidents opened per week by channel.",
+                                 caption=PARTIAL_WEEKS))
         if len(self.weekly_contacts):
             fig, ax = plt.subplots()
             plot_weekly_counts(self.weekly_contacts, hue=c.CHANNEL, ax=ax,
                                title="Contacts arriving per week, by channel", ylabel="Contacts")
-            parts.append(figure_html(fig, alt="Line chart of contacts per week by channel."))
+            parts.append(figure_html(fig, alt="Line chart of contacts per week by channel.",
+                                     caption=PARTIAL_WEEKS))
         parts.append(table_html(self.by_category, formats={"incidents": fmt_count,
                                                            "share": fmt_pct},
                                 caption="Incidents opened by category"))
@@ -328,7 +349,8 @@ class Compliance:
             return note_html("No response or resolution targets were judged in this period.")
         fig, ax = plt.subplots()
         self.plot(ax)
-        shown = self.table.assign(priority=self.table[c.PRIORITY].map(lambda p: f"P{int(p)}"))
+        shown = self.table.assign(priority=self.table[c.PRIORITY].map(lambda p: f"P{int(p)}"),
+                                  target=self.table["target"].str.capitalize())
         small = shown[shown["n"] < 30]
         parts = [
             table_html(self.targets, caption="Agreed targets (criteria.yaml)",
@@ -352,7 +374,8 @@ class Compliance:
                                 formats={"n": fmt_count, "mis_graded": fmt_count,
                                          "rate": fmt_pct, "ci_low": fmt_pct, "ci_high": fmt_pct},
                                 labels={"rate": "mis-graded %", "ci_low": "95% CI low",
-                                        "ci_high": "95% CI high"}))
+                                        "ci_high": "95% CI high", "mis_graded": "mis-graded",
+                                        "n": "incidents"}))
         return "".join(parts)
 
 
@@ -363,10 +386,9 @@ class ResolutionTimes:
         self.review = review
         resolved = review.resolved
         self.table = resolution_time_stats(resolved, by=c.PRIORITY)
-        local = resolved[c.RESOLVED_AT].dt.tz_localize(None)
-        week = local.dt.normalize() - pd.to_timedelta(local.dt.weekday, unit="D")
-        self.trend = resolution_time_stats(resolved.assign(period_start=week.to_numpy()),
-                                           by="period_start")
+        week = week_start(resolved[c.RESOLVED_AT])
+        self.trend = review.full_weeks(
+            resolution_time_stats(resolved.assign(period_start=week.to_numpy()), by="period_start"))
 
     def plot(self, ax: plt.Axes | None = None) -> plt.Axes:
         """Weekly median and 90th percentile."""

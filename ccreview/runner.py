@@ -20,7 +20,7 @@ from typing import Any
 
 from ccreview.exceptions import NotebookError
 from ccreview.io import file_sha256
-from ccreview.parameters import NOTEBOOKS_DIR, PROJECT_ROOT, RunParameters, load_parameters
+from ccreview.parameters import PROJECT_ROOT, RunParameters, load_parameters
 from ccreview.prepared import save_prepared
 from ccreview.validate import load_dataset
 
@@ -111,6 +111,7 @@ def run(
                  f"accepted{note}")
     reports.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{params.run}.building-", dir=reports))
+    staging.chmod(0o755)  # mkdtemp makes it private; a published report is for reading
     try:
         t = time.perf_counter()
         prepared = staging / "_prepared"
@@ -193,7 +194,10 @@ def _execute_one(params: RunParameters, name: str, staging: Path, prepared: Path
             log_output=False,
             request_save_on_cell_execute=False,
             execution_timeout=params.cell_timeout_s,
-            cwd=str(NOTEBOOKS_DIR),
+            cwd=str(params.notebooks_dir),
+            # the kernel only talks to this process on localhost; keep its start-up
+            # warning about unencrypted TCP out of the user's console
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     except Exception as exc:  # any failure is reported on the index, never hidden
         return NotebookResult(name, "failed", time.perf_counter() - t,

@@ -166,7 +166,10 @@ def load_dataset(
                 TABLES[name],
                 timezone=timezone,
                 source=str(display_names.get(name, raws[name].path)),
-                known_keys={ref: results[ref].data[TABLES[ref].key] for ref in results},
+                known_keys={ref: results[ref].data[TABLES[ref].key] for ref in results
+                            if TABLES[ref].key},
+                quarantined_keys={ref: results[ref].rejected[TABLES[ref].key] for ref in results
+                                  if TABLES[ref].key and len(results[ref].rejected)},
             )
     return Dataset(results, timezone)
 
@@ -178,6 +181,7 @@ def validate_table(
     timezone: str,
     source: str | None = None,
     known_keys: dict[str, pd.Series] | None = None,
+    quarantined_keys: dict[str, pd.Series] | None = None,
 ) -> TableResult:
     """Type, check and split one raw table into accepted and quarantined rows.
 
@@ -194,6 +198,9 @@ def validate_table(
     known_keys : dict, optional
         Table name -> Series of its accepted keys, to check references against.
         References to tables not given here are not checked.
+    quarantined_keys : dict, optional
+        Table name -> keys of its quarantined rows, so a reference to one is
+        explained as such rather than as unknown.
 
     Returns
     -------
@@ -241,16 +248,12 @@ def validate_table(
     for earlier, later in table.order:
         first, second = typed[earlier], typed[later]
         bad = (first.notna() & second.notna() & (second < first)).to_numpy()
-        report(
-            bad,
-            later,
-            second,
-            lambda m, e=earlier, f=first: (
-                f"is before {e} ("
-                + f[m].astype("string").to_numpy().astype(object)
-                + "); correct whichever timestamp is wrong in the source system"
-            ),
-        )
+        shown = pd.Series(pd.NA, index=frame.index, dtype="string")
+        if bad.any():  # format only the offending rows: formatting timestamps is slow
+            shown[bad] = (second[bad].astype("string") + f" ({earlier} "
+                          + first[bad].astype("string") + ")")
+        report(bad, later, shown,
+               f"is before {earlier}; correct whichever timestamp is wrong in the source system")
 
     for check in _ROW_CHECKS.get(table.name, ()):
         for mask, column, message in check(typed):
@@ -261,29 +264,21 @@ def validate_table(
             continue
         value = typed[column]
         unknown = (value.notna() & ~value.isin(known_keys[target])).to_numpy()
-        report(
-            unknown,
-            column,
-            value,
-            f"refers to a record that is not in the accepted '{target}' table "
-            f"(missing there, or quarantined); load the matching {target} row",
-        )
+        held = value.isin(quarantined_keys.get(target, ())).to_numpy() if quarantined_keys else False
+        report(unknown & held, column, value,
+               f"refers to a row of {target} that was itself quarantined; fix that row first")
+        report(unknown & ~held, column, value,
+               f"refers to a record that does not exist in {target}; add it there or correct the id")
 
     if table.key:
         key = typed[table.key]
         dup = (key.notna() & key.duplicated(keep="first")).to_numpy()
         if dup.any():
             first_row = pd.Series(rows, index=frame.index).groupby(key).transform("first")
-            report(
-                dup,
-                table.key,
-                key,
-                lambda m: (
-                    f"duplicate {table.key}: already used on row "
-                    + first_row[m].astype("string").to_numpy().astype(object)
-                    + "; keep one row per id"
-                ),
-            )
+            shown = pd.Series(pd.NA, index=frame.index, dtype="string")
+            shown[dup] = key[dup] + " (first on row " + first_row[dup].astype("string") + ")"
+            report(dup, table.key, shown,
+                   f"duplicate {table.key}: the same id is on an earlier row; keep one row per id")
 
     issues = _assemble_issues(problems, table.name, source, rows)
     bad_index = issues.attrs.pop("index", np.array([], dtype=int))

@@ -107,13 +107,13 @@ def test_offsets_are_converted_to_the_centre_time_zone(tmp_path):
         ("INC2,31/02/2026 25:00,,2,phone,new,", "opened_at", "is not a date-time; use ISO 8601"),
         ("INC2,1900-01-01 09:00,,2,phone,new,", "opened_at", "impossible date"),
         ("INC2,2026-07-01 09:00,2026-07-01 08:00,2,phone,resolved,", "resolved_at",
-         "is before opened_at (2026-07-01 09:00:00+01:00)"),
+         "is before opened_at; correct whichever timestamp"),
         ("INC2,2026-07-01 09:00,,9,phone,new,", "priority", "is above the maximum 5"),
         ("INC2,2026-07-01 09:00,,x,phone,new,", "priority", "is not a whole number"),
         ("INC2,2026-07-01 09:00,,2,fax,new,", "channel", "is not an allowed value; use one of: phone"),
         ("INC2,2026-03-29 01:30,,2,phone,new,", "opened_at", "does not exist in Europe/London"),
         ("INC1,2026-07-01 09:00,,2,phone,new,", "incident_id",
-         "duplicate incident_id: already used on row 2"),
+         "duplicate incident_id: the same id is on an earlier row"),
         (",2026-07-01 09:00,,2,phone,new,", "incident_id", "is empty; incident_id is required"),
         ("INC2,2026-07-01 09:00,,2,phone,closed,", "closed_at", "status is 'closed'"),
     ],
@@ -164,7 +164,22 @@ def test_events_for_unknown_incidents_are_quarantined(tmp_path):
     ds = load_dataset({"incidents": inc, "incident_events": ev}, timezone=TZ)
     found = problems(ds, "incident_events")
     assert found == [(3, "incident_id", found[0][2])]
-    assert "not in the accepted 'incidents' table" in found[0][2]
+    assert "refers to a record that does not exist in incidents" in found[0][2]
+
+
+def test_events_of_quarantined_incidents_say_so(tmp_path):
+    inc = write(tmp_path / "incidents.csv", HEADER + GOOD + "INC2,bad,,2,phone,new,\n")
+    ev = write(tmp_path / "incident_events.csv", "incident_id,at,state\nINC2,2026-07-01 09:00,new\n")
+    ds = load_dataset({"incidents": inc, "incident_events": ev}, timezone=TZ)
+    assert "refers to a row of incidents that was itself quarantined" in problems(
+        ds, "incident_events")[0][2]
+
+
+def test_order_and_duplicate_values_show_both_sides(tmp_path):
+    ds = load(tmp_path, HEADER + GOOD + "INC1,2026-07-01 09:00,2026-07-01 08:00,2,phone,resolved,\n")
+    values = ds.tables["incidents"].issues.set_index("column")["value"]
+    assert values["resolved_at"] == "2026-07-01 08:00:00+01:00 (opened_at 2026-07-01 09:00:00+01:00)"
+    assert values["incident_id"] == "INC1 (first on row 2)"
 
 
 def test_unknown_columns_are_ignored_and_reported(tmp_path):

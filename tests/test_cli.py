@@ -1,0 +1,58 @@
+"""The command line: short messages and exit codes, never a traceback wall."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from .conftest import write
+
+
+def ccreview(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ccreview.cli", *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_missing_parameter_file(tmp_path):
+    result = ccreview("run", str(tmp_path / "nope.yaml"))
+    assert result.returncode == 2
+    assert "nope.yaml: parameter file not found" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_parameters_list_every_problem(tmp_path):
+    path = write(tmp_path / "p.yaml", "run: x\nperid: 2026-Q3\n")
+    result = ccreview("run", str(path))
+    assert result.returncode == 2
+    assert "unknown key 'perid'. Did you mean 'period'?" in result.stderr
+    assert "'data' is missing" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_fatal_input_problems_stop_before_publishing(project_params, tmp_path):
+    broken = tmp_path / "broken.csv"
+    write(broken, "incident_id,priority\nINC1,2\n")
+    text = project_params.read_text()
+    text = "\n".join(
+        f"  incidents: {broken}" if line.startswith("  incidents:") else line
+        for line in text.splitlines())
+    path = write(tmp_path / "parameters" / "broken.yaml", text + "\n")
+    result = ccreview("run", str(path))
+    assert result.returncode == 2
+    assert "cannot use the input files" in result.stderr
+    assert "broken.csv: required column(s) missing for table 'incidents': opened_at" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())
+
+
+def test_demo_data_unknown_scale(tmp_path):
+    result = ccreview("demo-data", "--scale", "huge", "--out", str(tmp_path / "d"))
+    assert result.returncode == 2
+    assert "small" in result.stderr and "large" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_check_command_prints_health(project_params):
+    result = ccreview("check", str(project_params))
+    assert result.returncode == 0, result.stderr
+    assert "rows_read" in result.stdout and "incidents" in result.stdout

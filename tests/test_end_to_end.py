@@ -1,0 +1,147 @@
+"""End to end: generate small demo data, run `ccreview run`, read what was published."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from ccreview.display import fmt_count, fmt_pct
+from ccreview.review import open_review
+from ccreview.runner import run
+
+from .conftest import write
+
+pytestmark = pytest.mark.slow
+
+SECTIONS = ["Executive summary", "Data health", "Volumes", "Compliance with agreed targets",
+            "Time to resolve", "Metric definitions"]
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory, demo_dir):
+    """One real run of the demo review through the command line."""
+    from .conftest import ROOT
+
+    base = tmp_path_factory.mktemp("run")
+    params_dir = base / "parameters"
+    params_dir.mkdir()
+    for name in ("criteria.yaml", "objectives.yaml", "services.yaml"):
+        (params_dir / name).write_text((ROOT / "parameters" / name).read_text())
+    tables = ["incidents", "incident_events", "contacts", "feedback", "qa_evaluations",
+              "changes", "major_incidents", "debriefs", "actions"]
+    lines = "\n".join(f"  {t}: {demo_dir / (t + '.csv')}" for t in tables)
+    params = write(params_dir / "e2e.yaml",
+                   f"run: e2e\ntitle: E2E review\norganisation: Test centre\nperiod: 2026-Q3\n"
+                   f"data:\n{lines}\ncriteria: criteria.yaml\nobjectives: objectives.yaml\n"
+                   f"services: services.yaml\nnotebooks: [incident_review]\n"
+                   f"reports_dir: {base / 'reports'}\n")
+    result = subprocess.run([sys.executable, "-m", "ccreview.cli", "run", str(params)],
+                            capture_output=True, text=True, timeout=600)
+    return {"result": result, "params": params, "reports": base / "reports"}
+
+
+def test_run_succeeds_and_prints_the_index(published):
+    result = published["result"]
+    assert result.returncode == 0, result.stderr
+    index = Path(result.stdout.strip().splitlines()[-1])
+    assert index == published["reports"] / "e2e" / "index.html"
+    assert index.exists()
+    assert "incident_review: done" in result.stderr  # progress is visible
+
+
+def test_report_has_sections_and_no_code(published):
+    page = (published["reports"] / "e2e" / "incident_review.html").read_text()
+    for section in SECTIONS:
+        assert re.search(rf"<h2[^>]*>{re.escape(section)}", page), section
+    assert 'class="ccr-toc"' in page
+    for code_marker in ("jp-InputArea", "open_review(", "import ", "Traceback"):
+        assert code_marker not in page, code_marker
+    assert "Analysts: change the parameter file" not in page  # analyst-only cell removed
+
+
+def test_report_needs_no_network(published):
+    for page in (published["reports"] / "e2e").glob("*.html"):
+        text = page.read_text()
+        assert not re.search(r"""<script[^>]+src=""", text), page.name
+        assert not re.search(r"""(src|href)=["']https?://""", text), page.name
+        assert "@import url(http" not in text
+
+
+def test_report_numbers_match_the_package(published):
+    page = (published["reports"] / "e2e" / "incident_review.html").read_text()
+    review = open_review(published["params"])
+    assert f"{fmt_count(len(review.incidents))} incidents were opened" in page
+    for row in review.compliance.itertuples():
+        assert (f"{row.target.capitalize()} targets were met for {fmt_pct(row.rate)}") in page
+    health = review.data.health()
+    rejected = int(health["rows_rejected"].sum())
+    assert f"{fmt_count(rejected)} input rows were quarantined" in page
+    assert rejected > 0
+
+
+def test_manifest_and_downloads(published):
+    run_dir = published["reports"] / "e2e"
+    manifest = json.loads((run_dir / "run.json").read_text())
+    assert manifest["status"] == "ok"
+    assert manifest["notebooks"][0]["status"] == "ok"
+    assert len(manifest["inputs"]["incidents"]["sha256"]) == 64
+    assert {"load_validate", "export_html", "total"} <= set(manifest["timings_s"])
+    for row in manifest["data_health"]:
+        assert row["rows_read"] == row["rows_accepted"] + row["rows_rejected"]
+    assert (run_dir / "downloads" / "incidents_quarantined.csv").exists()
+    assert not (run_dir / "_prepared").exists()
+
+
+# --- failures ------------------------------------------------------------------------
+
+
+def notebook(path: Path, *sources: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell('parameters_file = ""\nprepared_dir = None',
+                                          metadata={"tags": ["parameters"]})]
+    nb.cells += [nbformat.v4.new_code_cell(s) for s in sources]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, path)
+
+
+def test_failed_and_timed_out_notebooks_never_replace_a_published_run(published, tmp_path):
+    run_dir = published["reports"] / "e2e"
+    before = (run_dir / "index.html").read_bytes()
+    nb_dir = tmp_path / "notebooks"
+    nb_dir.mkdir()
+    notebook(nb_dir / "failing.ipynb", "x = 1", "raise ValueError('planted failure')")
+    notebook(nb_dir / "slow.ipynb", "import time\ntime.sleep(60)")
+    text = published["params"].read_text().replace("[incident_review]", "[failing, slow]")
+    params = write(published["params"].with_name("fail.yaml"),
+                   text + f"notebooks_dir: {nb_dir}\ncell_timeout_s: 3\n")
+    result = subprocess.run([sys.executable, "-m", "ccreview.cli", "run", str(params)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 1
+    assert "failing: cell 3 (execution count 2) raised ValueError: planted failure" in result.stderr
+    assert "slow: cell 2 ('import time') did not finish within the cell timeout of 3 s" in result.stderr
+    assert (run_dir / "index.html").read_bytes() == before
+    failed_index = (published["reports"] / "e2e-failed" / "index.html").read_text()
+    assert failed_index.count("FAILED") == 2
+    assert "planted failure" in failed_index
+    assert not list(published["reports"].glob(".e2e*"))  # no staging folder left behind
+
+
+def test_interrupted_publication_leaves_the_earlier_run(published, monkeypatch):
+    run_dir = published["reports"] / "e2e"
+    before = (run_dir / "index.html").read_bytes()
+
+    def boom(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("ccreview.publish.HtmlExporter.export", boom)
+    with pytest.raises(KeyboardInterrupt):
+        run(published["params"], progress=lambda _: None)
+    assert (run_dir / "index.html").read_bytes() == before
+    assert not list(published["reports"].glob(".e2e*"))
