@@ -192,7 +192,7 @@ def _execute_one(params: RunParameters, name: str, staging: Path, prepared: Path
             kernel_name="python3",
             progress_bar=False,
             log_output=False,
-            request_save_on_cell_execute=False,
+            request_save_on_cell_execute=True,  # so a timed-out cell can be located
             execution_timeout=params.cell_timeout_s,
             cwd=str(params.notebooks_dir),
             # the kernel only talks to this process on localhost; keep its start-up
@@ -208,33 +208,49 @@ def _execute_one(params: RunParameters, name: str, staging: Path, prepared: Path
 def describe_failure(exc: BaseException, output: Path, timeout_s: int) -> str:
     """One line naming the failing cell and the error, for the console and the index.
 
-    A cell timeout leaves no error output in the notebook, so it is recognised
-    from the exception and located from papermill's cell metadata.
+    Cells are numbered as in the source notebook (papermill's injected parameters
+    cell is not counted) and quoted by their first line. A cell timeout leaves no
+    error output in the notebook, so it is recognised from the exception and
+    located from papermill's cell metadata.
     """
     from papermill.exceptions import PapermillExecutionError
 
+    where = _failing_cell(output)
     if isinstance(exc, PapermillExecutionError):
-        return (f"cell {exc.cell_index + 1} (execution count {exc.exec_count}) raised "
-                f"{exc.ename}: {str(exc.evalue).strip().splitlines()[-1] if exc.evalue else ''}")
-    where = _unfinished_cell(output)
+        message = str(exc.evalue).strip().splitlines()[-1] if exc.evalue else ""
+        return f"{where} raised {exc.ename}: {message}"
     if isinstance(exc, TimeoutError) or "timed out" in str(exc).lower():
         return f"{where} did not finish within the cell timeout of {timeout_s} s (cell_timeout_s)"
     return f"{where}: {type(exc).__name__}: {str(exc).strip()[:300]}"
 
 
-def _unfinished_cell(output: Path) -> str:
+def _failing_cell(output: Path) -> str:
     import nbformat
 
     try:
         nb = nbformat.read(output, as_version=4)
     except Exception:
         return "a cell"
-    for index, cell in enumerate(nb.cells):
-        status = cell.get("metadata", {}).get("papermill", {}).get("status")
-        if cell.cell_type == "code" and status in ("running", "failed"):
-            first = cell.source.strip().splitlines()[0][:60] if cell.source.strip() else ""
-            return f"cell {index + 1} ({first!r})"
-    return "a cell"
+    number, failed, last_started = 0, None, None
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags or "papermill-error-cell-tag" in tags:
+            continue
+        number += 1
+        meta = cell.get("metadata", {}).get("papermill", {})
+        if cell.cell_type != "code":
+            continue
+        if meta.get("status") in ("running", "failed") or meta.get("exception"):
+            failed = failed or (number, cell)
+        if meta.get("start_time"):
+            last_started = (number, cell)
+    # a timed-out cell is marked "completed" by papermill: it is the last one started
+    found = failed or last_started
+    if not found:
+        return "a cell"
+    number, cell = found
+    first = cell.source.strip().splitlines()[0][:60] if cell.source.strip() else ""
+    return f"cell {number} ({first!r})"
 
 
 def _export_all(
@@ -250,14 +266,14 @@ def _export_all(
     exporter = HtmlExporter()
     for result in results:
         executed = staging / "notebooks" / f"{result.name}.ipynb"
-        if not executed.exists():
+        if result.status != "ok":  # its error is on the index; the executed notebook is kept
             continue
         html = staging / f"{result.name}.html"
         try:
             title = NOTEBOOK_TITLES.get(result.name, result.name.replace("_", " ").capitalize())
             result.hidden_warnings = exporter.export(executed, html,
                                                      context={**context, "title": title})
-            result.html = html.name if result.status == "ok" else None
+            result.html = html.name
         except Exception as exc:
             result.status, result.error = "failed", f"HTML export failed: {exc}"
     progress(f"Published HTML for {sum(r.html is not None for r in results)} report(s)")
