@@ -79,18 +79,19 @@ def target_outcomes(
                     calendar=calendar, timezone=criteria.timezone,
                 ).to_numpy()
         frame["elapsed_h"] = elapsed.to_numpy() / 3600
-        frame["completed_at"] = completed.to_numpy()
-        within = frame["elapsed_h"] <= frame["target_h"]
+        frame["completed_at"] = completed.array  # positional, stays timezone-aware
+        within = (frame["elapsed_h"] <= frame["target_h"]).to_numpy()
+        no_target = frame["target_h"].isna().to_numpy()
         is_done = completed.notna().to_numpy()
         frame["outcome"] = np.select(
-            [frame["target_h"].isna(), is_done & within, is_done & ~within, ~within],
+            [no_target, is_done & within, is_done & ~within, ~within],
             [NO_TARGET, MET, BREACHED, BREACHED],
             default=RUNNING,
         )
         # breaches still running are judged at the period end
-        frame["judged_at"] = completed.where(is_done, pd.NaT).fillna(
-            pd.Series(as_of, index=incidents.index).where(frame["outcome"].eq(BREACHED).to_numpy())
-        ).to_numpy()
+        judged = completed.copy()
+        judged[(~is_done & ~within & ~no_target)] = as_of
+        frame["judged_at"] = judged.array
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 

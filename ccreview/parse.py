@@ -72,9 +72,17 @@ def _parse_text(raw: pd.Series, column: Column, timezone: str) -> Parsed:
     return Parsed(text, missing)
 
 
+def _on_uniques(text: pd.Series, func) -> pd.Series:
+    """Apply a string transformation once per distinct value (columns with few values)."""
+    codes, uniques = pd.factorize(text)
+    mapped = func(pd.Series(uniques, dtype="string")).to_numpy(dtype=object)
+    lookup = np.append(mapped, pd.NA)  # code -1 (missing) picks the trailing NA
+    return pd.Series(lookup[codes], index=text.index, dtype="string")
+
+
 def _parse_category(raw: pd.Series, column: Column, timezone: str) -> Parsed:
     text, missing = _typed_text(raw)
-    norm = text.str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+    norm = _on_uniques(text, lambda u: u.str.lower().str.replace(r"[\s\-]+", "_", regex=True))
     result = Parsed(norm, missing)
     if column.allowed:
         bad = (~missing) & ~norm.isin(column.allowed).fillna(False).to_numpy(dtype=bool)
@@ -118,7 +126,7 @@ def _parse_bool(raw: pd.Series, column: Column, timezone: str) -> Parsed:
         values = raw.astype("boolean")
         return Parsed(values, values.isna().to_numpy(dtype=bool))
     text, missing = _typed_text(raw)
-    low = text.str.lower()
+    low = _on_uniques(text, lambda u: u.str.lower())
     values = pd.Series(pd.NA, index=raw.index, dtype="boolean")
     values = values.mask(low.isin(_TRUE).fillna(False), True)
     values = values.mask(low.isin(_FALSE).fillna(False), False)
@@ -186,14 +194,12 @@ def to_local_time(
     else:
         text, missing = _typed_text(raw)
         has_offset = text.str.contains(_OFFSET, regex=True).fillna(False).to_numpy(dtype=bool)
-        naive = pd.to_datetime(text.mask(has_offset), format="ISO8601", errors="coerce")
+        naive = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
+        if (~has_offset & ~missing).any():
+            naive = pd.to_datetime(text.mask(has_offset), format="ISO8601", errors="coerce")
         if getattr(naive.dt, "tz", None) is not None:  # pragma: no cover - defensive
             naive = naive.dt.tz_localize(None)
-        aware = None
-        if has_offset.any():
-            aware = pd.to_datetime(
-                text.where(has_offset), format="ISO8601", utc=True, errors="coerce"
-            ).dt.tz_convert(timezone)
+        aware = _parse_with_offset(text, has_offset, timezone) if has_offset.any() else None
         parsed_any = naive.notna().to_numpy(dtype=bool).copy()
         if aware is not None:
             parsed_any |= aware.notna().to_numpy(dtype=bool)
@@ -206,6 +212,25 @@ def to_local_time(
     if aware is not None:
         values = localised.where(~has_offset, aware)
     return values, missing, unparseable, gap
+
+
+def _parse_with_offset(text: pd.Series, has_offset: np.ndarray, timezone: str) -> pd.Series:
+    """Parse strings carrying a UTC offset; the common export form goes through Arrow's
+    fast parser, anything else through pandas' ISO 8601 parser."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arrow = pa.array(text.where(has_offset), type=pa.string())
+    fast = pc.strptime(arrow, format="%Y-%m-%d %H:%M:%S%z", unit="us", error_is_null=True)
+    parsed = pd.Series(fast.to_pandas(), index=text.index)
+    if parsed.dt.tz is None:  # pragma: no cover - Arrow returns UTC-aware timestamps
+        parsed = parsed.dt.tz_localize("UTC")
+    parsed = parsed.dt.as_unit("us")
+    rest = has_offset & parsed.isna().to_numpy()
+    if rest.any():
+        parsed[rest] = pd.to_datetime(text[rest], format="ISO8601", utc=True,
+                                      errors="coerce").dt.as_unit("us")
+    return parsed.dt.tz_convert(timezone)
 
 
 def _fmt(number: float) -> str:

@@ -131,12 +131,11 @@ class Review:
         matrix = self.params.criteria.priority_matrix
         known = inc[c.IMPACT].notna() & inc[c.URGENCY].notna()
         part = inc.loc[known.to_numpy()]
-        keys = pd.Series(list(zip(part[c.IMPACT].astype(int), part[c.URGENCY].astype(int),
-                                  strict=True)), index=part.index)
-        expected = keys.map(matrix)
+        expected = expected_priority(part[c.IMPACT], part[c.URGENCY], matrix)
+        in_matrix = ~np.isnan(expected)
         work = pd.DataFrame({
-            c.ASSIGNED_TEAM: part[c.ASSIGNED_TEAM].fillna("(blank)"),
-            "mismatch": (part[c.PRIORITY] != expected).fillna(False).to_numpy(dtype=bool),
+            c.ASSIGNED_TEAM: part[c.ASSIGNED_TEAM].fillna("(blank)").to_numpy()[in_matrix],
+            "mismatch": (part[c.PRIORITY].to_numpy(dtype=float) != expected)[in_matrix],
         })
         table = work.groupby(c.ASSIGNED_TEAM).agg(n=("mismatch", "size"),
                                                   mis_graded=("mismatch", "sum")).reset_index()
@@ -182,6 +181,22 @@ class Review:
                              "target": target, "met": bool(met) if not np.isnan(value) else None})
         return pd.DataFrame(rows, columns=["objective", "metric", "label", "unit", "better",
                                            "value", "target", "met"])
+
+
+def expected_priority(
+    impact: pd.Series, urgency: pd.Series, matrix: dict[tuple[int, int], int]
+) -> np.ndarray:
+    """Priority the impact x urgency matrix gives each row (NaN where the pair is not in it)."""
+    size = max(max(k) for k in matrix) + 1
+    lookup = np.full((size + 1, size + 1), np.nan)
+    for (i, u), priority in matrix.items():
+        lookup[i, u] = priority
+    i = impact.to_numpy(dtype=float, na_value=np.nan)
+    u = urgency.to_numpy(dtype=float, na_value=np.nan)
+    inside = (i >= 0) & (i <= size) & (u >= 0) & (u <= size)
+    out = np.full(len(i), np.nan)
+    out[inside] = lookup[i[inside].astype(int), u[inside].astype(int)]
+    return out
 
 
 def open_review(parameters_file: str | Path, *, prepared_dir: str | Path | None = None) -> Review:

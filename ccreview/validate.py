@@ -209,7 +209,7 @@ def validate_table(
     source = source or str(raw.path)
     frame = raw.frame
     rows = frame[c.SOURCE_ROW].to_numpy()
-    typed = pd.DataFrame(index=frame.index)
+    parsed_columns: dict[str, object] = {}
     problems: list[pd.DataFrame] = []
 
     def report(mask: np.ndarray | pd.Series, column: str, values: pd.Series, text) -> None:
@@ -231,10 +231,11 @@ def validate_table(
 
     for col in table.columns:
         if col.name not in frame.columns:
-            typed[col.name] = parse_column(pd.Series(pd.NA, index=frame.index), col, timezone).values
+            empty = parse_column(pd.Series(pd.NA, index=frame.index), col, timezone)
+            parsed_columns[col.name] = empty.values.array
             continue
         parsed = parse_column(frame[col.name], col, timezone)
-        typed[col.name] = parsed.values
+        parsed_columns[col.name] = parsed.values.array  # positional: no index alignment
         for mask, message in parsed.problems:
             report(mask, col.name, frame[col.name], message)
         if not col.nullable:
@@ -244,6 +245,8 @@ def validate_table(
                 frame[col.name],
                 f"is empty; {col.name} is required for every row",
             )
+
+    typed = pd.DataFrame(parsed_columns, index=frame.index)
 
     for earlier, later in table.order:
         first, second = typed[earlier], typed[later]

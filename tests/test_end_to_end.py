@@ -148,3 +148,21 @@ def test_interrupted_publication_leaves_the_earlier_run(published, monkeypatch):
         run(published["params"], progress=lambda _: None)
     assert (run_dir / "index.html").read_bytes() == before
     assert not list(published["reports"].glob(".e2e*"))
+
+
+def test_notebook_runs_as_an_analyst_would(published, tmp_path):
+    """Without prepared data (as in JupyterLab), the notebook loads and validates itself."""
+    import papermill as pm
+
+    from .conftest import ROOT
+
+    out = tmp_path / "analyst.ipynb"
+    pm.execute_notebook(str(ROOT / "notebooks" / "incident_review.ipynb"), str(out),
+                        parameters={"parameters_file": str(published["params"])},
+                        cwd=str(ROOT / "notebooks"), progress_bar=False, kernel_name="python3")
+    nb = nbformat.read(out, as_version=4)
+    html_outputs = [o for cell in nb.cells if cell.cell_type == "code"
+                    for o in cell.get("outputs", []) if "text/html" in o.get("data", {})]
+    assert len(html_outputs) == 6
+    assert not [o for cell in nb.cells for o in cell.get("outputs", [])
+                if o.get("output_type") == "error"]
