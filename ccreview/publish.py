@@ -27,6 +27,8 @@ __all__ = [
 ]
 
 TEMPLATES = Path(__file__).parent / "templates"
+#: mimetype of the one-line summary a notebook hands to the run's index page
+SUMMARY_MIMETYPE = "application/vnd.ccreview.summary+json"
 CSS = (TEMPLATES / "ccreview" / "report.css").read_text(encoding="utf-8")
 _H2 = re.compile(r'<h2 id="([^"]+)">(.*?)(?:<a class="anchor-link"[^>]*>.*?</a>)?</h2>', re.S)
 
@@ -54,8 +56,13 @@ class HtmlExporter:
 
         return TagRemovePreprocessor(remove_cell_tags={"analyst-only"}, enabled=True)
 
-    def export(self, notebook_path: Path, html_path: Path, *, context: dict[str, Any]) -> int:
-        """Write ``html_path`` from ``notebook_path``; return how many stderr outputs were hidden.
+    def export(
+        self, notebook_path: Path, html_path: Path, *, context: dict[str, Any]
+    ) -> tuple[int, str]:
+        """Write ``html_path`` from ``notebook_path``.
+
+        Returns how many stderr outputs were hidden and the notebook's one-line
+        summary (an output of mimetype ``SUMMARY_MIMETYPE``), if it gave one.
 
         stderr streams (library warnings) are dropped: analytical caveats are
         shown by the package as notes in the report body instead.
@@ -63,10 +70,12 @@ class HtmlExporter:
         import nbformat
 
         nb = nbformat.read(notebook_path, as_version=4)
-        hidden = 0
+        hidden, summary = 0, ""
         for cell in nb.cells:
             if cell.cell_type != "code":
                 continue
+            for output in cell.get("outputs", []):
+                summary = output.get("data", {}).get(SUMMARY_MIMETYPE, {}).get("summary", summary)
             kept = [o for o in cell.get("outputs", [])
                     if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
             hidden += len(cell.get("outputs", [])) - len(kept)
@@ -76,7 +85,7 @@ class HtmlExporter:
             nb, resources={"ccreview": {**context, "css": CSS}}
         )
         html_path.write_text(add_table_of_contents(body), encoding="utf-8")
-        return hidden
+        return hidden, summary
 
 
 def add_table_of_contents(page: str) -> str:

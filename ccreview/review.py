@@ -40,6 +40,7 @@ from ccreview.metrics import (
 from ccreview.parameters import RunParameters, load_parameters
 from ccreview.plots import plot_compliance, plot_resolution_trend, plot_weekly_counts, use_style
 from ccreview.prepared import ISSUES_FILE, QUARANTINE_SUFFIX, load_prepared
+from ccreview.publish import SUMMARY_MIMETYPE
 from ccreview.stats import wilson_interval
 from ccreview.validate import Dataset, load_dataset
 
@@ -230,12 +231,31 @@ def format_value(value: float, unit: str) -> str:
 
 
 class ExecutiveSummary:
-    """The headline KPIs against targets and the findings, built from computed numbers."""
+    """The headline KPIs against targets and the findings, built from computed numbers.
+
+    Besides HTML, it emits a one-line summary under :data:`SUMMARY_MIMETYPE`, which
+    reports do not display and the run's index page shows beside the report's link.
+    """
 
     def __init__(self, review: Review) -> None:
         self.review = review
         self.findings = narrative.findings(review)
         self.table = review.scorecard
+
+    @property
+    def one_line(self) -> str:
+        """E.g. ``"10,365 incidents; response 83.7%, resolution 81.1% met; 0 of 5 KPI targets met"``."""
+        rates = self.review.compliance.set_index("target")["rate"]
+        parts = [f"{fmt_count(len(self.review.incidents))} incidents"]
+        if len(rates):
+            parts.append(", ".join(f"{t} {fmt_pct(r)}" for t, r in rates.items()) + " met")
+        card = self.table.dropna(subset=["met"])
+        if len(card):
+            parts.append(f"{int(card['met'].astype(bool).sum())} of {len(card)} KPI targets met")
+        return "; ".join(parts)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        return {"text/html": self._repr_html_(), SUMMARY_MIMETYPE: {"summary": self.one_line}}
 
     def _repr_html_(self) -> str:
         tiles = []

@@ -41,6 +41,7 @@ class NotebookResult:
     html: str | None = None
     error: str = ""
     hidden_warnings: int = 0
+    summary: str = ""
 
 
 @dataclass
@@ -271,8 +272,8 @@ def _export_all(
         html = staging / f"{result.name}.html"
         try:
             title = NOTEBOOK_TITLES.get(result.name, result.name.replace("_", " ").capitalize())
-            result.hidden_warnings = exporter.export(executed, html,
-                                                     context={**context, "title": title})
+            result.hidden_warnings, result.summary = exporter.export(
+                executed, html, context={**context, "title": title})
             result.html = html.name
         except Exception as exc:
             result.status, result.error = "failed", f"HTML export failed: {exc}"
@@ -328,7 +329,7 @@ def _manifest(params, dataset, results, started, timings, ok) -> dict[str, Any]:
         "notebooks": [{"name": r.name, "title": NOTEBOOK_TITLES.get(r.name, r.name),
                        "status": r.status, "seconds": round(r.seconds, 2), "html": r.html,
                        "error": r.error, "hidden_warnings": r.hidden_warnings,
-                       "summary": ""} for r in results],
+                       "summary": r.summary} for r in results],
         "packages": _versions(),
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "started": started.isoformat(),

@@ -92,6 +92,8 @@ def test_manifest_and_downloads(published):
     manifest = json.loads((run_dir / "run.json").read_text())
     assert manifest["status"] == "ok"
     assert manifest["notebooks"][0]["status"] == "ok"
+    assert "incidents; response" in manifest["notebooks"][0]["summary"]
+    assert manifest["notebooks"][0]["summary"] in (run_dir / "index.html").read_text()
     assert len(manifest["inputs"]["incidents"]["sha256"]) == 64
     assert {"load_validate", "export_html", "total"} <= set(manifest["timings_s"])
     for row in manifest["data_health"]:
