@@ -13,6 +13,7 @@ import codecs
 import csv
 import hashlib
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,9 +59,9 @@ class RawTable:
 
 
 def normalise_header(name: object) -> str:
-    """Return a header as a canonical snake_case name (``"Opened At "`` -> ``"opened_at"``)."""
+    """Return a header as an identifier-safe snake_case name (``"Opened At "`` -> ``"opened_at"``)."""
     text = str(name).replace("\ufeff", "").strip().lower()
-    return re.sub(r"[\s\-./]+", "_", text).strip("_")
+    return re.sub(r"\W+", "_", text).strip("_")
 
 
 def file_sha256(path: str | Path) -> str:
@@ -78,7 +79,8 @@ def read_raw(path: str | Path) -> RawTable:
     Parameters
     ----------
     path : str or Path
-        ``.csv``/``.txt``/``.tsv`` (optionally ``.gz``), ``.parquet`` or ``.xlsx``/``.xls``.
+        ``.csv``/``.txt``/``.tsv`` (optionally ``.gz``, or alone in a ``.zip``),
+        ``.parquet`` or ``.xlsx``/``.xls``.
 
     Returns
     -------
@@ -137,11 +139,13 @@ def _read_csv(path: Path) -> pd.DataFrame:
         quoted_strings_can_be_null=False,
     )
     try:
-        arrow = pacsv.read_csv(path, read_options, parse_options, convert_options)
+        with _open_binary(path) as handle:
+            arrow = pacsv.read_csv(handle, read_options, parse_options, convert_options)
     except pa.ArrowInvalid as exc:
         if encoding == "utf-8" and "UTF8" in str(exc).upper():
             read_options.encoding = "cp1252"
-            arrow = pacsv.read_csv(path, read_options, parse_options, convert_options)
+            with _open_binary(path) as handle:
+                arrow = pacsv.read_csv(handle, read_options, parse_options, convert_options)
         else:
             raise InputError(f"{path}: {_explain_arrow_error(exc)}") from exc
     if len(set(arrow.column_names)) != len(arrow.column_names):
@@ -151,10 +155,19 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 
 def _open_binary(path: Path):
-    if path.suffix.lower() == ".gz":
-        import gzip
-
-        return gzip.open(path, "rb")
+    """Open a CSV, a gzip-compressed CSV or a zip archive holding exactly one CSV."""
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        return pa.input_stream(str(path), compression="gzip")
+    if suffix == ".zip":
+        archive = zipfile.ZipFile(path)
+        members = [m for m in archive.namelist() if not m.endswith("/")]
+        if len(members) != 1:
+            archive.close()
+            raise InputError(f"{path}: a zip archive must hold exactly one CSV file; it holds "
+                             f"{len(members)} ({', '.join(members[:5])}). Unzip it and point "
+                             "the parameter file at the CSV.")
+        return archive.open(members[0])
     return open(path, "rb")
 
 

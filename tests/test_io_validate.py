@@ -185,3 +185,39 @@ def test_order_and_duplicate_values_show_both_sides(tmp_path):
 def test_unknown_columns_are_ignored_and_reported(tmp_path):
     ds = load(tmp_path, "incident_id,opened_at,priority,colour\nINC1,2026-07-01 09:00,2,red\n")
     assert ds.tables["incidents"].ignored_columns == ["colour"]
+
+
+# --- real exports (../shared/data) ----------------------------------------------------
+
+from .conftest import SHARED_DATA  # noqa: E402
+
+SERVICENOW = SHARED_DATA / "servicenow-uci" / "incident_event_log.zip"
+BANK = SHARED_DATA / "anonymous-bank" / "calls-1999-02.txt.gz"
+
+
+@pytest.mark.skipif(not SERVICENOW.exists(), reason=f"real ServiceNow export absent: {SERVICENOW}")
+def test_reads_the_real_servicenow_zip():
+    raw = read_raw(SERVICENOW)
+    # the publisher states 141,712 rows and 36 columns (UCI dataset 498)
+    assert len(raw.frame) == 141_712
+    assert len(raw.frame.columns) == 36 + 1  # plus source_row
+    assert raw.frame["number"].nunique() == 24_918
+    assert raw.frame[c.SOURCE_ROW].iloc[-1] == 141_713
+
+
+@pytest.mark.skipif(not BANK.exists(), reason=f"real bank call log absent: {BANK}")
+def test_reads_the_real_gzipped_tab_separated_call_log():
+    raw = read_raw(BANK)
+    assert len(raw.frame) == 33_344  # stated in shared/data/README.md
+    assert "vru_line" in raw.frame.columns  # "vru+line" normalised
+    assert raw.frame["outcome"].isin(["AGENT", "HANG", "PHANTOM"]).all()
+
+
+def test_zip_with_several_files_is_refused(tmp_path):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "two.zip", "w") as archive:
+        archive.writestr("a.csv", "x\n1\n")
+        archive.writestr("b.csv", "x\n2\n")
+    with pytest.raises(InputError, match="must hold exactly one CSV file; it holds 2"):
+        read_raw(tmp_path / "two.zip")
