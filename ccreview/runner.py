@@ -284,6 +284,7 @@ def _context(params: RunParameters, started: datetime) -> dict[str, Any]:
     return {
         "organisation": params.organisation,
         "title": params.title,
+        "run_title": params.title,
         "period": params.period_label,
         "run": params.run,
         "generated": started.astimezone().strftime("%Y-%m-%d %H:%M %Z"),

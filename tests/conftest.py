@@ -28,18 +28,55 @@ def demo_dir(tmp_path_factory) -> Path:
     return out
 
 
+TABLES = ["incidents", "incident_events", "contacts", "feedback", "qa_evaluations", "changes",
+          "major_incidents", "debriefs", "actions"]
+
+#: markup planted in data and parameters; reports must show it as text and run none of it
+TITLE_PAYLOAD = 'Review <script>alert("title")</script>'
+ORG_PAYLOAD = '<img src=x onerror=alert("org")>'
+CATEGORY_PAYLOAD = '<script>alert("category")</script>'
+TEAM_PAYLOAD = '<img src=x onerror=alert("team")>'
+
+
+def make_params(folder: Path, data: Path, *, run: str = "test-run", title: str = "Test review",
+                organisation: str = "Test centre", extra: str = "") -> Path:
+    """Write a parameter file for the tables in ``data``, publishing under ``folder/reports``."""
+    params = folder / "parameters"
+    params.mkdir(parents=True, exist_ok=True)
+    for name in ("criteria.yaml", "objectives.yaml", "services.yaml"):
+        shutil.copy(ROOT / "parameters" / name, params / name)
+    lines = "\n".join(f"  {t}: {data / (t + '.csv')}" for t in TABLES)
+    text = (f"run: {run}\ntitle: '{title}'\norganisation: '{organisation}'\nperiod: 2026-Q3\n"
+            f"data:\n{lines}\ncriteria: criteria.yaml\nobjectives: objectives.yaml\n"
+            f"services: services.yaml\nnotebooks: [incident_review]\n"
+            f"reports_dir: {folder / 'reports'}\n{extra}")
+    return write(params / f"{run}.yaml", text)
+
+
 @pytest.fixture()
 def project_params(tmp_path, demo_dir) -> Path:
     """A parameter file for the demo data, publishing into a temporary reports folder."""
-    params = tmp_path / "parameters"
-    params.mkdir()
-    for name in ("criteria.yaml", "objectives.yaml", "services.yaml"):
-        shutil.copy(ROOT / "parameters" / name, params / name)
-    tables = ["incidents", "incident_events", "contacts", "feedback", "qa_evaluations",
-              "changes", "major_incidents", "debriefs", "actions"]
-    lines = "\n".join(f"  {t}: {demo_dir / (t + '.csv')}" for t in tables)
-    text = (f"run: test-run\ntitle: Test review\norganisation: Test centre\nperiod: 2026-Q3\n"
-            f"data:\n{lines}\ncriteria: criteria.yaml\nobjectives: objectives.yaml\n"
-            f"services: services.yaml\nnotebooks: [incident_review]\n"
-            f"reports_dir: {tmp_path / 'reports'}\n")
-    return write(params / "test.yaml", text)
+    return make_params(tmp_path, demo_dir)
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory, demo_dir):
+    """One real run of the demo review through the command line, with markup planted in a
+    category, a team name, the title and the organisation."""
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    base = tmp_path_factory.mktemp("published")
+    data = base / "data"
+    shutil.copytree(demo_dir, data)
+    incidents = pd.read_csv(data / "incidents.csv", dtype=str, keep_default_na=False)
+    in_period = incidents.index[incidents["opened_at"].str.startswith("2026-08")]
+    incidents.loc[in_period[:5], "category"] = CATEGORY_PAYLOAD
+    incidents.loc[in_period[5:40], "assigned_team"] = TEAM_PAYLOAD
+    incidents.to_csv(data / "incidents.csv", index=False)
+    params = make_params(base, data, run="e2e", title=TITLE_PAYLOAD, organisation=ORG_PAYLOAD)
+    result = subprocess.run([sys.executable, "-m", "ccreview.cli", "run", str(params)],
+                            capture_output=True, text=True, timeout=600)
+    return {"result": result, "params": params, "reports": base / "reports"}

@@ -15,35 +15,12 @@ from ccreview.display import fmt_count, fmt_pct
 from ccreview.review import open_review
 from ccreview.runner import run
 
-from .conftest import write
+from .conftest import CATEGORY_PAYLOAD, ORG_PAYLOAD, TEAM_PAYLOAD, TITLE_PAYLOAD, write
 
 pytestmark = pytest.mark.slow
 
 SECTIONS = ["Executive summary", "Data health", "Volumes", "Compliance with agreed targets",
             "Time to resolve", "Metric definitions"]
-
-
-@pytest.fixture(scope="module")
-def published(tmp_path_factory, demo_dir):
-    """One real run of the demo review through the command line."""
-    from .conftest import ROOT
-
-    base = tmp_path_factory.mktemp("run")
-    params_dir = base / "parameters"
-    params_dir.mkdir()
-    for name in ("criteria.yaml", "objectives.yaml", "services.yaml"):
-        (params_dir / name).write_text((ROOT / "parameters" / name).read_text())
-    tables = ["incidents", "incident_events", "contacts", "feedback", "qa_evaluations",
-              "changes", "major_incidents", "debriefs", "actions"]
-    lines = "\n".join(f"  {t}: {demo_dir / (t + '.csv')}" for t in tables)
-    params = write(params_dir / "e2e.yaml",
-                   f"run: e2e\ntitle: E2E review\norganisation: Test centre\nperiod: 2026-Q3\n"
-                   f"data:\n{lines}\ncriteria: criteria.yaml\nobjectives: objectives.yaml\n"
-                   f"services: services.yaml\nnotebooks: [incident_review]\n"
-                   f"reports_dir: {base / 'reports'}\n")
-    result = subprocess.run([sys.executable, "-m", "ccreview.cli", "run", str(params)],
-                            capture_output=True, text=True, timeout=600)
-    return {"result": result, "params": params, "reports": base / "reports"}
 
 
 def test_run_succeeds_and_prints_the_index(published):
@@ -168,3 +145,17 @@ def test_notebook_runs_as_an_analyst_would(published, tmp_path):
     assert len(html_outputs) == 6
     assert not [o for cell in nb.cells for o in cell.get("outputs", [])
                 if o.get("output_type") == "error"]
+
+
+def test_markup_from_data_and_parameters_is_shown_as_text(published):
+    run_dir = published["reports"] / "e2e"
+    for page in ("incident_review.html", "index.html"):
+        text = (run_dir / page).read_text()
+        for payload in (TITLE_PAYLOAD, ORG_PAYLOAD, CATEGORY_PAYLOAD, TEAM_PAYLOAD):
+            assert payload not in text, (page, payload)
+        shown = text.replace("&quot;", '"').replace("&#34;", '"')
+        assert 'Review &lt;script&gt;alert("title")&lt;/script&gt;' in shown, page
+        assert '&lt;img src=x onerror=alert("org")&gt;' in shown, page
+    report = (run_dir / "incident_review.html").read_text().replace("&quot;", '"')
+    assert '<td>&lt;script&gt;alert("category")&lt;/script&gt;</td>' in report
+    assert '<td>&lt;img src=x onerror=alert("team")&gt;</td>' in report
