@@ -40,7 +40,7 @@ def elapsed_seconds(
         Negative when ``end`` precedes ``start``.
     """
     start = pd.Series(start)
-    end = pd.Series(end, index=start.index)
+    end = pd.Series(pd.Series(end).array, index=start.index)  # positional, not by label
     if calendar.always_open:
         return (end - start).dt.total_seconds()
     local_start = _wall_seconds(start, timezone)

@@ -8,6 +8,7 @@ Definitions (metric-definitions.md section 1.8), chosen and stated in every repo
 * It is attributed to the period in which it *completed*. A target still
   running at the end of the period counts as breached in that period once its
   time has already run out; one still within its time is not yet judged.
+* Cancelled incidents are left out. Pause states do not stop the clock yet.
 * Compliance = met / (met + breached), with a 95% Wilson interval.
 """
 
@@ -21,7 +22,7 @@ from ccreview.calendar import elapsed_seconds
 from ccreview.config import Criteria
 from ccreview.stats import wilson_interval
 
-__all__ = ["TARGETS", "compliance_rates", "target_outcomes"]
+__all__ = ["TARGETS", "compliance_rates", "in_period", "target_outcomes"]
 
 RESPONSE = "response"
 RESOLUTION = "resolution"
@@ -50,10 +51,13 @@ def target_outcomes(
     DataFrame
         ``incident_id``, ``priority``, ``target``, ``calendar``, ``target_h``,
         ``elapsed_h``, ``completed_at``, ``outcome`` (met, breached, running,
-        no_target) and ``judged_at`` (completion, or the moment the target
-        ran out for breaches still running).
+        no_target), ``judged_at`` (completion, or ``as_of`` for breaches still
+        running) and ``open_at_end`` (not completed by ``as_of``). Cancelled
+        incidents are left out.
     """
     targets = criteria.targets.set_index("priority")
+    if c.STATUS in incidents:  # cancelled incidents have no targets to meet (reference 1.8 iii)
+        incidents = incidents[incidents[c.STATUS].ne("cancelled").fillna(True).to_numpy()]
     frames = []
     for target, done_col in TARGETS.items():
         frame = pd.DataFrame(
@@ -92,8 +96,20 @@ def target_outcomes(
         judged = completed.copy()
         judged[(~is_done & ~within & ~no_target)] = as_of
         frame["judged_at"] = judged.array
+        frame["open_at_end"] = ~is_done
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
+
+
+def in_period(outcomes: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Outcomes judged in ``[start, end)``, plus breaches still open at ``end``.
+
+    ``outcomes`` must have been computed with ``as_of=end``.
+    """
+    judged = outcomes["judged_at"]
+    completed_inside = (judged >= start) & (judged < end) & ~outcomes["open_at_end"]
+    open_breach = outcomes["open_at_end"] & outcomes["outcome"].eq(BREACHED)
+    return outcomes[(completed_inside | open_breach).to_numpy()]
 
 
 def compliance_rates(

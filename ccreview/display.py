@@ -10,18 +10,48 @@ import base64
 import html
 import io
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-__all__ = ["figure_html", "fmt_count", "fmt_hours", "fmt_pct", "note_html", "table_html"]
+if TYPE_CHECKING:  # pragma: no cover
+    import matplotlib.pyplot as plt
+
+__all__ = [
+    "figure_html",
+    "fmt_count",
+    "fmt_day",
+    "fmt_hours",
+    "fmt_number",
+    "fmt_pct",
+    "note_html",
+    "paragraphs_html",
+    "plural",
+    "priority_label",
+    "table_html",
+]
+
+
+def plural(n: int, noun: str, plural_form: str | None = None) -> str:
+    """``plural(1, "row")`` -> ``"1 row"``; ``plural(1200, "row")`` -> ``"1,200 rows"``."""
+    return f"{n:,} {noun if n == 1 else (plural_form or noun + 's')}"
 
 Formatter = Callable[[object], str]
 
 
 def _missing(value: object) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
+
+
+def fmt_day(value: pd.Timestamp) -> str:
+    """``"1 Jul 2026"`` (portable: no platform-specific strftime flags)."""
+    return f"{value.day} {value:%b %Y}"
+
+
+def priority_label(priority: object) -> str:
+    """``3`` -> ``"P3"``."""
+    return f"P{int(priority)}"
 
 
 def fmt_count(value: object) -> str:
@@ -106,6 +136,8 @@ def _default(value: object) -> str:
 
 def figure_html(fig: plt.Figure, *, alt: str, caption: str | None = None) -> str:
     """Embed a Matplotlib figure as an inline PNG with alt text, then close it."""
+    import matplotlib.pyplot as plt
+
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)

@@ -113,10 +113,10 @@ def read_raw(path: str | Path) -> RawTable:
             "Check that it is a CSV, Parquet or Excel file and not open in another program."
         ) from exc
     frame.columns = [normalise_header(col) for col in frame.columns]
-    if frame.empty:
-        raise InputError(
-            f"{path}: has a header but no data rows. Export the period again, with data."
-        )
+    if not len(frame.columns):
+        raise InputError(f"{path}: no columns found; the first line must hold column names.")
+    # a header with no rows is a valid, empty table (a quarter without major incidents);
+    # the loader decides whether the table may be empty
     frame[c.SOURCE_ROW] = pd.RangeIndex(first, first + len(frame)).to_numpy()
     return RawTable(frame.reset_index(drop=True), path, label)
 

@@ -35,6 +35,8 @@ class Metric:
     unit: str  # "share", "hours", "seconds", "count"
     better: str  # "higher", "lower" or "neither"
     table: str
+    #: optional columns of ``table`` the metric cannot do without
+    needs: tuple[str, ...] = ()
 
 
 _CATALOGUE = (
@@ -42,33 +44,35 @@ _CATALOGUE = (
            "Incidents whose opened_at falls in the period.", "count", "neither", "incidents"),
     Metric("response_compliance", "Response compliance",
            "Response targets met / response targets judged in the period (completed in the "
-           "period, or still open and already past target at its end).", "share", "higher",
-           "incidents"),
+           "period, or still open and already past target at its end). Cancelled incidents "
+           "are left out; pause states do not stop the clock yet.", "share", "higher",
+           "incidents", (c.FIRST_RESPONSE_AT,)),
     Metric("resolution_compliance", "Resolution compliance",
            "Resolution targets met / resolution targets judged in the period, on the same "
-           "rule as response compliance.", "share", "higher", "incidents"),
+           "rule as response compliance.", "share", "higher", "incidents", (c.RESOLVED_AT,)),
     Metric("median_resolution_h", "Median time to resolve",
            "Median of resolved_at - opened_at (calendar clock) for incidents resolved in the "
-           "period.", "hours", "lower", "incidents"),
+           "period.", "hours", "lower", "incidents", (c.RESOLVED_AT,)),
     Metric("p90_resolution_h", "90th percentile time to resolve",
            "90th percentile of resolved_at - opened_at (calendar clock) for incidents resolved "
-           "in the period: nine in ten are resolved faster.", "hours", "lower", "incidents"),
+           "in the period: nine in ten are resolved faster.", "hours", "lower", "incidents",
+           (c.RESOLVED_AT,)),
     Metric("reopen_rate", "Reopen rate",
            "Incidents resolved in the period with reopen_count > 0 / incidents resolved in the "
-           "period.", "share", "lower", "incidents"),
+           "period.", "share", "lower", "incidents", (c.RESOLVED_AT, c.REOPEN_COUNT)),
     Metric("contacts_offered", "Contacts offered",
-           "Contacts that entered an agent queue in the period (answered + abandoned).",
-           "count", "neither", "contacts"),
+           "Contacts that entered an agent queue in the period (answered + abandoned), all "
+           "channels.", "count", "neither", "contacts"),
     Metric("abandonment_rate", "Abandonment rate",
-           "Contacts abandoned in queue / contacts offered (short abandons included).",
-           "share", "lower", "contacts"),
+           "Phone and chat contacts abandoned in queue / phone and chat contacts offered (short "
+           "abandons included; email cannot be abandoned).", "share", "lower", "contacts"),
     Metric("service_level", "Service level",
-           "Contacts answered within the threshold / contacts offered (ICMI formula 3: every "
-           "abandon counts as a failure). Threshold: 20 s for phone and chat; email is excluded.",
-           "share", "higher", "contacts"),
+           "Phone and chat contacts answered within 20 s / phone and chat contacts offered "
+           "(ICMI formula 3: every abandon counts as a failure; answered contacts with an "
+           "unknown wait are left out).", "share", "higher", "contacts", (c.WAIT_S,)),
     Metric("average_speed_of_answer_s", "Average speed of answer",
            "Mean queue wait of answered phone and chat contacts (abandoned contacts excluded).",
-           "seconds", "lower", "contacts"),
+           "seconds", "lower", "contacts", (c.WAIT_S,)),
 )
 
 #: the catalogue, by metric name
@@ -142,37 +146,47 @@ def contact_summary(
     Returns
     -------
     DataFrame
-        ``offered``, ``answered``, ``abandoned``, ``abandonment_rate``,
-        ``service_level`` (real-time channels only) and ``average_speed_of_answer_s``.
+        ``offered``, ``answered``, ``abandoned`` (all channels), ``realtime_offered``,
+        ``realtime_abandoned``, and for phone and chat only: ``abandonment_rate``,
+        ``service_level`` (ICMI formula 3: answered within T / offered) and
+        ``average_speed_of_answer_s``. Answered contacts with an unknown wait are
+        left out of service level and ASA.
     """
     keys = [by] if isinstance(by, str) else list(by or [])
     realtime = contacts[c.CHANNEL].isin(REAL_TIME_CHANNELS).to_numpy()
     abandoned = contacts[c.ABANDONED].fillna(False).to_numpy(dtype=bool)
     wait = contacts[c.WAIT_S].to_numpy(dtype=float, na_value=np.nan)
+    answered_known = realtime & ~abandoned & ~np.isnan(wait)
     work = pd.DataFrame(
         {
             "offered": 1,
             "answered": ~abandoned,
             "abandoned": abandoned,
             "rt_offered": realtime,
-            "rt_within": realtime & ~abandoned & (wait <= threshold_s),
-            "rt_answered": realtime & ~abandoned,
-            "rt_wait": np.where(realtime & ~abandoned, wait, 0.0),
+            "rt_abandoned": realtime & abandoned,
+            # answered contacts whose wait is unknown cannot be judged against T:
+            # they leave the service-level denominator rather than count as failures
+            "rt_judged": realtime & (abandoned | answered_known),
+            "rt_within": answered_known & (wait <= threshold_s),
+            "rt_answered_known": answered_known,
+            "rt_wait": np.where(answered_known, wait, 0.0),
         },
         index=contacts.index,
     )
     for key in keys:
-        work[key] = contacts[key].fillna("(blank)")
+        work[key] = contacts[key].fillna("(blank)").to_numpy()
     grouped = work.groupby(keys, observed=True).sum() if keys else work.sum().to_frame().T
     out = pd.DataFrame(index=grouped.index)
     out["offered"] = grouped["offered"].astype(int)
     out["answered"] = grouped["answered"].astype(int)
     out["abandoned"] = grouped["abandoned"].astype(int)
+    out["realtime_offered"] = grouped["rt_offered"].astype(int)
+    out["realtime_abandoned"] = grouped["rt_abandoned"].astype(int)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["abandonment_rate"] = grouped["abandoned"] / grouped["offered"]
-        out["service_level"] = (grouped["rt_within"] / grouped["rt_offered"]).astype(float)
+        out["abandonment_rate"] = (grouped["rt_abandoned"] / grouped["rt_offered"]).astype(float)
+        out["service_level"] = (grouped["rt_within"] / grouped["rt_judged"]).astype(float)
         out["average_speed_of_answer_s"] = (
-            grouped["rt_wait"] / grouped["rt_answered"]
+            grouped["rt_wait"] / grouped["rt_answered_known"]
         ).astype(float)
     return out.reset_index(drop=not keys)
 

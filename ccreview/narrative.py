@@ -12,12 +12,13 @@ import numpy as np
 import pandas as pd
 
 from ccreview import columns as c
-from ccreview.display import fmt_count, fmt_hours, fmt_pct
+from ccreview.display import fmt_count, fmt_day, fmt_hours, fmt_pct, plural, priority_label
 
 if TYPE_CHECKING:  # pragma: no cover
     from ccreview.review import ResolutionTimes, Review
 
-__all__ = ["findings", "grading_sentences", "resolution_sentences", "worst_weeks"]
+__all__ = ["coverage_notes", "findings", "grading_sentences", "resolution_sentences",
+           "worst_weeks"]
 
 #: a week is "degraded" when its abandonment rate is this many times the period's median week
 DEGRADED_FACTOR = 1.5
@@ -27,8 +28,29 @@ def _change(now: float, before: float) -> str:
     if not before:
         return ""
     delta = (now - before) / before
+    if round(abs(delta), 2) == 0:
+        return f", about the same as the previous period of the same length ({fmt_count(before)})"
     direction = "up" if delta > 0 else "down"
-    return f", {direction} {abs(delta):.0%} on the previous period of the same length ({fmt_count(before)})"
+    return (f", {direction} {abs(delta):.0%} on the previous period of the same length "
+            f"({fmt_count(before)})")
+
+
+def coverage_notes(review: Review) -> list[str]:
+    """Warnings when the period lies partly or wholly outside the data supplied."""
+    p = review.params
+    opened = review.data["incidents"][c.OPENED_AT]
+    if not len(opened):
+        return ["The incidents file has no usable rows."]
+    first, last = opened.min(), opened.max()
+    span = f"the incidents file covers {fmt_day(first)} to {fmt_day(last)}"
+    if not len(review.incidents):
+        return [f"No incidents were opened between {fmt_day(p.start)} and "
+                f"{fmt_day(p.end - pd.Timedelta(days=1))}; {span}. Check 'period' in the parameter "
+                "file."]
+    notes = []
+    if first > p.start + pd.Timedelta(days=1) or last < p.end - pd.Timedelta(days=2):
+        notes.append(f"The data does not cover the whole period: {span}.")
+    return notes
 
 
 def findings(review: Review) -> list[str]:
@@ -36,9 +58,9 @@ def findings(review: Review) -> list[str]:
     p = review.params
     out: list[str] = []
     length = p.end - p.start
-    incidents = review.data["incidents"]
-    previous = ((incidents[c.OPENED_AT] >= p.start - length)
-                & (incidents[c.OPENED_AT] < p.start)).sum()
+    opened = review.data["incidents"][c.OPENED_AT]
+    covers_previous = len(opened) and opened.min() <= p.start - length + pd.Timedelta(days=1)
+    previous = ((opened >= p.start - length) & (opened < p.start)).sum() if covers_previous else 0
     out.append(f"{fmt_count(len(review.incidents))} incidents were opened"
                f"{_change(len(review.incidents), previous)}.")
     for row in review.compliance.itertuples(index=False):
@@ -47,7 +69,8 @@ def findings(review: Review) -> list[str]:
         worst = ""
         if len(part) > 1:
             w = part.loc[part["rate"].idxmin()]
-            worst = f"; the weakest priority was P{int(w[c.PRIORITY])} at {fmt_pct(w['rate'])}"
+            worst = (f"; the weakest priority was {priority_label(w[c.PRIORITY])} at "
+                     f"{fmt_pct(w['rate'])}")
         out.append(f"{row.target.capitalize()} targets were met for {fmt_pct(row.rate)} of "
                    f"incidents judged in the period (95% CI {fmt_pct(row.ci_low)} to "
                    f"{fmt_pct(row.ci_high)}, n = {fmt_count(row.n)}){worst}.")
@@ -75,8 +98,9 @@ def findings(review: Review) -> list[str]:
     health = review.data.health()
     rejected = int(health["rows_rejected"].sum())
     if rejected:
-        out.append(f"{fmt_count(rejected)} input rows were quarantined as unusable and are left "
-                   "out of every figure; see Data health for the reasons.")
+        out.append(f"{plural(rejected, 'input row')} {'was' if rejected == 1 else 'were'} "
+                   "quarantined as unusable and left out of every figure; see Data health for "
+                   "the reasons.")
     return out
 
 
@@ -90,16 +114,23 @@ def worst_weeks(weekly: pd.DataFrame) -> list[str]:
     if not len(bad):
         return []
     rest = full.drop(bad.index)
-    bad_rate = bad["abandoned"].sum() / bad["offered"].sum()
-    rest_rate = rest["abandoned"].sum() / rest["offered"].sum() if len(rest) else np.nan
-    weeks = ", ".join(pd.Timestamp(w).strftime("%-d %b") for w in bad["period_start"])
+    bad_rate = bad["realtime_abandoned"].sum() / bad["realtime_offered"].sum()
+    rest_rate = (rest["realtime_abandoned"].sum() / rest["realtime_offered"].sum()
+                 if len(rest) else np.nan)
+    weeks = ", ".join(fmt_day(pd.Timestamp(w)) for w in bad["period_start"])
     sentence = (f"Service to callers was worst in the week(s) starting {weeks}: "
-                f"{fmt_pct(bad_rate)} of contacts abandoned, against {fmt_pct(rest_rate)} in the "
-                "other weeks")
+                f"{fmt_pct(bad_rate)} of phone and chat contacts abandoned, against "
+                f"{fmt_pct(rest_rate)} in the other weeks")
     if bad["service_level"].notna().any():
-        sentence += (f"; service level {fmt_pct(bad['service_level'].mean(), 0)} against "
-                     f"{fmt_pct(rest['service_level'].mean(), 0)}")
+        sentence += (f"; service level {fmt_pct(_pooled_service_level(bad), 0)} against "
+                     f"{fmt_pct(_pooled_service_level(rest), 0)}")
     return [sentence + "."]
+
+
+def _pooled_service_level(weeks: pd.DataFrame) -> float:
+    """Service level over several weeks, weighting each week by its contacts."""
+    judged = weeks["realtime_offered"]
+    return float((weeks["service_level"] * judged).sum() / judged.sum()) if judged.sum() else np.nan
 
 
 def grading_sentences(grading: pd.DataFrame) -> list[str]:
@@ -124,13 +155,14 @@ def resolution_sentences(times: ResolutionTimes) -> list[str]:
     table = times.table
     out = []
     for row in table.itertuples(index=False):
-        out.append(f"P{int(row.priority)}: median {fmt_hours(row.median_h)}, 90th percentile "
+        out.append(f"{priority_label(row.priority)}: median {fmt_hours(row.median_h)}, "
+                   "90th percentile "
                    f"{fmt_hours(row.p90_h)} (n = {fmt_count(row.n)}).")
     trend = times.trend[times.trend["n"] >= 20]
     if len(trend) >= 4:
         worst = trend.loc[trend["p90_h"].idxmax()]
         out.append(f"The slowest week was the one starting "
-                   f"{pd.Timestamp(worst['period_start']):%-d %b}: 90th percentile "
+                   f"{fmt_day(pd.Timestamp(worst['period_start']))}: 90th percentile "
                    f"{fmt_hours(worst['p90_h'])} against a typical "
                    f"{fmt_hours(trend['p90_h'].median())}.")
     return out

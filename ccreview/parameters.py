@@ -22,6 +22,7 @@ from ccreview.config import (
     load_objectives,
     load_services,
 )
+from ccreview.display import fmt_day
 from ccreview.exceptions import ConfigError, ParameterError
 from ccreview.schema import TABLES
 from ccreview.yamlutil import check_keys, did_you_mean, read_yaml
@@ -66,6 +67,8 @@ class RunParameters:
     reports_dir: Path
     cell_timeout_s: int
     source: Path
+    #: criteria, objectives and services files by key, for the run manifest
+    config_files: dict[str, Path] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -77,7 +80,7 @@ class RunParameters:
     def period_label(self) -> str:
         """``"1 Jul 2026 – 30 Sep 2026"``."""
         last = self.end - pd.Timedelta(days=1)
-        return f"{self.start:%-d %b %Y} – {last:%-d %b %Y}"
+        return f"{fmt_day(self.start)} – {fmt_day(last)}"
 
     def notebook_path(self, name: str) -> Path:
         """Path of notebook ``name``."""
@@ -109,7 +112,10 @@ def parse_period(value: Any, timezone: str) -> tuple[pd.Timestamp, pd.Timestamp]
         )
     if last < start:
         raise ParameterError(f"period: end {last:%Y-%m-%d} is before start {start:%Y-%m-%d}.")
-    return start.tz_localize(timezone), (last + pd.Timedelta(days=1)).tz_localize(timezone)
+    # midnight may not exist on a clock-change day (e.g. America/Havana): take the next instant
+    localise = {"nonexistent": "shift_forward", "ambiguous": True}
+    return (start.tz_localize(timezone, **localise),
+            (last + pd.Timedelta(days=1)).tz_localize(timezone, **localise))
 
 
 def load_parameters(path: str | Path) -> RunParameters:
@@ -204,5 +210,6 @@ def load_parameters(path: str | Path) -> RunParameters:
         reports_dir=reports_dir,
         cell_timeout_s=int(timeout),
         source=path,
+        config_files=dict(config_paths),
         raw=data,
     )

@@ -20,7 +20,10 @@ __all__ = ["MISSING_TOKENS", "Parsed", "parse_column", "to_local_time"]
 MISSING_TOKENS = ("", "na", "n/a", "nan", "null", "none", "nat", "-")
 _TRUE = ("true", "t", "yes", "y", "1", "1.0")
 _FALSE = ("false", "f", "no", "n", "0", "0.0")
-_OFFSET = r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
+#: a UTC offset after a time of day ("09:30Z", "09:30:00+01:00"); a bare date's "-01" is not one
+_OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
+#: 1,234 or 1,234,567.5: commas as thousands separators (anything else with a comma is ambiguous)
+_THOUSANDS = r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$"
 EARLIEST = pd.Timestamp("1970-01-01", tz="UTC")
 #: timestamps later than this many days after the run are impossible
 FUTURE_DAYS = 400
@@ -96,15 +99,20 @@ def _parse_number(raw: pd.Series, column: Column, timezone: str) -> Parsed:
     if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
         number = pd.to_numeric(raw, errors="coerce").astype("Float64")
         missing = number.isna().to_numpy(dtype=bool)
-        unparseable = np.zeros(len(raw), dtype=bool)
+        unparseable = decimal_comma = np.zeros(len(raw), dtype=bool)
     else:
         text, missing = _typed_text(raw)
-        number = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
-        number = number.astype("Float64")
-        unparseable = (~missing) & number.isna().to_numpy(dtype=bool)
+        has_comma = text.str.contains(",", regex=False).fillna(False).to_numpy(dtype=bool)
+        thousands = text.str.match(_THOUSANDS).fillna(False).to_numpy(dtype=bool)
+        decimal_comma = (~missing) & has_comma & ~thousands
+        cleaned = text.where(~thousands, text.str.replace(",", "", regex=False))
+        number = pd.to_numeric(cleaned.mask(decimal_comma), errors="coerce").astype("Float64")
+        unparseable = (~missing) & ~decimal_comma & number.isna().to_numpy(dtype=bool)
     result = Parsed(number, missing)
     noun = "a whole number" if column.kind == "int" else "a number"
     result.problems.append((unparseable, f"is not {noun}"))
+    result.problems.append((decimal_comma, "has a comma that is not a thousands separator; "
+                                           "write decimals with a point, e.g. 12.5"))
     if column.kind == "int":
         fractional = (number.notna() & (number != number.round())).to_numpy(dtype=bool)
         result.problems.append((fractional, "is not a whole number"))

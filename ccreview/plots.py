@@ -12,6 +12,9 @@ import matplotlib.ticker as mticker
 import pandas as pd
 import seaborn as sns
 
+from ccreview import columns as c
+from ccreview.display import priority_label
+
 __all__ = ["PALETTE", "plot_compliance", "plot_resolution_trend", "plot_weekly_counts", "use_style"]
 
 #: Okabe-Ito-derived palette, distinguishable with the common colour-vision deficiencies
@@ -38,6 +41,7 @@ def plot_weekly_counts(
     ax = _axes(ax)
     sns.lineplot(data=counts, x="period_start", y="n", hue=hue, marker="o", markersize=3, ax=ax)
     ax.set(title=title, xlabel="Week starting", ylabel=ylabel)
+    ax.yaxis.set_major_locator(mticker.MaxNLocator(integer=True))
     ax.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
     if hue:
@@ -46,21 +50,25 @@ def plot_weekly_counts(
     return ax
 
 
-def plot_compliance(rates: pd.DataFrame, *, target_label: str = "priority",
-                    ax: plt.Axes | None = None) -> plt.Axes:
-    """Compliance rate per priority and target with 95% interval bars."""
+def plot_compliance(rates: pd.DataFrame, *, ax: plt.Axes | None = None) -> plt.Axes:
+    """Compliance rate per priority and target with 95% interval bars.
+
+    Each priority has one slot on the x axis, so a target with no data for a
+    priority leaves a gap instead of shifting its bars.
+    """
     ax = _axes(ax)
     targets = list(dict.fromkeys(rates["target"]))
+    priorities = sorted(rates[c.PRIORITY].dropna().unique())
+    slot = {p: i for i, p in enumerate(priorities)}
     width = 0.8 / max(len(targets), 1)
     for i, (target, colour) in enumerate(zip(targets, PALETTE, strict=False)):
-        part = rates[rates["target"] == target].reset_index(drop=True)
-        x = part.index + (i - (len(targets) - 1) / 2) * width
+        part = rates[rates["target"] == target]
+        x = part[c.PRIORITY].map(slot).to_numpy(dtype=float) + (i - (len(targets) - 1) / 2) * width
         ax.bar(x, part["rate"], width=width * 0.9, color=colour, label=target.capitalize())
         ax.errorbar(x, part["rate"], yerr=[part["rate"] - part["ci_low"],
                                            part["ci_high"] - part["rate"]],
                     fmt="none", ecolor="black", elinewidth=1, capsize=3)
-    labels = rates[rates["target"] == targets[0]][target_label] if targets else []
-    ax.set_xticks(range(len(labels)), [f"P{int(p)}" for p in labels])
+    ax.set_xticks(range(len(priorities)), [priority_label(p) for p in priorities])
     ax.set(title="Targets met, by priority (bars: 95% interval)", xlabel="Priority",
            ylabel="Share met", ylim=(0, 1.05))
     ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0))
@@ -76,6 +84,7 @@ def plot_resolution_trend(trend: pd.DataFrame, *, ax: plt.Axes | None = None) ->
     ax.plot(trend["period_start"], trend["p90_h"], marker="s", markersize=3,
             color=PALETTE[3], label="90th percentile")
     ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_locator(mticker.MaxNLocator(integer=True))
     ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f} h"))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
     ax.set(title="Time to resolve, incidents resolved each week", xlabel="Week resolved",

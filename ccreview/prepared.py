@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ccreview.redact import redact_frame
 from ccreview.validate import ISSUE_COLUMNS, Dataset, TableResult
 
 __all__ = ["QUARANTINE_SUFFIX", "load_prepared", "save_prepared"]
@@ -22,20 +23,26 @@ ISSUES_FILE = "data_issues.csv"
 
 
 def save_prepared(dataset: Dataset, prepared_dir: Path, downloads_dir: Path) -> None:
-    """Save accepted rows (Parquet) and quarantined rows and issues (CSV, for download)."""
+    """Save accepted rows (Parquet) and quarantined rows and issues (CSV, for download).
+
+    The downloads are published: their text is redacted (e-mail addresses, phone
+    numbers) and defused against spreadsheet formula injection.
+    """
     prepared_dir.mkdir(parents=True, exist_ok=True)
     downloads_dir.mkdir(parents=True, exist_ok=True)
     summary = {"timezone": dataset.timezone, "tables": {}}
     for name, result in dataset.tables.items():
         result.data.to_parquet(prepared_dir / f"{name}.parquet", index=False)
         if result.rows_rejected:
-            result.rejected.to_csv(downloads_dir / f"{name}{QUARANTINE_SUFFIX}", index=False)
+            redact_frame(result.rejected).to_csv(downloads_dir / f"{name}{QUARANTINE_SUFFIX}",
+                                                 index=False)
         summary["tables"][name] = {
             "source": result.source,
             "rows_read": result.rows_read,
             "ignored_columns": result.ignored_columns,
+            "absent_columns": result.absent_columns,
         }
-    dataset.issues().to_csv(downloads_dir / ISSUES_FILE, index=False)
+    redact_frame(dataset.issues()).to_csv(downloads_dir / ISSUES_FILE, index=False)
     (prepared_dir / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
 
 
@@ -60,5 +67,6 @@ def load_prepared(prepared_dir: str | Path, downloads_dir: str | Path | None = N
             issues=issues[issues["table"] == name].reset_index(drop=True),
             rows_read=int(info["rows_read"]),
             ignored_columns=list(info["ignored_columns"]),
+            absent_columns=list(info["absent_columns"]),
         )
     return Dataset(tables, summary["timezone"])

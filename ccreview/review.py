@@ -18,7 +18,7 @@ import pandas as pd
 
 from ccreview import columns as c
 from ccreview import narrative
-from ccreview.compliance import compliance_rates, target_outcomes
+from ccreview.compliance import compliance_rates, in_period, target_outcomes
 from ccreview.display import (
     figure_html,
     fmt_count,
@@ -27,6 +27,8 @@ from ccreview.display import (
     fmt_pct,
     note_html,
     paragraphs_html,
+    plural,
+    priority_label,
     table_html,
 )
 from ccreview.metrics import (
@@ -93,8 +95,7 @@ class Review:
         """Response and resolution outcomes judged in the period."""
         outcomes = target_outcomes(self.data["incidents"], criteria=self.params.criteria,
                                    as_of=self.params.end)
-        judged = outcomes["judged_at"]
-        return outcomes[((judged >= self.params.start) & (judged < self.params.end)).to_numpy()]
+        return in_period(outcomes, start=self.params.start, end=self.params.end)
 
     @cached_property
     def compliance(self) -> pd.DataFrame:
@@ -146,25 +147,49 @@ class Review:
         table["stands_out"] = table["ci_low"] > 2 * overall
         return table.sort_values("rate", ascending=False).reset_index(drop=True)
 
-    def kpi(self, name: str) -> float:
-        """The value of catalogue metric ``name`` for the period (NaN when not computable)."""
+    def missing_reason(self, name: str) -> str:
+        """Why catalogue metric ``name`` cannot be computed from the files given, or ``""``."""
+        metric = METRICS[name]
+        if metric.table not in self.data.tables:
+            return f"no {metric.table} file was given"
+        table = self.data.tables[metric.table]
+        absent = [col for col in metric.needs if not table.has(col)]
+        if absent:
+            return f"{table.source} has no {', '.join(absent)} column"
+        return ""
+
+    @cached_property
+    def kpis(self) -> pd.DataFrame:
+        """Every catalogue metric for the period: ``metric``, ``value`` and ``note``
+        (why it is missing, when it is)."""
         comp = self.compliance.set_index("target")["rate"]
         res = resolution_time_stats(self.resolved)
+        reopened = self.resolved[c.REOPEN_COUNT].fillna(0) > 0
         values = {
             "incidents_opened": float(len(self.incidents)),
             "response_compliance": comp.get("response", np.nan),
             "resolution_compliance": comp.get("resolution", np.nan),
             "median_resolution_h": res["median_h"].iloc[0] if len(res) else np.nan,
             "p90_resolution_h": res["p90_h"].iloc[0] if len(res) else np.nan,
-            "reopen_rate": (self.resolved[c.REOPEN_COUNT].fillna(0) > 0).mean()
-            if len(self.resolved) else np.nan,
+            "reopen_rate": reopened.mean() if len(self.resolved) else np.nan,
         }
         if len(self.contact_kpis):
             row = self.contact_kpis.iloc[0]
             values.update({k: float(row[k]) for k in ("abandonment_rate", "service_level",
                                                        "average_speed_of_answer_s")})
             values["contacts_offered"] = float(row["offered"])
-        return float(values.get(name, np.nan))
+        rows = []
+        for name in METRICS:
+            note = self.missing_reason(name)
+            value = np.nan if note else float(values.get(name, np.nan))
+            if not note and np.isnan(value):
+                note = "no data in the period"
+            rows.append({"metric": name, "value": value, "note": note})
+        return pd.DataFrame(rows)
+
+    def kpi(self, name: str) -> float:
+        """The value of catalogue metric ``name`` for the period (NaN when not computable)."""
+        return float(self.kpis.set_index("metric").loc[name, "value"])
 
     @cached_property
     def scorecard(self) -> pd.DataFrame:
@@ -174,14 +199,16 @@ class Review:
             for kpi in objective.kpis:
                 metric = METRICS[kpi["metric"]]
                 value = self.kpi(metric.name)
+                note = self.kpis.set_index("metric").loc[metric.name, "note"]
                 target = float(kpi["target"])
                 met = value >= target if metric.better == "higher" else value <= target
                 rows.append({"objective": objective.title, "metric": metric.name,
                              "label": metric.label, "unit": metric.unit, "better": metric.better,
                              "value": value,
-                             "target": target, "met": bool(met) if not np.isnan(value) else None})
+                             "target": target, "met": bool(met) if not np.isnan(value) else None,
+                             "note": note})
         return pd.DataFrame(rows, columns=["objective", "metric", "label", "unit", "better",
-                                           "value", "target", "met"])
+                                           "value", "target", "met", "note"])
 
 
 def expected_priority(
@@ -261,14 +288,15 @@ class ExecutiveSummary:
         tiles = []
         for row in self.table.itertuples(index=False):
             css = {True: "ccr-status-ok", False: "ccr-status-bad"}.get(row.met, "ccr-status-warn")
-            verdict = {True: "target met", False: "target missed"}.get(row.met, "no data")
+            verdict = {True: "target met", False: "target missed"}.get(row.met, row.note)
             tiles.append(
                 f'<div class="ccr-kpi"><div class="label">{html.escape(row.label)}</div>'
                 f'<div class="value">{html.escape(format_value(row.value, row.unit))}</div>'
                 f'<div class="target">target {"≥" if row.better == "higher" else "≤"} '
                 f'{html.escape(format_value(row.target, row.unit))}'
                 f' · <span class="{css}">{verdict}</span></div></div>')
-        return (f'<p><strong>Period:</strong> {html.escape(self.review.params.period_label)}</p>'
+        notes = "".join(note_html(n) for n in narrative.coverage_notes(self.review))
+        return (f'{notes}<p><strong>Period:</strong> {html.escape(self.review.params.period_label)}</p>'
                 f'<div class="ccr-kpis">{"".join(tiles)}</div>'
                 f'<div class="ccr-summary"><strong>Findings</strong>'
                 f"{paragraphs_html(self.findings)}</div>")
@@ -292,9 +320,10 @@ class DataHealth:
         t = self.table
         read, rejected = int(t["rows_read"].sum()), int(t["rows_rejected"].sum())
         reconciles = bool((t["rows_read"] == t["rows_accepted"] + t["rows_rejected"]).all())
-        parts = [f"<p>{fmt_count(read)} rows were read from {len(t)} files; "
-                 f"{fmt_count(rejected)} ({fmt_pct(rejected / read if read else 0, 2)}) were "
-                 "quarantined and left out of every figure below. "
+        parts = [f"<p>{plural(read, 'row')} were read from {plural(len(t), 'file')}; "
+                 f"{fmt_count(rejected)} ({fmt_pct(rejected / read if read else 0, 2)}) "
+                 f"{'was' if rejected == 1 else 'were'} quarantined and left out of every figure "
+                 "below. "
                  f"{'Every file reconciles: rows read = accepted + quarantined.' if reconciles else ''}"
                  "</p>",
                  table_html(t, formats={"rows_read": fmt_count, "rows_accepted": fmt_count,
@@ -308,7 +337,7 @@ class DataHealth:
                                             "rows": "rows affected"}))
             links = " · ".join(
                 f'<a href="downloads/{html.escape(name)}{QUARANTINE_SUFFIX}">'
-                f"{html.escape(name)} ({fmt_count(n)} rows)</a>"
+                f"{html.escape(name)} ({plural(int(n), 'row')})</a>"
                 for name, n in zip(t["table"], t["rows_rejected"], strict=True) if n)
             parts.append(f"<p>Download the quarantined rows, each with its reasons: {links}; "
                          f'all problems: <a href="downloads/{ISSUES_FILE}">{ISSUES_FILE}</a>.</p>')
@@ -327,10 +356,8 @@ class Volumes:
         inc = review.incidents
         self.weekly_incidents = review.full_weeks(volume_by_period(inc, at=c.OPENED_AT, by=c.CHANNEL))
         self.by_category = (inc[c.CATEGORY].fillna("(blank)").value_counts()
-                            .rename_axis("category").reset_index(name="incidents"))
+                            .rename_axis(c.CATEGORY).reset_index(name="incidents"))
         self.by_category["share"] = self.by_category["incidents"] / max(len(inc), 1)
-        self.by_channel = (inc[c.CHANNEL].fillna("(blank)").value_counts()
-                           .rename_axis("channel").reset_index(name="incidents"))
         cont = review.contacts
         self.weekly_contacts = (
             review.full_weeks(volume_by_period(cont, at=c.ARRIVED_AT, by=c.CHANNEL))
@@ -347,12 +374,19 @@ class Volumes:
         total = len(self.review.incidents)
         contacts = len(self.review.contacts)
         also = f", and {fmt_count(contacts)} contacts arrived" if contacts else ""
-        parts = [f"<p>{fmt_count(total)} incidents were opened in the period{also}.</p>"]
+        parts = [f"<p>{plural(total, 'incident')} {'was' if total == 1 else 'were'} opened in "
+                 f"the period{also}.</p>"]
+        if len(self.weekly_incidents) < 2:
+            parts.append(note_html("Too few whole weeks of incidents in the period to chart a "
+                                   "weekly trend."))
+            return "".join(parts)
         fig, ax = plt.subplots()
         self.plot(ax)
         parts.append(figure_html(fig, alt="Line chart of incidents opened per week by channel.",
                                  caption=PARTIAL_WEEKS))
-        if len(self.weekly_contacts):
+        if "contacts" not in self.review.data:
+            parts.append(note_html("No contacts file was given, so contact volumes are not shown."))
+        elif len(self.weekly_contacts) >= 2:
             fig, ax = plt.subplots()
             plot_weekly_counts(self.weekly_contacts, hue=c.CHANNEL, ax=ax,
                                title="Contacts arriving per week, by channel", ylabel="Contacts")
@@ -384,7 +418,7 @@ class Compliance:
             return note_html("No response or resolution targets were judged in this period.")
         fig, ax = plt.subplots()
         self.plot(ax)
-        shown = self.table.assign(priority=self.table[c.PRIORITY].map(lambda p: f"P{int(p)}"),
+        shown = self.table.assign(priority=self.table[c.PRIORITY].map(priority_label),
                                   target=self.table["target"].str.capitalize())
         small = shown[shown["n"] < 30]
         parts = [
@@ -434,11 +468,11 @@ class ResolutionTimes:
             return note_html("No incidents were resolved in this period.")
         fig, ax = plt.subplots()
         self.plot(ax)
-        shown = self.table.assign(priority=self.table[c.PRIORITY].map(lambda p: f"P{int(p)}"))
+        shown = self.table.assign(priority=self.table[c.PRIORITY].map(priority_label))
         return "".join([
             paragraphs_html(narrative.resolution_sentences(self)),
             figure_html(fig, alt="Line chart of weekly median and 90th percentile time to "
-                                 "resolve, in hours on a log scale."),
+                                 "resolve, in hours."),
             table_html(shown, formats={"n": fmt_count, "median_h": fmt_hours,
                                        "p90_h": fmt_hours, "mean_h": fmt_hours},
                        labels={"n": "resolved", "median_h": "median", "p90_h": "90th pct",

@@ -101,6 +101,9 @@ def run(
     progress(f"Checking parameters {parameters}")
     params = load_parameters(parameters)
     reports = Path(reports_dir).resolve() if reports_dir else params.reports_dir
+    # fingerprint inputs and configuration once, as they are when the run reads them
+    fingerprints = {path: file_sha256(path) for path in
+                    [*params.data.values(), params.source, *params.config_files.values()]}
     progress(f"Loading and validating {len(params.data)} input files")
     t = time.perf_counter()
     names = {name: _display(path) for name, path in params.data.items()}
@@ -121,13 +124,13 @@ def run(
         (staging / "notebooks").mkdir()
         results = _execute_all(params, staging, prepared, progress, max_workers, timings)
         t = time.perf_counter()
-        _export_all(params, staging, results, started, progress)
+        _export_all(params, staging, results, started, progress, fingerprints)
         timings["export_html"] = time.perf_counter() - t
         shutil.rmtree(prepared)
         ok = all(r.status == "ok" for r in results)
         folder = params.run if ok else f"{params.run}-failed"
         timings["total"] = time.perf_counter() - clock
-        manifest = _manifest(params, dataset, results, started, timings, ok)
+        manifest = _manifest(params, dataset, results, started, timings, ok, fingerprints)
         from ccreview.publish import earlier_runs, move_into_place, write_index, write_manifest
 
         write_manifest(staging / "run.json", manifest)
@@ -260,10 +263,11 @@ def _export_all(
     results: list[NotebookResult],
     started: datetime,
     progress: Callable[[str], None],
+    fingerprints: dict[Path, str],
 ) -> None:
     from ccreview.publish import HtmlExporter
 
-    context = _context(params, started)
+    context = _context(params, started, fingerprints)
     exporter = HtmlExporter()
     for result in results:
         executed = staging / "notebooks" / f"{result.name}.ipynb"
@@ -280,7 +284,8 @@ def _export_all(
     progress(f"Published HTML for {sum(r.html is not None for r in results)} report(s)")
 
 
-def _context(params: RunParameters, started: datetime) -> dict[str, Any]:
+def _context(params: RunParameters, started: datetime,
+             fingerprints: dict[Path, str]) -> dict[str, Any]:
     return {
         "organisation": params.organisation,
         "title": params.title,
@@ -291,7 +296,7 @@ def _context(params: RunParameters, started: datetime) -> dict[str, Any]:
         "version": metadata.version("ccreview"),
         "parameters_file": _display(params.source),
         "criteria_version": params.criteria.version,
-        "inputs": [{"table": name, "file": _display(path), "sha256": file_sha256(path)}
+        "inputs": [{"table": name, "file": _display(path), "sha256": fingerprints[path]}
                    for name, path in params.data.items()],
         "packages": _versions(),
     }
@@ -308,11 +313,13 @@ def _versions() -> dict[str, str]:
     return versions
 
 
-def _manifest(params, dataset, results, started, timings, ok) -> dict[str, Any]:
-    inputs = {name: {"path": _display(path), "sha256": file_sha256(path),
+def _manifest(params, dataset, results, started, timings, ok, fingerprints) -> dict[str, Any]:
+    inputs = {name: {"path": _display(path), "sha256": fingerprints[path],
                      "bytes": path.stat().st_size} for name, path in params.data.items()}
-    configs = {key: {"path": _display(p), "sha256": file_sha256(p)} for key, p in (
-        ("criteria", params.criteria.source), ("services", params.services.source))}
+    configs = {key: {"path": _display(path), "sha256": fingerprints[path]}
+               for key, path in params.config_files.items()}
+    configs["parameters"] = {"path": _display(params.source),
+                             "sha256": fingerprints[params.source]}
     return {
         "run": params.run,
         "title": params.title,

@@ -48,6 +48,9 @@ class TableResult:
         Data rows in the file.
     ignored_columns : list of str
         Columns in the file that are not part of the canonical table.
+    absent_columns : list of str
+        Canonical columns the file does not have (their values are all missing,
+        and metrics that need them say so instead of showing a number).
     """
 
     name: str
@@ -57,6 +60,11 @@ class TableResult:
     issues: pd.DataFrame
     rows_read: int
     ignored_columns: list[str] = field(default_factory=list)
+    absent_columns: list[str] = field(default_factory=list)
+
+    def has(self, column: str) -> bool:
+        """Whether the file supplied ``column``."""
+        return column not in self.absent_columns
 
     @property
     def rows_accepted(self) -> int:
@@ -147,6 +155,9 @@ def load_dataset(
             raws[name] = read_raw(path)
         except InputError as exc:
             fatal.extend(exc.problems)
+    if "incidents" in raws and raws["incidents"].frame.empty:
+        fatal.append(f"{display_names.get('incidents', raws['incidents'].path)}: has a header but "
+                     "no data rows; the review needs incidents. Export the period again.")
     for name, raw in raws.items():
         missing = [col for col in TABLES[name].required if col not in raw.frame.columns]
         if missing:
@@ -258,7 +269,9 @@ def validate_table(
         report(bad, later, shown,
                f"is before {earlier}; correct whichever timestamp is wrong in the source system")
 
-    for check in _ROW_CHECKS.get(table.name, ()):
+    for needs, check in _ROW_CHECKS.get(table.name, ()):
+        if not set(needs) <= set(frame.columns):  # a rule on an absent column cannot apply
+            continue
         for mask, column, message in check(typed):
             report(mask, column, frame[column] if column in frame else typed[column], message)
 
@@ -299,6 +312,7 @@ def validate_table(
     else:
         rejected[c.REASONS] = pd.Series(dtype="string")
     ignored = [col for col in frame.columns if col not in table.names and col != c.SOURCE_ROW]
+    absent = [col for col in table.names if col not in frame.columns]
     return TableResult(
         name=table.name,
         source=source,
@@ -307,6 +321,7 @@ def validate_table(
         issues=issues,
         rows_read=len(frame),
         ignored_columns=ignored,
+        absent_columns=absent,
     )
 
 
@@ -347,4 +362,8 @@ def _incident_checks(typed: pd.DataFrame):
     yield closed, c.CLOSED_AT, "is empty but status is 'closed'; add the closure time"
 
 
-_ROW_CHECKS = {"contacts": (_contact_checks,), "incidents": (_incident_checks,)}
+#: table -> (columns the rule needs in the file, rule)
+_ROW_CHECKS = {
+    "contacts": (((c.ABANDONED, c.ANSWERED_AT), _contact_checks),),
+    "incidents": (((c.STATUS, c.CLOSED_AT), _incident_checks),),
+}

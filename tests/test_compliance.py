@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from ccreview import columns as c
-from ccreview.compliance import compliance_rates, target_outcomes
+from ccreview.compliance import compliance_rates, in_period, target_outcomes
 from ccreview.config import Calendar, Criteria
 from ccreview.review import expected_priority
 from ccreview.stats import wilson_interval
@@ -92,3 +92,16 @@ def test_expected_priority_lookup():
     got = expected_priority(pd.Series([1, 2, 2, None, 5]), pd.Series([2, 1, 2, 1, 1]), matrix)
     assert got[:3].tolist() == [2.0, 2.0, 3.0]
     assert np.isnan(got[3]) and np.isnan(got[4])
+
+
+def test_open_breaches_count_in_the_period_and_cancelled_are_left_out(incidents, criteria):
+    start, end = ts("2026-09-01 00:00"), ts("2026-10-01 00:00")
+    cancelled = incidents.assign(status=["closed", "closed", "in_progress", "closed", "cancelled"])
+    out = in_period(target_outcomes(cancelled, criteria=criteria, as_of=end), start=start, end=end)
+    keys = set(zip(out[c.INCIDENT_ID], out["target"], strict=True))
+    assert ("C", "response") in keys  # open at the end, already past its target: counted
+    assert ("C", "resolution") not in keys  # open, still within its target: not judged yet
+    assert not any(i == "E" for i, _ in keys)  # cancelled
+    earlier = in_period(target_outcomes(incidents, criteria=criteria, as_of=start),
+                        start=ts("2026-08-01 00:00"), end=start)
+    assert earlier.empty  # nothing completed in August

@@ -67,9 +67,24 @@ def test_empty_file_is_fatal(tmp_path):
         load(tmp_path, "")
 
 
-def test_header_only_file_is_fatal(tmp_path):
-    with pytest.raises(InputError, match="has a header but no data rows"):
+def test_header_only_incidents_file_is_fatal(tmp_path):
+    with pytest.raises(InputError, match="has a header but no data rows; the review needs incidents"):
         load(tmp_path, HEADER)
+
+
+def test_header_only_file_is_an_empty_table_for_other_tables(tmp_path):
+    inc = write(tmp_path / "incidents.csv", HEADER + GOOD)
+    mi = write(tmp_path / "major_incidents.csv", "major_incident_id,declared_at\n")
+    ds = load_dataset({"incidents": inc, "major_incidents": mi}, timezone=TZ)
+    assert ds.tables["major_incidents"].rows_read == 0
+    assert len(ds["major_incidents"]) == 0
+
+
+def test_rules_on_absent_columns_do_not_apply(tmp_path):
+    ds = load(tmp_path, "incident_id,opened_at,priority,status\nINC1,2026-07-01 09:00,2,closed\n")
+    assert ds.tables["incidents"].rows_rejected == 0
+    assert not ds.tables["incidents"].has("closed_at")
+    assert "closed_at" in ds.tables["incidents"].absent_columns
 
 
 def test_missing_required_columns_are_all_reported_at_once(tmp_path):
@@ -221,3 +236,31 @@ def test_zip_with_several_files_is_refused(tmp_path):
         archive.writestr("b.csv", "x\n2\n")
     with pytest.raises(InputError, match="must hold exactly one CSV file; it holds 2"):
         read_raw(tmp_path / "two.zip")
+
+
+def test_bare_dates_are_local_midnight_not_utc_offsets(tmp_path):
+    path = write(tmp_path / "incidents.csv", "incident_id,opened_at,priority\nA,2026-07-01,1\n")
+    ds = load_dataset({"incidents": path}, timezone="America/New_York")
+    assert ds["incidents"][c.OPENED_AT].iloc[0] == pd.Timestamp("2026-07-01", tz="America/New_York")
+
+
+CONTACT_HEADER = "contact_id,arrived_at,channel,queue,abandoned,handle_s\n"
+
+
+@pytest.mark.parametrize(("value", "expected"), [("1,234", 1234.0), ("1,234,567.5", 1234567.5),
+                                                  ("12.5", 12.5), ("-3", -3.0)])
+def test_numbers_with_thousands_separators(tmp_path, value, expected):
+    text = CONTACT_HEADER + f'C1,2026-07-01 09:00,phone,q,false,"{value}"\n'
+    ds = load(tmp_path, text, name="contacts")
+    if expected < 0:
+        assert ds.tables["contacts"].rows_rejected == 1
+    else:
+        assert ds["contacts"][c.HANDLE_S].iloc[0] == expected
+
+
+@pytest.mark.parametrize("value", ["12,5", "1.234,5", "1,23"])
+def test_decimal_commas_are_flagged_not_misread(tmp_path, value):
+    text = CONTACT_HEADER + f'C1,2026-07-01 09:00,phone,q,false,"{value}"\n'
+    ds = load(tmp_path, text, name="contacts")
+    assert ds.tables["contacts"].rows_rejected == 1
+    assert "write decimals with a point" in problems(ds, "contacts")[0][2]
