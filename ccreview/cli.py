@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 
 from ccreview.exceptions import CCReviewError, InputError, NotebookError
 
@@ -24,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Contact-centre incident review: run parameterised notebooks and publish "
                     "HTML reports.",
     )
+    parser.add_argument("--version", action="version",
+                        version=f"ccreview {metadata.version('ccreview')}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a review and publish reports/<run>/index.html")
     run.add_argument("parameters", help="parameter file, e.g. parameters/2026-Q3.yaml")
@@ -31,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
                                            "reports_dir")
     check = sub.add_parser("check", help="check a parameter file and its input files, "
                                          "without running notebooks")
-    check.add_argument("parameters")
+    check.add_argument("parameters", help="parameter file, e.g. parameters/2026-Q3.yaml")
     demo = sub.add_parser("demo-data", help="generate the seeded demo data set")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--scale", default="small", help="small, medium or large")
@@ -80,13 +83,22 @@ def _check(parameters: str) -> int:
     from ccreview.validate import load_dataset
 
     params = load_parameters(parameters)
-    dataset = load_dataset(params.data, timezone=params.timezone)
-    print(dataset.health().to_string(index=False))
+    print(f"Parameters: {params.source} are valid (period {params.period_label}, "
+          f"time zone {params.timezone}).")
+    dataset = load_dataset(params.data, timezone=params.timezone,
+                           timestamp_format=params.timestamp_format, date_format=params.date_format)
+    print(f"\n{'table':<16} {'rows read':>12} {'accepted':>12} {'quarantined':>12}  file")
+    for t in dataset.tables.values():
+        print(f"{t.name:<16} {t.rows_read:>12,} {t.rows_accepted:>12,} {t.rows_rejected:>12,}  "
+              f"{t.source}")
     issues = dataset.issues()
+    if len(issues):
+        print(f"\nFirst problems (of {len(issues):,}):")
     for row in issues.head(20).itertuples(index=False):
-        print(f"{row.file}, row {row.row}, column {row.column}: {row.value!r} {row.problem}")
-    if len(issues) > 20:
-        print(f"... and {len(issues) - 20:,} more problems.")
+        print(f"  {row.file}, row {row.row}, column {row.column}: value {row.value!r} "
+              f"{row.problem}")
+    print("\nReady to run: quarantined rows will be left out and listed in the report."
+          if len(issues) else "\nReady to run: every row is usable.")
     return 0
 
 

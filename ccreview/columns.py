@@ -99,6 +99,9 @@ LEAD = "lead"
 DUE_ON = "due_on"
 COMPLETED_ON = "completed_on"
 
+# derived by the analyses
+PERIOD_START = "period_start"  # first day (local, timezone-naive) of a week or month
+
 # bookkeeping added by validation (never present in raw exports)
 SOURCE_ROW = "source_row"
 REASONS = "reasons"

@@ -149,6 +149,7 @@ def load_criteria(path: str | Path) -> Criteria:
         calendars[str(name)] = _calendar(str(name), spec, f"{path}: calendars.{name}", problems)
     matrix = _matrix(data.get("priority_matrix"), f"{path}: priority_matrix", problems)
     rows = []
+    declared: set[int] = set()
     for priority, spec in (data.get("priorities") or {}).items():
         where = f"{path}: priorities.{priority}"
         if not isinstance(spec, dict):
@@ -165,12 +166,13 @@ def load_criteria(path: str | Path) -> Criteria:
             resolution = parse_duration(spec.get("resolution"), where=f"{where}.resolution")
         except ConfigError as exc:
             problems.append(str(exc))
+            declared.add(_int(priority, where, problems))  # it has targets, just not valid ones
             continue
         rows.append({"priority": _int(priority, where, problems), "name": str(spec.get("name", "")),
                      "response": response, "resolution": resolution, "calendar": calendar})
     if not rows:
         problems.append(f"{path}: 'priorities:' must give targets for at least one priority.")
-    defined = {r["priority"] for r in rows}
+    defined = {r["priority"] for r in rows} | declared
     for (impact, urgency), priority in matrix.items():
         if priority not in defined:
             problems.append(f"{path}: priority_matrix maps impact {impact} x urgency {urgency} to "

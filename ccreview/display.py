@@ -23,6 +23,7 @@ __all__ = [
     "fmt_count",
     "fmt_day",
     "fmt_hours",
+    "hours_unit",
     "fmt_number",
     "fmt_pct",
     "note_html",
@@ -64,16 +65,27 @@ def fmt_pct(value: object, digits: int = 1) -> str:
     return "–" if _missing(value) else f"{100 * float(value):.{digits}f}%"
 
 
-def fmt_hours(value: object) -> str:
-    """Hours, shown in the unit a reader expects: ``"45 min"``, ``"5.2 h"``, ``"3.1 days"``."""
+def fmt_hours(value: object, unit: str | None = None) -> str:
+    """Hours in the unit a reader expects: ``"45 min"``, ``"5.2 h"``, ``"3.1 days"``.
+
+    ``unit`` ("min", "h" or "days") forces one unit, so numbers compared in one
+    sentence share it; :func:`hours_unit` picks it for a set of values.
+    """
     if _missing(value):
         return "–"
     hours = float(value)
-    if hours < 1:
+    unit = unit or hours_unit([hours])
+    if unit == "min":
         return f"{hours * 60:.0f} min"
-    if hours < 48:
+    if unit == "h":
         return f"{hours:.1f} h"
     return f"{hours / 24:.1f} days"
+
+
+def hours_unit(values: list[float]) -> str:
+    """The unit that suits the largest of ``values`` (hours): min, h or days."""
+    largest = max((v for v in values if not _missing(v)), default=0.0)
+    return "min" if largest < 1 else "h" if largest < 48 else "days"
 
 
 def fmt_number(value: object, digits: int = 1) -> str:

@@ -60,7 +60,9 @@ class RawTable:
 
 def normalise_header(name: object) -> str:
     """Return a header as an identifier-safe snake_case name (``"Opened At "`` -> ``"opened_at"``)."""
-    text = str(name).replace("\ufeff", "").strip().lower()
+    # a UTF-8 byte-order mark survives as "\ufeff", or as "ï»¿" when the rest of the
+    # file was not UTF-8 and it was read as cp1252
+    text = str(name).replace("\ufeff", "").removeprefix("ï»¿").strip().lower()
     return re.sub(r"\W+", "_", text).strip("_")
 
 

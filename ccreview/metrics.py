@@ -85,7 +85,7 @@ REAL_TIME_CHANNELS = ("phone", "chat")
 def week_start(timestamps: pd.Series) -> pd.Series:
     """The Monday (local date, timezone-naive) of the week each timestamp falls in."""
     local = timestamps.dt.tz_localize(None)
-    return local.dt.normalize() - pd.to_timedelta(local.dt.weekday, unit="D")
+    return local.dt.normalize() - pd.to_timedelta(local.dt.day_of_week, unit="D")
 
 
 def full_weeks(table: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
@@ -94,7 +94,7 @@ def full_weeks(table: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp) -
     Partial weeks at the ends of a period would show as false dips in a trend.
     """
     first, stop = start.tz_localize(None), end.tz_localize(None)
-    weeks = pd.to_datetime(table["period_start"])
+    weeks = pd.to_datetime(table[c.PERIOD_START])
     keep = (weeks >= first) & (weeks + pd.Timedelta(days=7) <= stop)
     return table.loc[keep.to_numpy()].reset_index(drop=True)
 
@@ -124,7 +124,7 @@ def volume_by_period(
         start = week_start(frame[at])
     else:
         start = frame[at].dt.tz_localize(None).dt.to_period(freq).dt.start_time
-    keys = [start.rename("period_start")] + ([frame[by].fillna("(blank)")] if by else [])
+    keys = [start.rename(c.PERIOD_START)] + ([frame[by].fillna("(blank)")] if by else [])
     counts = frame.groupby(keys, observed=True).size().rename("n").reset_index()
     return counts
 

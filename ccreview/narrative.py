@@ -12,7 +12,16 @@ import numpy as np
 import pandas as pd
 
 from ccreview import columns as c
-from ccreview.display import fmt_count, fmt_day, fmt_hours, fmt_pct, plural, priority_label
+from ccreview.display import (
+    fmt_count,
+    fmt_day,
+    fmt_hours,
+    fmt_pct,
+    hours_unit,
+    plural,
+    priority_label,
+)
+from ccreview.metrics import resolution_time_stats
 
 if TYPE_CHECKING:  # pragma: no cover
     from ccreview.review import ResolutionTimes, Review
@@ -91,16 +100,17 @@ def findings(review: Review) -> list[str]:
     out.extend(grading_sentences(grading)[:1] if grading["stands_out"].any() else [])
     stats = review.resolved
     if len(stats):
-        hours = (stats[c.RESOLVED_AT] - stats[c.OPENED_AT]).dt.total_seconds() / 3600
+        times = resolution_time_stats(stats).iloc[0]
+        unit = hours_unit([times["median_h"], times["p90_h"]])
         out.append(f"Half of the incidents resolved in the period took under "
-                   f"{fmt_hours(hours.median())} to resolve; nine in ten under "
-                   f"{fmt_hours(hours.quantile(0.9))} (calendar clock).")
+                   f"{fmt_hours(times['median_h'], unit)} to resolve; nine in ten under "
+                   f"{fmt_hours(times['p90_h'], unit)} (calendar clock).")
     health = review.data.health()
     rejected = int(health["rows_rejected"].sum())
     if rejected:
-        out.append(f"{plural(rejected, 'input row')} {'was' if rejected == 1 else 'were'} "
-                   "quarantined as unusable and left out of every figure; see Data health for "
-                   "the reasons.")
+        out.append(f"{plural(rejected, 'row')} of the input files (the whole export, not only "
+                   f"this period) {'was' if rejected == 1 else 'were'} quarantined as unusable "
+                   "and left out of every figure; see Data health for the reasons.")
     return out
 
 
@@ -117,7 +127,7 @@ def worst_weeks(weekly: pd.DataFrame) -> list[str]:
     bad_rate = bad["realtime_abandoned"].sum() / bad["realtime_offered"].sum()
     rest_rate = (rest["realtime_abandoned"].sum() / rest["realtime_offered"].sum()
                  if len(rest) else np.nan)
-    weeks = ", ".join(fmt_day(pd.Timestamp(w)) for w in bad["period_start"])
+    weeks = ", ".join(fmt_day(pd.Timestamp(w)) for w in bad[c.PERIOD_START])
     sentence = (f"Service to callers was worst in the week(s) starting {weeks}: "
                 f"{fmt_pct(bad_rate)} of phone and chat contacts abandoned, against "
                 f"{fmt_pct(rest_rate)} in the other weeks")
@@ -137,7 +147,7 @@ def grading_sentences(grading: pd.DataFrame) -> list[str]:
     """Which teams' incidents carry a priority that disagrees with the matrix."""
     if not len(grading):
         return ["No incident had both impact and urgency recorded, so grading was not checked."]
-    overall = grading["mis_graded"].sum() / grading["n"].sum()
+    overall = grading.attrs["overall_rate"]
     out = []
     for row in grading[grading["stands_out"]].itertuples(index=False):
         out.append(f"Incidents assigned to {row.assigned_team} carry a priority that differs from the "
@@ -162,7 +172,7 @@ def resolution_sentences(times: ResolutionTimes) -> list[str]:
     if len(trend) >= 4:
         worst = trend.loc[trend["p90_h"].idxmax()]
         out.append(f"The slowest week was the one starting "
-                   f"{fmt_day(pd.Timestamp(worst['period_start']))}: 90th percentile "
+                   f"{fmt_day(pd.Timestamp(worst[c.PERIOD_START]))}: 90th percentile "
                    f"{fmt_hours(worst['p90_h'])} against a typical "
                    f"{fmt_hours(trend['p90_h'].median())}.")
     return out

@@ -43,6 +43,8 @@ KEYS = {
     "notebooks_dir": "where the notebooks are (default: the kit's notebooks/ folder)",
     "reports_dir": "where runs are published (default: reports/ beside parameters/)",
     "cell_timeout_s": "seconds a single notebook cell may run before the run fails",
+    "timestamp_format": "strftime format of date-times that are not ISO 8601, e.g. '%d/%m/%Y %H:%M'",
+    "date_format": "strftime format of dates that are not ISO 8601, e.g. '%d/%m/%Y'",
 }
 _RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +69,8 @@ class RunParameters:
     reports_dir: Path
     cell_timeout_s: int
     source: Path
+    timestamp_format: str | None = None
+    date_format: str | None = None
     #: criteria, objectives and services files by key, for the run manifest
     config_files: dict[str, Path] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
@@ -124,9 +128,8 @@ def load_parameters(path: str | Path) -> RunParameters:
     Raises
     ------
     ParameterError
-        Listing every problem in the parameter file.
-    ConfigError
-        When criteria, objectives or services files are invalid.
+        Listing every problem in the parameter file and the criteria, objectives
+        and services files it points at.
     """
     from ccreview.metrics import METRICS  # the KPI catalogue names the objectives may use
 
@@ -183,17 +186,32 @@ def load_parameters(path: str | Path) -> RunParameters:
     timeout = data.get("cell_timeout_s", 600)
     if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0:
         problems.append(f"{path}: cell_timeout_s must be a positive whole number of seconds.")
+    for key in ("timestamp_format", "date_format"):
+        if key in data and ("%" not in str(data[key])):
+            problems.append(f"{path}: {key} {data[key]!r} is not a strftime format; write e.g. "
+                            "'%d/%m/%Y %H:%M' for 31/07/2026 14:05.")
     config_paths = {k: existing(k, data.get(k)) for k in ("criteria", "objectives", "services")
                     if k in data}
+    # every problem at once: configuration and period are checked even when the
+    # parameter file itself has problems
+    loaded: dict[str, Any] = {}
+    loaders = {"criteria": load_criteria, "services": load_services,
+               "objectives": lambda p: load_objectives(p, known_metrics=list(METRICS))}
+    for key, loader in loaders.items():
+        if config_paths.get(key):
+            try:
+                loaded[key] = loader(config_paths[key])
+            except ConfigError as exc:
+                problems.append(str(exc))
+    timezone = loaded["criteria"].timezone if "criteria" in loaded else "UTC"
+    if "period" in data:
+        try:
+            start, end = parse_period(data["period"], timezone)
+        except ParameterError as exc:
+            problems.append(f"{path}: {exc}")
     if problems:
         raise ParameterError("\n".join(problems))
-    try:
-        criteria = load_criteria(config_paths["criteria"])
-        objectives = load_objectives(config_paths["objectives"], known_metrics=list(METRICS))
-        services = load_services(config_paths["services"])
-    except ConfigError:
-        raise
-    start, end = parse_period(data["period"], criteria.timezone)
+    criteria, objectives, services = loaded["criteria"], loaded["objectives"], loaded["services"]
     reports_dir = (base / str(data.get("reports_dir", "../reports"))).resolve()
     return RunParameters(
         run=run,
@@ -209,6 +227,8 @@ def load_parameters(path: str | Path) -> RunParameters:
         notebooks_dir=notebooks_dir,
         reports_dir=reports_dir,
         cell_timeout_s=int(timeout),
+        timestamp_format=data.get("timestamp_format"),
+        date_format=data.get("date_format"),
         source=path,
         config_files=dict(config_paths),
         raw=data,

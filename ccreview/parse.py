@@ -14,7 +14,7 @@ import pandas as pd
 
 from ccreview.schema import Column
 
-__all__ = ["MISSING_TOKENS", "Parsed", "parse_column", "to_local_time"]
+__all__ = ["MISSING_TOKENS", "ParseOptions", "Parsed", "parse_column", "to_local_time"]
 
 #: values read as "missing" in typed (non-text) columns, compared case-insensitively
 MISSING_TOKENS = ("", "na", "n/a", "nan", "null", "none", "nat", "-")
@@ -38,7 +38,17 @@ class Parsed:
     problems: list[tuple[np.ndarray, object]] = field(default_factory=list)
 
 
-def parse_column(raw: pd.Series, column: Column, timezone: str) -> Parsed:
+@dataclass(frozen=True)
+class ParseOptions:
+    """How to read values: the centre's time zone and, for exports that do not
+    write ISO 8601, the strftime formats of date-times and dates."""
+
+    timezone: str
+    timestamp_format: str | None = None
+    date_format: str | None = None
+
+
+def parse_column(raw: pd.Series, column: Column, options: ParseOptions | str) -> Parsed:
     """Parse a raw column according to its canonical :class:`~ccreview.schema.Column`.
 
     Parameters
@@ -47,15 +57,17 @@ def parse_column(raw: pd.Series, column: Column, timezone: str) -> Parsed:
         Values as read (strings from CSV, typed values from Parquet or Excel).
     column : Column
         The canonical column definition.
-    timezone : str
-        IANA zone for naive timestamps.
+    options : ParseOptions or str
+        Reading options, or just the IANA zone for naive timestamps.
 
     Returns
     -------
     Parsed
     """
+    if isinstance(options, str):
+        options = ParseOptions(options)
     parser = _PARSERS[column.kind]
-    return parser(raw, column, timezone)
+    return parser(raw, column, options)
 
 
 def _text(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -70,7 +82,7 @@ def _typed_text(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return text.mask(missing), missing
 
 
-def _parse_text(raw: pd.Series, column: Column, timezone: str) -> Parsed:
+def _parse_text(raw: pd.Series, column: Column, options: ParseOptions) -> Parsed:
     text, missing = _text(raw)
     return Parsed(text, missing)
 
@@ -83,7 +95,7 @@ def _on_uniques(text: pd.Series, func) -> pd.Series:
     return pd.Series(lookup[codes], index=text.index, dtype="string")
 
 
-def _parse_category(raw: pd.Series, column: Column, timezone: str) -> Parsed:
+def _parse_category(raw: pd.Series, column: Column, options: ParseOptions) -> Parsed:
     text, missing = _typed_text(raw)
     norm = _on_uniques(text, lambda u: u.str.lower().str.replace(r"[\s\-]+", "_", regex=True))
     result = Parsed(norm, missing)
@@ -95,7 +107,7 @@ def _parse_category(raw: pd.Series, column: Column, timezone: str) -> Parsed:
     return result
 
 
-def _parse_number(raw: pd.Series, column: Column, timezone: str) -> Parsed:
+def _parse_number(raw: pd.Series, column: Column, options: ParseOptions) -> Parsed:
     if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
         number = pd.to_numeric(raw, errors="coerce").astype("Float64")
         missing = number.isna().to_numpy(dtype=bool)
@@ -129,7 +141,7 @@ def _parse_number(raw: pd.Series, column: Column, timezone: str) -> Parsed:
     return result
 
 
-def _parse_bool(raw: pd.Series, column: Column, timezone: str) -> Parsed:
+def _parse_bool(raw: pd.Series, column: Column, options: ParseOptions) -> Parsed:
     if pd.api.types.is_bool_dtype(raw.dtype):
         values = raw.astype("boolean")
         return Parsed(values, values.isna().to_numpy(dtype=bool))
@@ -142,15 +154,22 @@ def _parse_bool(raw: pd.Series, column: Column, timezone: str) -> Parsed:
     return Parsed(values, missing, [(bad, "is not true/false (use true, false, yes, no, 1 or 0)")])
 
 
-def _parse_datetime(raw: pd.Series, column: Column, timezone: str) -> Parsed:
-    values, missing, unparseable, gap = to_local_time(raw, timezone)
+def _parse_datetime(raw: pd.Series, column: Column, options: ParseOptions) -> Parsed:
+    timezone = options.timezone
+    values, missing, unparseable, gap = to_local_time(raw, timezone, fmt=options.timestamp_format)
     now = pd.Timestamp.now(tz="UTC")
     implausible = (
         (values < EARLIEST) | (values > now + pd.Timedelta(days=FUTURE_DAYS))
     ).fillna(False).to_numpy(dtype=bool)
+    slashed = unparseable & _looks_slashed(raw)
+    expected = (f"the format {options.timestamp_format!r} (timestamp_format)"
+                if options.timestamp_format else "ISO 8601, e.g. 2026-07-01 09:30:00 or "
+                                                 "2026-07-01T09:30:00+01:00")
     problems = [
-        (unparseable, "is not a date-time; use ISO 8601, e.g. 2026-07-01 09:30:00 "
-                      "or 2026-07-01T09:30:00+01:00"),
+        (unparseable & ~slashed, f"is not a date-time; expected {expected}"),
+        (slashed, "is a day/month or month/day date-time, which is ambiguous; set "
+                  "timestamp_format in the parameter file, e.g. timestamp_format: "
+                  "'%d/%m/%Y %H:%M' for 31/07/2026 14:05"),
         (gap, f"does not exist in {timezone} (the clocks went forward over it); "
               "check the source system's time zone setting"),
         (implausible, "is an impossible date (before 1970 or far in the future)"),
@@ -158,29 +177,38 @@ def _parse_datetime(raw: pd.Series, column: Column, timezone: str) -> Parsed:
     return Parsed(values.mask(implausible).dt.as_unit("us"), missing, problems)
 
 
-def _parse_date(raw: pd.Series, column: Column, timezone: str) -> Parsed:
+def _looks_slashed(raw: pd.Series) -> np.ndarray:
+    text = raw.astype("string")
+    return text.str.match(r"^\s*\d{1,2}[/.]\d{1,2}[/.]\d{2,4}").fillna(False).to_numpy(dtype=bool)
+
+
+def _parse_date(raw: pd.Series, column: Column, options: ParseOptions) -> Parsed:
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
         values = raw.dt.tz_localize(None) if raw.dt.tz is not None else raw
         values = values.dt.normalize()
         return Parsed(values, values.isna().to_numpy(dtype=bool))
     text, missing = _typed_text(raw)
-    values = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    fmt = options.date_format or "ISO8601"
+    values = pd.to_datetime(text, format=fmt, errors="coerce")
     if getattr(values.dt, "tz", None) is not None:
         values = values.dt.tz_localize(None)
     values = values.dt.normalize()
     bad = (~missing) & values.isna().to_numpy(dtype=bool)
-    return Parsed(values, missing, [(bad, "is not a date; use YYYY-MM-DD, e.g. 2026-07-01")])
+    expected = (f"the format {options.date_format!r} (date_format)" if options.date_format
+                else "YYYY-MM-DD, e.g. 2026-07-01; for other forms set date_format")
+    return Parsed(values, missing, [(bad, f"is not a date; expected {expected}")])
 
 
 def to_local_time(
-    raw: pd.Series, timezone: str
+    raw: pd.Series, timezone: str, *, fmt: str | None = None
 ) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray]:
     """Parse timestamps into timezone-aware values in ``timezone``.
 
     Values with a UTC offset are converted; naive values are taken as local
-    wall-clock time. Wall-clock times that repeat when clocks go back are read
-    as the first (summer-time) occurrence; times inside the spring-forward gap
-    do not exist and are reported.
+    wall-clock time. ``fmt`` (a strftime format) reads exports that do not write
+    ISO 8601; with ``%z`` in it, values carry their offset. Wall-clock times that
+    repeat when clocks go back are read as the first (summer-time) occurrence;
+    times inside the spring-forward gap do not exist and are reported.
 
     Returns
     -------
@@ -201,6 +229,8 @@ def to_local_time(
         has_offset = np.zeros(n, dtype=bool)
     else:
         text, missing = _typed_text(raw)
+        if fmt:
+            return _parse_with_format(text, missing, timezone, fmt)
         has_offset = text.str.contains(_OFFSET, regex=True).fillna(False).to_numpy(dtype=bool)
         naive = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
         if (~has_offset & ~missing).any():
@@ -219,6 +249,19 @@ def to_local_time(
     values = localised
     if aware is not None:
         values = localised.where(~has_offset, aware)
+    return values, missing, unparseable, gap
+
+
+def _parse_with_format(
+    text: pd.Series, missing: np.ndarray, timezone: str, fmt: str
+) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray]:
+    parsed = pd.to_datetime(text, format=fmt, errors="coerce", utc="%z" in fmt)
+    unparseable = (~missing) & parsed.isna().to_numpy(dtype=bool)
+    if "%z" in fmt:
+        values = parsed.dt.tz_convert(timezone)
+        return values, missing, unparseable, np.zeros(len(text), dtype=bool)
+    values = parsed.dt.tz_localize(timezone, nonexistent="NaT", ambiguous=np.ones(len(text), bool))
+    gap = parsed.notna().to_numpy(dtype=bool) & values.isna().to_numpy(dtype=bool)
     return values, missing, unparseable, gap
 
 

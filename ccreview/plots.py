@@ -39,8 +39,9 @@ def plot_weekly_counts(
 ) -> plt.Axes:
     """Line chart of ``n`` per ``period_start`` (week), optionally one line per ``hue``."""
     ax = _axes(ax)
-    sns.lineplot(data=counts, x="period_start", y="n", hue=hue, marker="o", markersize=3, ax=ax)
+    sns.lineplot(data=counts, x=c.PERIOD_START, y="n", hue=hue, marker="o", markersize=3, ax=ax)
     ax.set(title=title, xlabel="Week starting", ylabel=ylabel)
+    ax.set_ylim(bottom=0)
     ax.yaxis.set_major_locator(mticker.MaxNLocator(integer=True))
     ax.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
@@ -79,9 +80,9 @@ def plot_compliance(rates: pd.DataFrame, *, ax: plt.Axes | None = None) -> plt.A
 def plot_resolution_trend(trend: pd.DataFrame, *, ax: plt.Axes | None = None) -> plt.Axes:
     """Weekly median and 90th percentile time to resolve (hours)."""
     ax = _axes(ax)
-    ax.plot(trend["period_start"], trend["median_h"], marker="o", markersize=3,
+    ax.plot(trend[c.PERIOD_START], trend["median_h"], marker="o", markersize=3,
             color=PALETTE[0], label="Median")
-    ax.plot(trend["period_start"], trend["p90_h"], marker="s", markersize=3,
+    ax.plot(trend[c.PERIOD_START], trend["p90_h"], marker="s", markersize=3,
             color=PALETTE[3], label="90th percentile")
     ax.set_ylim(bottom=0)
     ax.yaxis.set_major_locator(mticker.MaxNLocator(integer=True))

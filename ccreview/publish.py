@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +133,10 @@ def write_index(path: Path, manifest: dict[str, Any], *, earlier: list[dict[str,
         status = ('<span class="ccr-status-ok">published</span>' if ok
                   else '<span class="ccr-status-bad">FAILED</span>')
         detail = e(nb.get("summary", "")) if ok else f"<code>{e(nb.get('error', ''))}</code>"
+        if nb.get("hidden_warnings"):
+            detail += (f'<br><span class="ccr-small">{nb["hidden_warnings"]} library warning '
+                       "output(s) left out of the report; the executed notebook in notebooks/ "
+                       "keeps them.</span>")
         rows.append(f"<tr><td>{link}</td><td>{status}</td><td class='num'>"
                     f"{nb['seconds']:.1f} s</td><td>{detail}</td></tr>")
     health = "".join(
@@ -142,7 +147,7 @@ def write_index(path: Path, manifest: dict[str, Any], *, earlier: list[dict[str,
     )
     past = "".join(
         f'<li><a href="../{e(r["folder"])}/index.html">{e(r["folder"])}</a> — {e(r["title"])} '
-        f'({e(r["status"])}, {e(str(r["finished"])[:16])})</li>'
+        f'({e(r["status"])}, finished {e(_when(r["finished"]))})</li>'
         for r in earlier
     ) or "<li>None yet.</li>"
     failed = [nb for nb in manifest["notebooks"] if nb["status"] != "ok"]
@@ -160,7 +165,7 @@ def write_index(path: Path, manifest: dict[str, Any], *, earlier: list[dict[str,
 <header class="ccr-header"><div class="ccr-kicker">{e(manifest.get("organisation", ""))}</div>
 <div class="ccr-title">{e(manifest["title"])}</div>
 <div class="ccr-sub">{e(manifest["period"]["label"])} · run <code>{e(manifest["run"])}</code>
-· finished {e(manifest["finished"][:16].replace("T", " "))}</div></header>
+· finished {e(_when(manifest["finished"]))}</div></header>
 <main>
 {banner}
 <h2>Reports</h2>
@@ -177,6 +182,15 @@ versions, timings) is <a href="run.json">run.json</a>.</p>
 </main></body></html>
 """
     path.write_text(page, encoding="utf-8")
+
+
+def _when(iso: str) -> str:
+    """``"2026-11-28T17:39:02+00:00"`` -> ``"2026-11-28 17:39 UTC"``."""
+    try:
+        stamp = datetime.fromisoformat(str(iso)).astimezone(UTC)
+    except ValueError:
+        return str(iso)
+    return stamp.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def move_into_place(staging: Path, target: Path) -> None:

@@ -118,8 +118,8 @@ class Review:
         if not len(self.contacts):
             return pd.DataFrame()
         week = week_start(self.contacts[c.ARRIVED_AT])
-        weekly = contact_summary(self.contacts.assign(period_start=week.to_numpy()),
-                                 by="period_start")
+        weekly = contact_summary(self.contacts.assign(**{c.PERIOD_START: week.to_numpy()}),
+                                 by=c.PERIOD_START)
         return self.full_weeks(weekly)
 
     def full_weeks(self, table: pd.DataFrame) -> pd.DataFrame:
@@ -145,7 +145,9 @@ class Review:
         table["ci_low"], table["ci_high"] = wilson_interval(table["mis_graded"], table["n"])
         overall = table["mis_graded"].sum() / max(table["n"].sum(), 1)
         table["stands_out"] = table["ci_low"] > 2 * overall
-        return table.sort_values("rate", ascending=False).reset_index(drop=True)
+        table = table.sort_values("rate", ascending=False).reset_index(drop=True)
+        table.attrs["overall_rate"] = overall
+        return table
 
     def missing_reason(self, name: str) -> str:
         """Why catalogue metric ``name`` cannot be computed from the files given, or ``""``."""
@@ -247,7 +249,8 @@ def open_review(parameters_file: str | Path, *, prepared_dir: str | Path | None 
     if prepared_dir:
         data = load_prepared(prepared_dir)
     else:
-        data = load_dataset(params.data, timezone=params.timezone)
+        data = load_dataset(params.data, timezone=params.timezone,
+                            timestamp_format=params.timestamp_format, date_format=params.date_format)
     return Review(params, data)
 
 
@@ -296,7 +299,7 @@ class ExecutiveSummary:
                 f'{html.escape(format_value(row.target, row.unit))}'
                 f' · <span class="{css}">{verdict}</span></div></div>')
         notes = "".join(note_html(n) for n in narrative.coverage_notes(self.review))
-        return (f'{notes}<p><strong>Period:</strong> {html.escape(self.review.params.period_label)}</p>'
+        return (f'{notes}'
                 f'<div class="ccr-kpis">{"".join(tiles)}</div>'
                 f'<div class="ccr-summary"><strong>Findings</strong>'
                 f"{paragraphs_html(self.findings)}</div>")
@@ -392,9 +395,10 @@ class Volumes:
                                title="Contacts arriving per week, by channel", ylabel="Contacts")
             parts.append(figure_html(fig, alt="Line chart of contacts per week by channel.",
                                      caption=PARTIAL_WEEKS))
-        parts.append(table_html(self.by_category, formats={"incidents": fmt_count,
-                                                           "share": fmt_pct},
-                                caption="Incidents opened by category"))
+        if len(self.by_category):
+            parts.append(table_html(self.by_category, formats={"incidents": fmt_count,
+                                                               "share": fmt_pct},
+                                    caption="Incidents opened by category"))
         return "".join(parts)
 
 
@@ -457,7 +461,7 @@ class ResolutionTimes:
         self.table = resolution_time_stats(resolved, by=c.PRIORITY)
         week = week_start(resolved[c.RESOLVED_AT])
         self.trend = review.full_weeks(
-            resolution_time_stats(resolved.assign(period_start=week.to_numpy()), by="period_start"))
+            resolution_time_stats(resolved.assign(**{c.PERIOD_START: week.to_numpy()}), by=c.PERIOD_START))
 
     def plot(self, ax: plt.Axes | None = None) -> plt.Axes:
         """Weekly median and 90th percentile."""

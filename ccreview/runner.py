@@ -107,7 +107,8 @@ def run(
     progress(f"Loading and validating {len(params.data)} input files")
     t = time.perf_counter()
     names = {name: _display(path) for name, path in params.data.items()}
-    dataset = load_dataset(params.data, timezone=params.timezone, display_names=names)
+    dataset = load_dataset(params.data, timezone=params.timezone, display_names=names,
+                           timestamp_format=params.timestamp_format, date_format=params.date_format)
     timings["load_validate"] = time.perf_counter() - t
     for table in dataset.tables.values():
         note = f" ({table.rows_rejected:,} quarantined)" if table.rows_rejected else ""
@@ -292,7 +293,7 @@ def _context(params: RunParameters, started: datetime,
         "run_title": params.title,
         "period": params.period_label,
         "run": params.run,
-        "generated": started.astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "generated": started.strftime("%Y-%m-%d %H:%M UTC"),
         "version": metadata.version("ccreview"),
         "parameters_file": _display(params.source),
         "criteria_version": params.criteria.version,

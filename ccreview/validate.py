@@ -20,8 +20,9 @@ import pandas as pd
 from ccreview import columns as c
 from ccreview.exceptions import InputError
 from ccreview.io import RawTable, read_raw
-from ccreview.parse import parse_column
+from ccreview.parse import ParseOptions, parse_column
 from ccreview.schema import TABLES, Table
+from ccreview.yamlutil import did_you_mean
 
 __all__ = ["Dataset", "TableResult", "load_dataset", "validate_table"]
 
@@ -121,7 +122,12 @@ class Dataset:
 
 
 def load_dataset(
-    paths: dict[str, str | Path], *, timezone: str, display_names: dict[str, str] | None = None
+    paths: dict[str, str | Path],
+    *,
+    timezone: str,
+    display_names: dict[str, str] | None = None,
+    timestamp_format: str | None = None,
+    date_format: str | None = None,
 ) -> Dataset:
     """Read and validate every table named in ``paths``.
 
@@ -133,6 +139,8 @@ def load_dataset(
         The centre's IANA time zone; naive timestamps are read as local time there.
     display_names : dict, optional
         Table name -> how to name the file in messages (defaults to the path).
+    timestamp_format, date_format : str, optional
+        strftime formats for exports that do not write ISO 8601.
 
     Returns
     -------
@@ -142,7 +150,8 @@ def load_dataset(
     ------
     InputError
         Listing every fatal problem across all files (missing files, empty files,
-        missing required columns), so they can all be fixed in one go.
+        missing required columns, an incidents file none of whose rows is usable),
+        so they can all be fixed in one go.
     """
     display_names = display_names or {}
     fatal: list[str] = []
@@ -154,18 +163,19 @@ def load_dataset(
         try:
             raws[name] = read_raw(path)
         except InputError as exc:
-            fatal.extend(exc.problems)
+            fatal.extend(f"{p} (table '{name}')" for p in exc.problems)
     if "incidents" in raws and raws["incidents"].frame.empty:
         fatal.append(f"{display_names.get('incidents', raws['incidents'].path)}: has a header but "
                      "no data rows; the review needs incidents. Export the period again.")
     for name, raw in raws.items():
         missing = [col for col in TABLES[name].required if col not in raw.frame.columns]
         if missing:
-            present = ", ".join(col for col in raw.frame.columns if col != c.SOURCE_ROW)
+            columns = [col for col in raw.frame.columns if col != c.SOURCE_ROW]
+            hints = "".join(did_you_mean(col, columns) for col in missing)
             fatal.append(
                 f"{display_names.get(name, raw.path)}: required column(s) missing for table "
-                f"'{name}': {', '.join(missing)}. The file has: {present}. Rename the "
-                "columns in the export or map them with an importer."
+                f"'{name}': {', '.join(missing)}.{hints} The file has: {', '.join(columns)}. "
+                "Rename the columns in the export (see the table of input columns in README.md)."
             )
     if fatal:
         raise InputError(fatal)
@@ -176,12 +186,21 @@ def load_dataset(
                 raws[name],
                 TABLES[name],
                 timezone=timezone,
+                timestamp_format=timestamp_format,
+                date_format=date_format,
                 source=str(display_names.get(name, raws[name].path)),
                 known_keys={ref: results[ref].data[TABLES[ref].key] for ref in results
                             if TABLES[ref].key},
                 quarantined_keys={ref: results[ref].rejected[TABLES[ref].key] for ref in results
                                   if TABLES[ref].key and len(results[ref].rejected)},
             )
+    incidents = results.get("incidents")
+    if incidents is not None and incidents.rows_read and not incidents.rows_accepted:
+        common = incidents.issues["problem"].value_counts()
+        raise InputError(
+            f"{incidents.source}: none of its {incidents.rows_read:,} rows could be used; the "
+            f"commonest problem ({common.iloc[0]:,} times): {common.index[0]}"
+        )
     return Dataset(results, timezone)
 
 
@@ -190,6 +209,8 @@ def validate_table(
     table: Table,
     *,
     timezone: str,
+    timestamp_format: str | None = None,
+    date_format: str | None = None,
     source: str | None = None,
     known_keys: dict[str, pd.Series] | None = None,
     quarantined_keys: dict[str, pd.Series] | None = None,
@@ -204,6 +225,8 @@ def validate_table(
         The canonical table it should match.
     timezone : str
         The centre's IANA time zone.
+    timestamp_format, date_format : str, optional
+        strftime formats for exports that do not write ISO 8601.
     source : str, optional
         How to name the file in messages.
     known_keys : dict, optional
@@ -218,6 +241,7 @@ def validate_table(
     TableResult
     """
     source = source or str(raw.path)
+    options = ParseOptions(timezone, timestamp_format, date_format)
     frame = raw.frame
     rows = frame[c.SOURCE_ROW].to_numpy()
     parsed_columns: dict[str, object] = {}
@@ -242,10 +266,10 @@ def validate_table(
 
     for col in table.columns:
         if col.name not in frame.columns:
-            empty = parse_column(pd.Series(pd.NA, index=frame.index), col, timezone)
+            empty = parse_column(pd.Series(pd.NA, index=frame.index), col, options)
             parsed_columns[col.name] = empty.values.array
             continue
-        parsed = parse_column(frame[col.name], col, timezone)
+        parsed = parse_column(frame[col.name], col, options)
         parsed_columns[col.name] = parsed.values.array  # positional: no index alignment
         for mask, message in parsed.problems:
             report(mask, col.name, frame[col.name], message)
@@ -272,7 +296,7 @@ def validate_table(
     for needs, check in _ROW_CHECKS.get(table.name, ()):
         if not set(needs) <= set(frame.columns):  # a rule on an absent column cannot apply
             continue
-        for mask, column, message in check(typed):
+        for mask, column, message in check(typed, frame):
             report(mask, column, frame[column] if column in frame else typed[column], message)
 
     for column, target in table.references.items():
@@ -347,7 +371,7 @@ def _assemble_issues(
     return issues
 
 
-def _contact_checks(typed: pd.DataFrame):
+def _contact_checks(typed: pd.DataFrame, frame: pd.DataFrame):
     abandoned = typed[c.ABANDONED].fillna(False).to_numpy(dtype=bool)
     answered = typed[c.ANSWERED_AT].notna().to_numpy()
     yield (
@@ -357,8 +381,9 @@ def _contact_checks(typed: pd.DataFrame):
     )
 
 
-def _incident_checks(typed: pd.DataFrame):
-    closed = typed[c.STATUS].isin(["closed"]).to_numpy() & typed[c.CLOSED_AT].isna().to_numpy()
+def _incident_checks(typed: pd.DataFrame, frame: pd.DataFrame):
+    empty = frame[c.CLOSED_AT].astype("string").str.strip().fillna("").eq("").to_numpy()
+    closed = typed[c.STATUS].isin(["closed"]).to_numpy() & empty  # unparseable is reported apart
     yield closed, c.CLOSED_AT, "is empty but status is 'closed'; add the closure time"
 
 

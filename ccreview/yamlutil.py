@@ -29,6 +29,9 @@ def read_yaml(path: Path, error: type[Exception]) -> dict[str, Any]:
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise error(f"{path}{where}: not valid YAML: {problem}.") from None
+    except ValueError as exc:  # YAML accepted the syntax but the value is impossible
+        raise error(f"{path}: {exc} (an impossible date such as 2026-09-31?). "
+                    "Correct the value.") from None
     if data is None:
         raise error(f"{path}: the file is empty.")
     if not isinstance(data, Mapping):

@@ -55,4 +55,14 @@ def test_demo_data_unknown_scale(tmp_path):
 def test_check_command_prints_health(project_params):
     result = ccreview("check", str(project_params))
     assert result.returncode == 0, result.stderr
-    assert "rows_read" in result.stdout and "incidents" in result.stdout
+    out = result.stdout
+    assert "are valid (period 1 Jul 2026 – 30 Sep 2026, time zone Europe/London)" in out
+    line = next(ln for ln in out.splitlines() if ln.startswith("incidents "))
+    read, accepted, quarantined = (int(x.replace(",", "")) for x in line.split()[1:4])
+    assert read == accepted + quarantined and quarantined == 6  # the demo plants 6 bad incidents
+    assert "row " in out and "Ready to run" in out
+
+
+def test_version():
+    result = ccreview("--version")
+    assert result.returncode == 0 and result.stdout.startswith("ccreview ")

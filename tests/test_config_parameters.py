@@ -7,9 +7,10 @@ import shutil
 import pandas as pd
 import pytest
 
-from ccreview.config import load_criteria, parse_duration
+from ccreview.config import load_criteria, load_objectives, load_services, parse_duration
 from ccreview.exceptions import ConfigError, ParameterError
-from ccreview.parameters import load_parameters, parse_period
+from ccreview.metrics import METRICS
+from ccreview.parameters import KEYS, load_parameters, parse_period
 
 from .conftest import ROOT, write
 
@@ -28,11 +29,20 @@ BASE = ("run: q3\nperiod: 2026-Q3\ndata:\n  incidents: inc.csv\ncriteria: criter
 
 def test_shipped_defaults_load():
     criteria = load_criteria(ROOT / "parameters" / "criteria.yaml")
-    assert criteria.priority_matrix[(3, 3)] == 5
+    assert criteria.priority_matrix[(3, 3)] == 5  # reference 1.16: low x low = 5 - Planning
     assert criteria.targets.set_index("priority").loc[1, "response"] == pd.Timedelta(minutes=15)
-    params = load_parameters(ROOT / "parameters" / "demo.yaml") if (
-        ROOT / "data" / "demo" / "incidents.csv").exists() else None
-    assert params is None or params.run == "demo"
+    assert criteria.calendars["office_hours"].hours[5][0][1].hour == 13  # Saturday to 13:00
+    objectives = load_objectives(ROOT / "parameters" / "objectives.yaml",
+                                 known_metrics=list(METRICS))
+    assert {k["metric"] for o in objectives for k in o.kpis} <= set(METRICS)
+    services = load_services(ROOT / "parameters" / "services.yaml")
+    assert services.contact_centre_team == "Service Desk"
+
+
+def test_template_documents_every_parameter_key():
+    template = (ROOT / "parameters" / "template.yaml").read_text()
+    for key in KEYS:
+        assert key in template, key
 
 
 def test_valid_parameter_file(param_dir):
@@ -94,6 +104,7 @@ calendars:
     hours: {mon: "18:00-08:00", tue: "08:00-12:00,11:00-13:00", funday: "08:00-10:00"}
 priority_matrix:
   1: [1, 2, 7]
+  2: [2, 2, 2]
 priorities:
   1: {name: Critical, response: 15min, resolution: 4h, calendar: ofice}
   2: {name: High, response: soon, resolution: 8h}
@@ -106,12 +117,14 @@ priorities:
                      "unknown calendar 'ofice'. Did you mean 'office'?",
                      "'soon' is not a duration", "to priority 7, which has no targets"]:
         assert expected in message, expected
+    assert "to priority 2, which has no targets" not in message  # it has; they are invalid
 
 
 def test_objectives_reject_unknown_metric(param_dir):
     write(param_dir / "objectives.yaml",
           "objectives:\n  - id: O\n    title: T\n    kpis:\n      - {metric: servce_level, target: 0.8}\n")
-    with pytest.raises(ConfigError, match="unknown metric 'servce_level'. Did you mean 'service_level'"):
+    with pytest.raises(ParameterError,
+                       match="unknown metric 'servce_level'. Did you mean 'service_level'"):
         load_parameters(write(param_dir / "p.yaml", BASE))
 
 
@@ -119,3 +132,21 @@ def test_objectives_reject_unknown_metric(param_dir):
                                                ("2d", 172800), ("1.5 h", 5400)])
 def test_durations(text, seconds):
     assert parse_duration(text, where="x").total_seconds() == seconds
+
+
+def test_all_problems_across_parameters_configuration_and_period_at_once(param_dir):
+    criteria = (param_dir / "criteria.yaml").read_text().replace("Europe/London", "Mars/Olympus")
+    write(param_dir / "criteria.yaml", criteria)
+    text = BASE.replace("period: 2026-Q3", "period: 2026-Q5") + "notebook: x\n"
+    with pytest.raises(ParameterError) as err:
+        load_parameters(write(param_dir / "p.yaml", text))
+    message = str(err.value)
+    assert "unknown key 'notebook'" in message
+    assert "'Mars/Olympus' is not an IANA time zone" in message
+    assert "p.yaml: period: '2026-Q5' is not a period" in message
+
+
+def test_impossible_date_in_yaml_is_a_clear_error(param_dir):
+    text = BASE.replace("period: 2026-Q3", "period: {start: 2026-07-01, end: 2026-09-31}")
+    with pytest.raises(ParameterError, match="impossible date such as 2026-09-31"):
+        load_parameters(write(param_dir / "p.yaml", text))

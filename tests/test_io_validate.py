@@ -119,7 +119,8 @@ def test_offsets_are_converted_to_the_centre_time_zone(tmp_path):
 @pytest.mark.parametrize(
     ("row", "column", "message"),
     [
-        ("INC2,31/02/2026 25:00,,2,phone,new,", "opened_at", "is not a date-time; use ISO 8601"),
+        ("INC2,31/02/2026 25:00,,2,phone,new,", "opened_at", "is a day/month or month/day"),
+        ("INC2,2026-02-30 10:00,,2,phone,new,", "opened_at", "is not a date-time; expected ISO"),
         ("INC2,1900-01-01 09:00,,2,phone,new,", "opened_at", "impossible date"),
         ("INC2,2026-07-01 09:00,2026-07-01 08:00,2,phone,resolved,", "resolved_at",
          "is before opened_at; correct whichever timestamp"),
@@ -145,7 +146,7 @@ def test_bad_rows_are_quarantined_with_file_row_column_and_fix(tmp_path, row, co
 
 
 def test_every_problem_in_a_row_is_listed(tmp_path):
-    ds = load(tmp_path, HEADER + "INC1,bad,,9,fax,nonsense,\n")
+    ds = load(tmp_path, HEADER + GOOD.replace("INC1", "INC0") + "INC1,bad,,9,fax,nonsense,\n")
     columns = {col for _, col, _ in problems(ds)}
     assert columns == {"opened_at", "priority", "channel", "status"}
     assert ds.tables["incidents"].rows_rejected == 1
@@ -264,3 +265,37 @@ def test_decimal_commas_are_flagged_not_misread(tmp_path, value):
     ds = load(tmp_path, text, name="contacts")
     assert ds.tables["contacts"].rows_rejected == 1
     assert "write decimals with a point" in problems(ds, "contacts")[0][2]
+
+
+def test_incidents_with_no_usable_row_stop_the_run(tmp_path):
+    with pytest.raises(InputError, match=r"none of its 2 rows could be used; the commonest problem"):
+        load(tmp_path, HEADER + "INC1,01/07/2026 09:00,,2,phone,new,\nINC2,02/07/2026 09:00,,2,phone,new,\n")
+
+
+def test_timestamp_and_date_formats_read_day_first_exports(tmp_path):
+    inc = write(tmp_path / "incidents.csv", "incident_id,opened_at,priority\nA,31/07/2026 14:05,1\n")
+    ch = write(tmp_path / "changes.csv",
+               "change_id,title,status,implemented_on\nC1,t,implemented,31/07/2026\n")
+    ds = load_dataset({"incidents": inc, "changes": ch}, timezone=TZ,
+                      timestamp_format="%d/%m/%Y %H:%M", date_format="%d/%m/%Y")
+    assert ds["incidents"][c.OPENED_AT].iloc[0] == pd.Timestamp("2026-07-31 14:05", tz=TZ)
+    assert ds["changes"][c.IMPLEMENTED_ON].iloc[0] == pd.Timestamp("2026-07-31")
+
+
+def test_unparseable_closed_at_is_not_also_called_empty(tmp_path):
+    ds = load(tmp_path, HEADER + GOOD + "INC2,2026-07-01 09:00,,2,phone,closed,03/01/2026 13:36\n")
+    found = [t for _, col, t in problems(ds) if col == "closed_at"]
+    assert len(found) == 1 and "day/month" in found[0]
+
+
+def test_misspelt_required_header_gets_a_suggestion(tmp_path):
+    with pytest.raises(InputError, match="opened_at. Did you mean 'opend_at'"):
+        load(tmp_path, "incident_id,opend_at,priority\nINC1,2026-07-01 09:00,2\n")
+
+
+def test_utf8_bom_on_a_cp1252_file(tmp_path):
+    path = tmp_path / "incidents.csv"
+    path.write_bytes(b"\xef\xbb\xbfincident_id,opened_at,priority,category\n"
+                     + "INC1,2026-07-01 09:00,2,Caf\xe9\n".encode("cp1252"))
+    ds = load_dataset({"incidents": path}, timezone=TZ)
+    assert ds["incidents"][c.CATEGORY].tolist() == ["Café"]
