@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "figure_html",
     "fmt_count",
+    "format_value",
     "fmt_day",
     "fmt_hours",
     "hours_unit",
@@ -93,6 +94,12 @@ def fmt_number(value: object, digits: int = 1) -> str:
     return "–" if _missing(value) else f"{float(value):,.{digits}f}"
 
 
+def format_value(value: float, unit: str) -> str:
+    """Format a KPI value in its unit."""
+    return {"share": fmt_pct, "hours": fmt_hours, "count": fmt_count,
+            "seconds": lambda v: f"{fmt_number(v, 0)} s"}.get(unit, fmt_number)(value)
+
+
 def table_html(
     frame: pd.DataFrame,
     *,
@@ -120,8 +127,11 @@ def table_html(
         cells = []
         for col, value in zip(shown.columns, row, strict=True):
             text = formats[col](value) if col in formats else _default(value)
-            cls = " class=num" if col in numeric else ""
-            cells.append(f"<td{cls}>{html.escape(text)}</td>")
+            attrs = ""
+            if col in numeric:
+                raw = "" if _missing(value) else f"{float(value):.10g}"
+                attrs = f' class=num data-sort="{raw}"'
+            cells.append(f"<td{attrs}>{html.escape(text)}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
     more = ""
     if max_rows is not None and len(frame) > max_rows:

@@ -6,6 +6,7 @@ display layer escapes them).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -17,6 +18,7 @@ from ccreview.display import (
     fmt_day,
     fmt_hours,
     fmt_pct,
+    format_value,
     hours_unit,
     plural,
     priority_label,
@@ -24,9 +26,11 @@ from ccreview.display import (
 from ccreview.metrics import resolution_time_stats
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ccreview.review import ResolutionTimes, Review
+    from ccreview.review import Review
+    from ccreview.sections import ResolutionTimes
 
-__all__ = ["coverage_notes", "findings", "grading_sentences", "resolution_sentences",
+__all__ = ["DegradedWeeks", "coverage_notes", "degraded_weeks", "findings", "grading_sentences",
+           "pooled_service_level", "resolution_sentences",
            "worst_weeks"]
 
 #: a week is "degraded" when its abandonment rate is this many times the period's median week
@@ -86,8 +90,6 @@ def findings(review: Review) -> list[str]:
     card = review.scorecard.dropna(subset=["met"])
     if len(card):
         missed = card[~card["met"].astype(bool)]
-        from ccreview.review import format_value
-
         met = len(card) - len(missed)
         text = f"{met} of {len(card)} KPI targets {'was' if met == 1 else 'were'} met"
         if len(missed):
@@ -114,33 +116,63 @@ def findings(review: Review) -> list[str]:
     return out
 
 
-def worst_weeks(weekly: pd.DataFrame) -> list[str]:
-    """A sentence on weeks whose abandonment stands out, if any do."""
-    if not len(weekly) or len(weekly) < 4:
-        return []
+@dataclass(frozen=True)
+class DegradedWeeks:
+    """Weeks whose abandonment stands out from the period's typical week, and the rest."""
+
+    weeks: str  # "10 Aug 2026, 17 Aug 2026"
+    abandonment: float
+    abandonment_elsewhere: float
+    service_level: float
+    service_level_elsewhere: float
+
+
+def degraded_weeks(weekly: pd.DataFrame) -> DegradedWeeks | None:
+    """Whole weeks whose abandonment exceeds :data:`DEGRADED_FACTOR` times the median week's.
+
+    Weeks with under half the median week's contacts are not judged. Rates are
+    pooled over the weeks (weighted by contacts), not averaged.
+    """
+    if len(weekly) < 4:
+        return None
     full = weekly[weekly["offered"] >= 0.5 * weekly["offered"].median()]
     typical = full["abandonment_rate"].median()
     bad = full[full["abandonment_rate"] > DEGRADED_FACTOR * typical]
     if not len(bad):
-        return []
+        return None
     rest = full.drop(bad.index)
-    bad_rate = bad["realtime_abandoned"].sum() / bad["realtime_offered"].sum()
-    rest_rate = (rest["realtime_abandoned"].sum() / rest["realtime_offered"].sum()
-                 if len(rest) else np.nan)
-    weeks = ", ".join(fmt_day(pd.Timestamp(w)) for w in bad[c.PERIOD_START])
-    sentence = (f"Service to callers was worst in the week(s) starting {weeks}: "
-                f"{fmt_pct(bad_rate)} of phone and chat contacts abandoned, against "
-                f"{fmt_pct(rest_rate)} in the other weeks")
-    if bad["service_level"].notna().any():
-        sentence += (f"; service level {fmt_pct(_pooled_service_level(bad), 0)} against "
-                     f"{fmt_pct(_pooled_service_level(rest), 0)}")
+
+    def rate(weeks: pd.DataFrame) -> float:
+        offered = weeks["realtime_offered"].sum()
+        return weeks["realtime_abandoned"].sum() / offered if offered else np.nan
+
+    return DegradedWeeks(
+        weeks=", ".join(fmt_day(pd.Timestamp(w)) for w in bad[c.PERIOD_START]),
+        abandonment=rate(bad), abandonment_elsewhere=rate(rest),
+        service_level=pooled_service_level(bad), service_level_elsewhere=pooled_service_level(rest),
+    )
+
+
+def worst_weeks(weekly: pd.DataFrame) -> list[str]:
+    """A sentence on weeks whose abandonment stands out, if any do."""
+    found = degraded_weeks(weekly)
+    if found is None:
+        return []
+    sentence = (f"Service to callers was worst in the week(s) starting {found.weeks}: "
+                f"{fmt_pct(found.abandonment)} of phone and chat contacts abandoned, against "
+                f"{fmt_pct(found.abandonment_elsewhere)} in the other weeks")
+    if not np.isnan(found.service_level):
+        sentence += (f"; service level {fmt_pct(found.service_level, 0)} against "
+                     f"{fmt_pct(found.service_level_elsewhere, 0)}")
     return [sentence + "."]
 
 
-def _pooled_service_level(weeks: pd.DataFrame) -> float:
+def pooled_service_level(weeks: pd.DataFrame) -> float:
     """Service level over several weeks, weighting each week by its contacts."""
     judged = weeks["realtime_offered"]
-    return float((weeks["service_level"] * judged).sum() / judged.sum()) if judged.sum() else np.nan
+    if not judged.sum() or weeks["service_level"].isna().all():
+        return np.nan
+    return float((weeks["service_level"] * judged).sum() / judged.sum())
 
 
 def grading_sentences(grading: pd.DataFrame) -> list[str]:

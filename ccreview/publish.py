@@ -19,8 +19,11 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "DOWNLOAD_MIMETYPE",
+    "SUMMARY_MIMETYPE",
     "HtmlExporter",
     "add_table_of_contents",
+    "download_name",
     "earlier_runs",
     "move_into_place",
     "write_index",
@@ -30,6 +33,13 @@ __all__ = [
 TEMPLATES = Path(__file__).parent / "templates"
 #: mimetype of the one-line summary a notebook hands to the run's index page
 SUMMARY_MIMETYPE = "application/vnd.ccreview.summary+json"
+#: mimetype of tables a notebook hands over to be published as downloads/<name>.csv
+DOWNLOAD_MIMETYPE = "application/vnd.ccreview.download+json"
+
+
+def download_name(stem: str) -> str:
+    """A safe file name for a download: ``"Compliance by priority"`` -> ``"compliance_by_priority.csv"``."""
+    return re.sub(r"[^a-z0-9]+", "_", stem.lower()).strip("_") + ".csv"
 CSS = (TEMPLATES / "ccreview" / "report.css").read_text(encoding="utf-8")
 _H2 = re.compile(r'<h2 id="([^"]+)">(.*?)(?:<a class="anchor-link"[^>]*>.*?</a>)?</h2>', re.S)
 
@@ -58,12 +68,15 @@ class HtmlExporter:
         return TagRemovePreprocessor(remove_cell_tags={"analyst-only"}, enabled=True)
 
     def export(
-        self, notebook_path: Path, html_path: Path, *, context: dict[str, Any]
+        self, notebook_path: Path, html_path: Path, *, context: dict[str, Any],
+        downloads: Path,
     ) -> tuple[int, str]:
         """Write ``html_path`` from ``notebook_path``.
 
         Returns how many stderr outputs were hidden and the notebook's one-line
         summary (an output of mimetype ``SUMMARY_MIMETYPE``), if it gave one.
+        Tables handed over as ``DOWNLOAD_MIMETYPE`` outputs are written to
+        ``downloads``.
 
         stderr streams (library warnings) are dropped: analytical caveats are
         shown by the package as notes in the report body instead.
@@ -76,7 +89,11 @@ class HtmlExporter:
             if cell.cell_type != "code":
                 continue
             for output in cell.get("outputs", []):
-                summary = output.get("data", {}).get(SUMMARY_MIMETYPE, {}).get("summary", summary)
+                data = output.get("data", {})
+                summary = data.get(SUMMARY_MIMETYPE, {}).get("summary", summary)
+                for item in data.get(DOWNLOAD_MIMETYPE, {}).get("files", []):
+                    target = downloads / download_name(Path(item["name"]).stem)
+                    target.write_text(item["csv"], encoding="utf-8")
             kept = [o for o in cell.get("outputs", [])
                     if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
             hidden += len(cell.get("outputs", [])) - len(kept)

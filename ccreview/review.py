@@ -1,64 +1,28 @@
-"""The quarterly incident review, as notebook-sized pieces.
+"""The review of one period: its parameters, its validated data, and every result
+computed from them, once and on demand.
 
-A notebook opens the review once (``review = open_review(...)``) and shows
-each section with one expression (``DataHealth(review)``). Each section object
-has ``.table`` (a tidy DataFrame), ``.plot(ax=None)`` where it has a chart,
-and ``_repr_html_`` for the report. Results are computed once and shared.
+A notebook opens the review once (``review = open_review(...)``) and shows each
+section of :mod:`ccreview.sections` with one expression.
 """
 
 from __future__ import annotations
 
-import html
 from functools import cached_property
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from ccreview import columns as c
-from ccreview import narrative
 from ccreview.compliance import compliance_rates, in_period, target_outcomes
-from ccreview.display import (
-    figure_html,
-    fmt_count,
-    fmt_hours,
-    fmt_number,
-    fmt_pct,
-    note_html,
-    paragraphs_html,
-    plural,
-    priority_label,
-    table_html,
-)
-from ccreview.metrics import (
-    METRICS,
-    contact_summary,
-    full_weeks,
-    resolution_time_stats,
-    volume_by_period,
-    week_start,
-)
+from ccreview.metrics import METRICS, contact_summary, full_weeks, resolution_time_stats, week_start
 from ccreview.parameters import RunParameters, load_parameters
-from ccreview.plots import plot_compliance, plot_resolution_trend, plot_weekly_counts, use_style
-from ccreview.prepared import ISSUES_FILE, QUARANTINE_SUFFIX, load_prepared
-from ccreview.publish import SUMMARY_MIMETYPE
+from ccreview.plots import use_style
+from ccreview.prepared import load_prepared
 from ccreview.stats import wilson_interval
 from ccreview.validate import Dataset, load_dataset
 
-__all__ = [
-    "Compliance",
-    "DataHealth",
-    "Definitions",
-    "ExecutiveSummary",
-    "ResolutionTimes",
-    "Review",
-    "Volumes",
-    "open_review",
-]
-
-
-PARTIAL_WEEKS = "Weeks start on Monday; partial weeks at the ends of the period are left out."
+__all__ = ["Review", "expected_priority", "open_review"]
 
 
 class Review:
@@ -194,6 +158,30 @@ class Review:
         return float(self.kpis.set_index("metric").loc[name, "value"])
 
     @cached_property
+    def changes_implemented(self) -> pd.DataFrame:
+        """Changes of the register implemented in the period: what, where, expected effect."""
+        if "changes" not in self.data:
+            return pd.DataFrame()
+        changes = self.data["changes"]
+        day = changes[c.IMPLEMENTED_ON]
+        start, end = self.params.start.tz_localize(None), self.params.end.tz_localize(None)
+        done = changes[((day >= start) & (day < end)).to_numpy()]
+        scope = (done[[c.SCOPE_QUEUE, c.SCOPE_TEAM, c.SCOPE_CATEGORY, c.SCOPE_CHANNEL]]
+                 .astype("string").fillna("").agg(lambda r: ", ".join(v for v in r if v), axis=1))
+        size = done[c.EXPECTED_EFFECT].abs().map(lambda v: f" by {v:g}", na_action="ignore")
+        expected = (done[c.EXPECTED_DIRECTION].astype("string").fillna("")
+                    + size.astype("string").fillna("")).str.strip()
+        return pd.DataFrame({
+            c.CHANGE_ID: done[c.CHANGE_ID].to_numpy(),
+            c.TITLE: done[c.TITLE].to_numpy(),
+            c.IMPLEMENTED_ON: done[c.IMPLEMENTED_ON].dt.strftime("%Y-%m-%d").to_numpy(),
+            "scope": scope.to_numpy(dtype=object) if len(done) else [],
+            c.METRIC: done[c.METRIC].to_numpy(),
+            "expected": expected.to_numpy(dtype=object) if len(done) else [],
+            c.OWNER: done[c.OWNER].to_numpy(),
+        })
+
+    @cached_property
     def scorecard(self) -> pd.DataFrame:
         """KPI targets from objectives.yaml, each with the period's value and whether it is met."""
         rows = []
@@ -252,248 +240,3 @@ def open_review(parameters_file: str | Path, *, prepared_dir: str | Path | None 
         data = load_dataset(params.data, timezone=params.timezone,
                             timestamp_format=params.timestamp_format, date_format=params.date_format)
     return Review(params, data)
-
-
-def format_value(value: float, unit: str) -> str:
-    """Format a KPI value in its unit."""
-    return {"share": fmt_pct, "hours": fmt_hours, "count": fmt_count,
-            "seconds": lambda v: f"{fmt_number(v, 0)} s"}.get(unit, fmt_number)(value)
-
-
-class ExecutiveSummary:
-    """The headline KPIs against targets and the findings, built from computed numbers.
-
-    Besides HTML, it emits a one-line summary under :data:`SUMMARY_MIMETYPE`, which
-    reports do not display and the run's index page shows beside the report's link.
-    """
-
-    def __init__(self, review: Review) -> None:
-        self.review = review
-        self.findings = narrative.findings(review)
-        self.table = review.scorecard
-
-    @property
-    def one_line(self) -> str:
-        """E.g. ``"10,365 incidents; response 83.7%, resolution 81.1% met; 0 of 5 KPI targets met"``."""
-        rates = self.review.compliance.set_index("target")["rate"]
-        parts = [f"{fmt_count(len(self.review.incidents))} incidents"]
-        if len(rates):
-            parts.append(", ".join(f"{t} {fmt_pct(r)}" for t, r in rates.items()) + " met")
-        card = self.table.dropna(subset=["met"])
-        if len(card):
-            parts.append(f"{int(card['met'].astype(bool).sum())} of {len(card)} KPI targets met")
-        return "; ".join(parts)
-
-    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        return {"text/html": self._repr_html_(), SUMMARY_MIMETYPE: {"summary": self.one_line}}
-
-    def _repr_html_(self) -> str:
-        tiles = []
-        for row in self.table.itertuples(index=False):
-            css = {True: "ccr-status-ok", False: "ccr-status-bad"}.get(row.met, "ccr-status-warn")
-            verdict = {True: "target met", False: "target missed"}.get(row.met, row.note)
-            tiles.append(
-                f'<div class="ccr-kpi"><div class="label">{html.escape(row.label)}</div>'
-                f'<div class="value">{html.escape(format_value(row.value, row.unit))}</div>'
-                f'<div class="target">target {"≥" if row.better == "higher" else "≤"} '
-                f'{html.escape(format_value(row.target, row.unit))}'
-                f' · <span class="{css}">{verdict}</span></div></div>')
-        notes = "".join(note_html(n) for n in narrative.coverage_notes(self.review))
-        return (f'{notes}'
-                f'<div class="ccr-kpis">{"".join(tiles)}</div>'
-                f'<div class="ccr-summary"><strong>Findings</strong>'
-                f"{paragraphs_html(self.findings)}</div>")
-
-
-class DataHealth:
-    """Rows read, accepted and quarantined per table, and what was wrong."""
-
-    def __init__(self, review: Review) -> None:
-        self.review = review
-        self.table = review.data.health()
-        issues = review.data.issues()
-        self.problems = (
-            issues.groupby(["table", "column", "problem"], sort=False)
-            .agg(rows=("row", "size"), example_row=("row", "first"), example=("value", "first"))
-            .reset_index()
-            .sort_values("rows", ascending=False)
-        )
-
-    def _repr_html_(self) -> str:
-        t = self.table
-        read, rejected = int(t["rows_read"].sum()), int(t["rows_rejected"].sum())
-        reconciles = bool((t["rows_read"] == t["rows_accepted"] + t["rows_rejected"]).all())
-        parts = [f"<p>{plural(read, 'row')} were read from {plural(len(t), 'file')}; "
-                 f"{fmt_count(rejected)} ({fmt_pct(rejected / read if read else 0, 2)}) "
-                 f"{'was' if rejected == 1 else 'were'} quarantined and left out of every figure "
-                 "below. "
-                 f"{'Every file reconciles: rows read = accepted + quarantined.' if reconciles else ''}"
-                 "</p>",
-                 table_html(t, formats={"rows_read": fmt_count, "rows_accepted": fmt_count,
-                                        "rows_rejected": fmt_count},
-                            labels={"rows_rejected": "quarantined"})]
-        if len(self.problems):
-            parts.append("<h3>What was wrong</h3>")
-            parts.append(table_html(self.problems, max_rows=25,
-                                    formats={"example_row": str, "rows": fmt_count},
-                                    labels={"example_row": "e.g. row", "example": "value",
-                                            "rows": "rows affected"}))
-            links = " · ".join(
-                f'<a href="downloads/{html.escape(name)}{QUARANTINE_SUFFIX}">'
-                f"{html.escape(name)} ({plural(int(n), 'row')})</a>"
-                for name, n in zip(t["table"], t["rows_rejected"], strict=True) if n)
-            parts.append(f"<p>Download the quarantined rows, each with its reasons: {links}; "
-                         f'all problems: <a href="downloads/{ISSUES_FILE}">{ISSUES_FILE}</a>.</p>')
-        for result in self.review.data.tables.values():
-            if result.ignored_columns:
-                parts.append(note_html(f"{result.source}: columns not used by the kit were "
-                                       f"ignored: {', '.join(result.ignored_columns)}."))
-        return "".join(parts)
-
-
-class Volumes:
-    """Incident and contact volumes by week, channel and category."""
-
-    def __init__(self, review: Review) -> None:
-        self.review = review
-        inc = review.incidents
-        self.weekly_incidents = review.full_weeks(volume_by_period(inc, at=c.OPENED_AT, by=c.CHANNEL))
-        self.by_category = (inc[c.CATEGORY].fillna("(blank)").value_counts()
-                            .rename_axis(c.CATEGORY).reset_index(name="incidents"))
-        self.by_category["share"] = self.by_category["incidents"] / max(len(inc), 1)
-        cont = review.contacts
-        self.weekly_contacts = (
-            review.full_weeks(volume_by_period(cont, at=c.ARRIVED_AT, by=c.CHANNEL))
-            if len(cont) else pd.DataFrame())
-        self.table = self.weekly_incidents
-
-    def plot(self, ax: plt.Axes | None = None) -> plt.Axes:
-        """Weekly incidents opened, one line per channel."""
-        return plot_weekly_counts(self.weekly_incidents, hue=c.CHANNEL,
-                                  title="Incidents opened per week, by channel",
-                                  ylabel="Incidents", ax=ax)
-
-    def _repr_html_(self) -> str:
-        total = len(self.review.incidents)
-        contacts = len(self.review.contacts)
-        also = f", and {fmt_count(contacts)} contacts arrived" if contacts else ""
-        parts = [f"<p>{plural(total, 'incident')} {'was' if total == 1 else 'were'} opened in "
-                 f"the period{also}.</p>"]
-        if len(self.weekly_incidents) < 2:
-            parts.append(note_html("Too few whole weeks of incidents in the period to chart a "
-                                   "weekly trend."))
-            return "".join(parts)
-        fig, ax = plt.subplots()
-        self.plot(ax)
-        parts.append(figure_html(fig, alt="Line chart of incidents opened per week by channel.",
-                                 caption=PARTIAL_WEEKS))
-        if "contacts" not in self.review.data:
-            parts.append(note_html("No contacts file was given, so contact volumes are not shown."))
-        elif len(self.weekly_contacts) >= 2:
-            fig, ax = plt.subplots()
-            plot_weekly_counts(self.weekly_contacts, hue=c.CHANNEL, ax=ax,
-                               title="Contacts arriving per week, by channel", ylabel="Contacts")
-            parts.append(figure_html(fig, alt="Line chart of contacts per week by channel.",
-                                     caption=PARTIAL_WEEKS))
-        if len(self.by_category):
-            parts.append(table_html(self.by_category, formats={"incidents": fmt_count,
-                                                               "share": fmt_pct},
-                                    caption="Incidents opened by category"))
-        return "".join(parts)
-
-
-class Compliance:
-    """Response and resolution compliance per priority, with 95% Wilson intervals."""
-
-    def __init__(self, review: Review) -> None:
-        self.review = review
-        self.table = review.compliance_by_priority
-        targets = review.params.criteria.targets.copy()
-        targets["response"] = targets["response"].dt.total_seconds() / 3600
-        targets["resolution"] = targets["resolution"].dt.total_seconds() / 3600
-        self.targets = targets
-
-    def plot(self, ax: plt.Axes | None = None) -> plt.Axes:
-        """Bars per priority and target, with interval bars."""
-        return plot_compliance(self.table, ax=ax)
-
-    def _repr_html_(self) -> str:
-        if not len(self.table):
-            return note_html("No response or resolution targets were judged in this period.")
-        fig, ax = plt.subplots()
-        self.plot(ax)
-        shown = self.table.assign(priority=self.table[c.PRIORITY].map(priority_label),
-                                  target=self.table["target"].str.capitalize())
-        small = shown[shown["n"] < 30]
-        parts = [
-            table_html(self.targets, caption="Agreed targets (criteria.yaml)",
-                       formats={"response": fmt_hours, "resolution": fmt_hours}),
-            figure_html(fig, alt="Bar chart of the share of response and resolution targets "
-                                 "met for each priority, with 95% interval bars."),
-            table_html(shown, formats={"n": fmt_count, "met": fmt_count, "breached": fmt_count,
-                                       "rate": fmt_pct, "ci_low": fmt_pct, "ci_high": fmt_pct},
-                       labels={"n": "judged", "rate": "met %", "ci_low": "95% CI low",
-                               "ci_high": "95% CI high"}),
-        ]
-        if len(small):
-            parts.append(note_html(
-                "Small samples: " + ", ".join(f"{r.target} {r.priority} (n={r.n})"
-                                              for r in small.itertuples())
-                + " — read these rates with their wide intervals."))
-        grading = self.review.grading
-        parts.append("<h3>Priority grading</h3>")
-        parts.append(paragraphs_html(narrative.grading_sentences(grading)))
-        parts.append(table_html(grading.drop(columns="stands_out"),
-                                formats={"n": fmt_count, "mis_graded": fmt_count,
-                                         "rate": fmt_pct, "ci_low": fmt_pct, "ci_high": fmt_pct},
-                                labels={"rate": "mis-graded %", "ci_low": "95% CI low",
-                                        "ci_high": "95% CI high", "mis_graded": "mis-graded",
-                                        "n": "incidents"}))
-        return "".join(parts)
-
-
-class ResolutionTimes:
-    """Time to resolve: distribution per priority and weekly median / 90th percentile."""
-
-    def __init__(self, review: Review) -> None:
-        self.review = review
-        resolved = review.resolved
-        self.table = resolution_time_stats(resolved, by=c.PRIORITY)
-        week = week_start(resolved[c.RESOLVED_AT])
-        self.trend = review.full_weeks(
-            resolution_time_stats(resolved.assign(**{c.PERIOD_START: week.to_numpy()}), by=c.PERIOD_START))
-
-    def plot(self, ax: plt.Axes | None = None) -> plt.Axes:
-        """Weekly median and 90th percentile."""
-        return plot_resolution_trend(self.trend, ax=ax)
-
-    def _repr_html_(self) -> str:
-        if not len(self.table):
-            return note_html("No incidents were resolved in this period.")
-        fig, ax = plt.subplots()
-        self.plot(ax)
-        shown = self.table.assign(priority=self.table[c.PRIORITY].map(priority_label))
-        return "".join([
-            paragraphs_html(narrative.resolution_sentences(self)),
-            figure_html(fig, alt="Line chart of weekly median and 90th percentile time to "
-                                 "resolve, in hours."),
-            table_html(shown, formats={"n": fmt_count, "median_h": fmt_hours,
-                                       "p90_h": fmt_hours, "mean_h": fmt_hours},
-                       labels={"n": "resolved", "median_h": "median", "p90_h": "90th pct",
-                               "mean_h": "mean"},
-                       caption="Calendar time from opened to resolved, incidents resolved in "
-                               "the period"),
-        ])
-
-
-class Definitions:
-    """The definitions of the metrics this report shows."""
-
-    def __init__(self, review: Review, names: list[str] | None = None) -> None:
-        names = names or list(METRICS)
-        self.table = pd.DataFrame(
-            [{"metric": METRICS[n].label, "definition": METRICS[n].definition,
-              "better": METRICS[n].better} for n in names])
-
-    def _repr_html_(self) -> str:
-        return table_html(self.table)

@@ -278,7 +278,8 @@ def _export_all(
         try:
             title = NOTEBOOK_TITLES.get(result.name, result.name.replace("_", " ").capitalize())
             result.hidden_warnings, result.summary = exporter.export(
-                executed, html, context={**context, "title": title})
+                executed, html, context={**context, "title": title},
+                downloads=staging / "downloads")
             result.html = html.name
         except Exception as exc:
             result.status, result.error = "failed", f"HTML export failed: {exc}"

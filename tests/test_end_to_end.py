@@ -159,3 +159,22 @@ def test_markup_from_data_and_parameters_is_shown_as_text(published):
     report = (run_dir / "incident_review.html").read_text().replace("&quot;", '"')
     assert '<td>&lt;script&gt;alert("category")&lt;/script&gt;</td>' in report
     assert '<td>&lt;img src=x onerror=alert("team")&gt;</td>' in report
+
+
+def test_key_tables_are_published_as_csv(published):
+    import pandas as pd
+
+    run_dir = published["reports"] / "e2e"
+    review = open_review(published["params"])
+    table = pd.read_csv(run_dir / "downloads" / "compliance_by_priority.csv")
+    expected = review.compliance_by_priority
+    assert table["n"].tolist() == expected["n"].tolist()
+    assert table["rate"].to_numpy() == pytest.approx(expected["rate"].to_numpy())
+    page = (run_dir / "incident_review.html").read_text()
+    for name in ("kpi_scorecard", "incidents_by_category", "priority_grading_by_team",
+                 "time_to_resolve_by_priority"):
+        assert (run_dir / "downloads" / f"{name}.csv").exists(), name
+        assert f'href="downloads/{name}.csv"' in page, name
+    # data from the export is published redacted and defused, like the quarantined rows
+    teams = pd.read_csv(run_dir / "downloads" / "priority_grading_by_team.csv")
+    assert TEAM_PAYLOAD in teams["assigned_team"].tolist()  # markup is text in a CSV, kept

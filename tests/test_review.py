@@ -90,3 +90,30 @@ def test_index_page_shows_status_errors_and_escapes(tmp_path):
     assert "1,200" in page and "finished 2026-11-28 17:39 UTC" in page
     assert '<a href="../q2/index.html">q2</a>' in page
     assert "2 library warning" in page
+
+
+def test_recommendations_rank_the_planted_problems_with_owners(review, truth):
+    from ccreview.recommend import recommendations
+
+    table = recommendations(review)
+    assert table["rank"].tolist() == list(range(1, len(table) + 1))
+    assert table["severity"].is_monotonic_decreasing
+    owners = dict(zip(table["recommendation"].str.slice(0, 40), table["owner"], strict=True))
+    team = truth["mis_prioritising_team"]["team"]
+    assert any(r.startswith(f"Review how {team} grades") and o == team for r, o in owners.items())
+    assert any(r.startswith("Find the cause of the poor service") and o == "Service Desk"
+               for r, o in owners.items())
+    missed = review.scorecard[review.scorecard["met"].eq(False)]
+    assert len(table) == len(missed) + 2
+    for row in missed.itertuples():
+        owner = next(o.owner for o in review.params.objectives
+                     if row.metric in [k["metric"] for k in o.kpis])
+        assert f"Bring {row.label.lower()} back to target." in table["recommendation"].tolist()
+        assert owner in table["owner"].tolist()
+
+
+def test_changes_implemented_in_the_period(review, truth):
+    changes = review.changes_implemented
+    inside = [cid for cid, info in truth["changes"].items()
+              if "2026-07-01" <= info["implemented_on"] <= "2026-09-30"]
+    assert sorted(changes["change_id"]) == sorted(inside)
