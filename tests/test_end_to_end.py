@@ -178,3 +178,8 @@ def test_key_tables_are_published_as_csv(published):
     # data from the export is published redacted and defused, like the quarantined rows
     teams = pd.read_csv(run_dir / "downloads" / "priority_grading_by_team.csv")
     assert TEAM_PAYLOAD in teams["assigned_team"].tolist()  # markup is text in a CSV, kept
+
+
+def test_report_stays_within_its_size_budget(published):
+    size = (published["reports"] / "e2e" / "incident_review.html").stat().st_size
+    assert size < 5 * 2**20, f"{size / 2**20:.1f} MB"  # issue #6: under 5 MB
