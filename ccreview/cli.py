@@ -80,13 +80,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _check(parameters: str) -> int:
     from ccreview.parameters import load_parameters
-    from ccreview.validate import load_dataset
+    from ccreview.validate import load_inputs
 
     params = load_parameters(parameters)
     print(f"Parameters: {params.source} are valid (period {params.period_label}, "
           f"time zone {params.timezone}).")
-    dataset = load_dataset(params.data, timezone=params.timezone,
-                           timestamp_format=params.timestamp_format, date_format=params.date_format)
+    dataset = load_inputs(params)
     print(f"\n{'table':<16} {'rows read':>12} {'accepted':>12} {'quarantined':>12}  file")
     for t in dataset.tables.values():
         print(f"{t.name:<16} {t.rows_read:>12,} {t.rows_accepted:>12,} {t.rows_rejected:>12,}  "

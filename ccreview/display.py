@@ -135,7 +135,8 @@ def table_html(
         body.append(f"<tr>{''.join(cells)}</tr>")
     more = ""
     if max_rows is not None and len(frame) > max_rows:
-        more = f'<p class="ccr-small">Showing {max_rows:,} of {len(frame):,} rows.</p>'
+        more = (f'<p class="ccr-small">Showing the first {max_rows:,} of {len(frame):,} rows; '
+                "the download below has them all.</p>")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return (f'<table class="ccr-table">{cap}<thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table>{more}")

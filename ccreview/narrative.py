@@ -180,6 +180,9 @@ def grading_sentences(grading: pd.DataFrame) -> list[str]:
     if not len(grading):
         return ["No incident had both impact and urgency recorded, so grading was not checked."]
     overall = grading.attrs["overall_rate"]
+    if overall == 0:
+        return [f"Every one of the {fmt_count(grading['n'].sum())} incidents with impact and "
+                "urgency recorded carries the priority the impact × urgency matrix gives."]
     out = []
     for row in grading[grading["stands_out"]].itertuples(index=False):
         out.append(f"Incidents assigned to {row.assigned_team} carry a priority that differs from the "
@@ -188,7 +191,7 @@ def grading_sentences(grading: pd.DataFrame) -> list[str]:
                    f"against {fmt_pct(overall)} across all teams: review how this team grades.")
     out.append(f"Across all teams, {fmt_pct(overall)} of incidents carry a priority that differs "
                "from the matrix; a team is called out when even the low end of its interval is "
-               "more than twice that.")
+               "more than twice that (and above 1%).")
     return out
 
 

@@ -36,6 +36,7 @@ KEYS = {
     "organisation": "the contact centre's name, shown on the reports",
     "period": "the review period: 2026-Q3, or {start: 2026-07-01, end: 2026-09-30}",
     "data": "table name -> input file (CSV, Parquet or Excel)",
+    "imports": "importer name -> export it reads, e.g. servicenow: incident_event_log.zip",
     "criteria": "path of criteria.yaml (calendars, priority matrix, targets)",
     "objectives": "path of objectives.yaml (objectives and KPI targets)",
     "services": "path of services.yaml (services and team responsibilities)",
@@ -71,9 +72,16 @@ class RunParameters:
     source: Path
     timestamp_format: str | None = None
     date_format: str | None = None
+    #: importer name -> the export it reads
+    imports: dict[str, Path] = field(default_factory=dict)
     #: criteria, objectives and services files by key, for the run manifest
     config_files: dict[str, Path] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def input_files(self) -> dict[str, Path]:
+        """Every file the run reads, by table or importer name."""
+        return {**self.data, **self.imports}
 
     @property
     def timezone(self) -> str:
@@ -140,7 +148,7 @@ def load_parameters(path: str | Path) -> RunParameters:
     base = path.parent
     problems: list[str] = []
     check_keys(data, KEYS, where=str(path), problems=problems)
-    for key in ("run", "period", "data", "criteria", "objectives", "services", "notebooks"):
+    for key in ("run", "period", "criteria", "objectives", "services", "notebooks"):
         if key not in data:
             problems.append(f"{path}: '{key}' is missing: {KEYS[key]}.")
     run = str(data.get("run", ""))
@@ -164,8 +172,23 @@ def load_parameters(path: str | Path) -> RunParameters:
         problems.append(f"{path}: data: expected 'table: file' lines, e.g. incidents: x.csv.")
         tables = {}
     check_keys(tables, TABLES, where=f"{path}: data", problems=problems)
-    if isinstance(data.get("data"), dict) and "incidents" not in tables:
-        problems.append(f"{path}: data: 'incidents' is required; the review is built on it.")
+    from ccreview.importers import IMPORTERS
+
+    imports: dict[str, Path] = {}
+    wanted = data.get("imports") or {}
+    if not isinstance(wanted, dict):
+        problems.append(f"{path}: imports: expected 'importer: file' lines, e.g. "
+                        "servicenow: incident_event_log.zip.")
+        wanted = {}
+    check_keys(wanted, IMPORTERS, where=f"{path}: imports", problems=problems)
+    for name, value in wanted.items():
+        if name in IMPORTERS:
+            resolved = existing(f"imports.{name}", value)
+            if resolved:
+                imports[name] = resolved
+    if "incidents" not in tables and not wanted:
+        problems.append(f"{path}: data: 'incidents' is required (or an importer under "
+                        "'imports:' that provides it); the review is built on it.")
     for name, value in tables.items():
         if name in TABLES:
             resolved = existing(f"data.{name}", value)
@@ -228,6 +251,7 @@ def load_parameters(path: str | Path) -> RunParameters:
         reports_dir=reports_dir,
         cell_timeout_s=int(timeout),
         timestamp_format=data.get("timestamp_format"),
+        imports=imports,
         date_format=data.get("date_format"),
         source=path,
         config_files=dict(config_paths),

@@ -20,9 +20,12 @@ from ccreview.parameters import RunParameters, load_parameters
 from ccreview.plots import use_style
 from ccreview.prepared import load_prepared
 from ccreview.stats import wilson_interval
-from ccreview.validate import Dataset, load_dataset
+from ccreview.validate import Dataset, load_inputs
 
-__all__ = ["Review", "expected_priority", "open_review"]
+__all__ = ["MIN_STANDOUT_RATE", "Review", "expected_priority", "open_review"]
+
+#: a team's mis-grading is not called out below this rate, however low the overall rate
+MIN_STANDOUT_RATE = 0.01
 
 
 class Review:
@@ -108,7 +111,9 @@ class Review:
         table["rate"] = table["mis_graded"] / table["n"]
         table["ci_low"], table["ci_high"] = wilson_interval(table["mis_graded"], table["n"])
         overall = table["mis_graded"].sum() / max(table["n"].sum(), 1)
-        table["stands_out"] = table["ci_low"] > 2 * overall
+        # called out when even the low end of its interval is over twice the overall rate
+        # (and over one incident in a hundred, so a spotless desk flags nobody)
+        table["stands_out"] = table["ci_low"] > max(2 * overall, MIN_STANDOUT_RATE)
         table = table.sort_values("rate", ascending=False).reset_index(drop=True)
         table.attrs["overall_rate"] = overall
         return table
@@ -237,6 +242,5 @@ def open_review(parameters_file: str | Path, *, prepared_dir: str | Path | None 
     if prepared_dir:
         data = load_prepared(prepared_dir)
     else:
-        data = load_dataset(params.data, timezone=params.timezone,
-                            timestamp_format=params.timestamp_format, date_format=params.date_format)
+        data = load_inputs(params)
     return Review(params, data)

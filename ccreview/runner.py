@@ -22,7 +22,7 @@ from ccreview.exceptions import NotebookError
 from ccreview.io import file_sha256
 from ccreview.parameters import PROJECT_ROOT, RunParameters, load_parameters
 from ccreview.prepared import save_prepared
-from ccreview.validate import load_dataset
+from ccreview.validate import load_inputs
 
 __all__ = ["NotebookResult", "RunResult", "run"]
 
@@ -103,12 +103,12 @@ def run(
     reports = Path(reports_dir).resolve() if reports_dir else params.reports_dir
     # fingerprint inputs and configuration once, as they are when the run reads them
     fingerprints = {path: file_sha256(path) for path in
-                    [*params.data.values(), params.source, *params.config_files.values()]}
-    progress(f"Loading and validating {len(params.data)} input files")
+                    [*params.input_files.values(), params.source,
+                     *params.config_files.values()]}
+    progress(f"Loading and validating {len(params.input_files)} input file(s)")
     t = time.perf_counter()
-    names = {name: _display(path) for name, path in params.data.items()}
-    dataset = load_dataset(params.data, timezone=params.timezone, display_names=names,
-                           timestamp_format=params.timestamp_format, date_format=params.date_format)
+    names = {name: _display(path) for name, path in params.input_files.items()}
+    dataset = load_inputs(params, display_names=names)
     timings["load_validate"] = time.perf_counter() - t
     for table in dataset.tables.values():
         note = f" ({table.rows_rejected:,} quarantined)" if table.rows_rejected else ""
@@ -299,7 +299,7 @@ def _context(params: RunParameters, started: datetime,
         "parameters_file": _display(params.source),
         "criteria_version": params.criteria.version,
         "inputs": [{"table": name, "file": _display(path), "sha256": fingerprints[path]}
-                   for name, path in params.data.items()],
+                   for name, path in params.input_files.items()],
         "packages": _versions(),
     }
 
@@ -317,7 +317,7 @@ def _versions() -> dict[str, str]:
 
 def _manifest(params, dataset, results, started, timings, ok, fingerprints) -> dict[str, Any]:
     inputs = {name: {"path": _display(path), "sha256": fingerprints[path],
-                     "bytes": path.stat().st_size} for name, path in params.data.items()}
+                     "bytes": path.stat().st_size} for name, path in params.input_files.items()}
     configs = {key: {"path": _display(path), "sha256": fingerprints[path]}
                for key, path in params.config_files.items()}
     configs["parameters"] = {"path": _display(params.source),

@@ -243,7 +243,7 @@ class Volumes(Section):
         if len(self.by_category):
             parts.append(table_html(self.by_category, formats={"incidents": fmt_count,
                                                                "share": fmt_pct},
-                                    caption="Incidents opened by category"))
+                                    caption="Incidents opened by category", max_rows=15))
         return "".join(parts)
 
 
@@ -290,7 +290,9 @@ class Compliance(Section):
         grading = self.review.grading
         parts.append("<h3>Priority grading</h3>")
         parts.append(paragraphs_html(narrative.grading_sentences(grading)))
-        parts.append(table_html(grading.drop(columns="stands_out"),
+        if grading.attrs.get("overall_rate", 0) == 0:
+            return "".join(parts)
+        parts.append(table_html(grading.drop(columns="stands_out"), max_rows=15,
                                 formats={"n": fmt_count, "mis_graded": fmt_count,
                                          "rate": fmt_pct, "ci_low": fmt_pct, "ci_high": fmt_pct},
                                 labels={"rate": "mis-graded %", "ci_low": "95% CI low",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,10 @@ from ccreview.parse import ParseOptions, parse_column
 from ccreview.schema import TABLES, Table
 from ccreview.yamlutil import did_you_mean
 
-__all__ = ["Dataset", "TableResult", "load_dataset", "validate_table"]
+__all__ = ["Dataset", "TableResult", "load_dataset", "load_inputs", "validate_table"]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ccreview.parameters import RunParameters
 
 ISSUE_COLUMNS = ["table", "file", "row", "column", "value", "problem"]
 
@@ -122,7 +126,7 @@ class Dataset:
 
 
 def load_dataset(
-    paths: dict[str, str | Path],
+    paths: dict[str, str | Path | RawTable],
     *,
     timezone: str,
     display_names: dict[str, str] | None = None,
@@ -134,7 +138,8 @@ def load_dataset(
     Parameters
     ----------
     paths : dict
-        Canonical table name -> file path.
+        Canonical table name -> file path, or a :class:`~ccreview.io.RawTable` an
+        importer made.
     timezone : str
         The centre's IANA time zone; naive timestamps are read as local time there.
     display_names : dict, optional
@@ -159,6 +164,9 @@ def load_dataset(
     for name, path in paths.items():
         if name not in TABLES:
             fatal.append(f"unknown table {name!r} under 'data:'; known: {', '.join(TABLES)}")
+            continue
+        if isinstance(path, RawTable):
+            raws[name] = path
             continue
         try:
             raws[name] = read_raw(path)
@@ -202,6 +210,24 @@ def load_dataset(
             f"commonest problem ({common.iloc[0]:,} times): {common.index[0]}"
         )
     return Dataset(results, timezone)
+
+
+def load_inputs(params: RunParameters, *, display_names: dict[str, str] | None = None) -> Dataset:
+    """Load and validate every input of a run: its files and what its importers make.
+
+    Tables named under ``data:`` take precedence over the same table from an importer.
+    """
+    from ccreview.importers import IMPORTERS
+
+    sources: dict[str, str | Path | RawTable] = {}
+    names = dict(display_names or {})
+    for importer, path in params.imports.items():
+        for table, raw in IMPORTERS[importer](path).items():
+            sources[table] = raw
+            names.setdefault(table, f"{names.get(importer, path)} ({importer} import)")
+    sources.update(params.data)
+    return load_dataset(sources, timezone=params.timezone, display_names=names,
+                        timestamp_format=params.timestamp_format, date_format=params.date_format)
 
 
 def validate_table(
