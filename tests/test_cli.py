@@ -25,7 +25,7 @@ def test_bad_parameters_list_every_problem(tmp_path):
     result = ccreview("run", str(path))
     assert result.returncode == 2
     assert "unknown key 'perid'. Did you mean 'period'?" in result.stderr
-    assert "'data' is missing" in result.stderr
+    assert "'incidents' is required (or an importer" in result.stderr
     assert "Traceback" not in result.stderr
 
 
