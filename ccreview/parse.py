@@ -21,7 +21,7 @@ MISSING_TOKENS = ("", "na", "n/a", "nan", "null", "none", "nat", "-")
 _TRUE = ("true", "t", "yes", "y", "1", "1.0")
 _FALSE = ("false", "f", "no", "n", "0", "0.0")
 #: a UTC offset after a time of day ("09:30Z", "09:30:00+01:00"); a bare date's "-01" is not one
-_OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$"
+_OFFSET = r":\d\d(?:\.\d+)? ?(?:[zZ]|[+-]\d\d(?::?\d\d)?)$"  # fast in RE2: no \s*
 #: 1,234 or 1,234,567.5: commas as thousands separators (anything else with a comma is ambiguous)
 _THOUSANDS = r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$"
 EARLIEST = pd.Timestamp("1970-01-01", tz="UTC")
@@ -115,9 +115,13 @@ def _parse_number(raw: pd.Series, column: Column, options: ParseOptions) -> Pars
     else:
         text, missing = _typed_text(raw)
         has_comma = text.str.contains(",", regex=False).fillna(False).to_numpy(dtype=bool)
-        thousands = text.str.match(_THOUSANDS).fillna(False).to_numpy(dtype=bool)
+        thousands = np.zeros(len(text), dtype=bool)
+        if has_comma.any():
+            thousands[has_comma] = text[has_comma].str.match(_THOUSANDS).fillna(False).to_numpy(
+                dtype=bool)
         decimal_comma = (~missing) & has_comma & ~thousands
-        cleaned = text.where(~thousands, text.str.replace(",", "", regex=False))
+        cleaned = text.str.replace(",", "", regex=False) if thousands.any() else text
+        cleaned = cleaned.where(thousands | ~has_comma, text)
         number = pd.to_numeric(cleaned.mask(decimal_comma), errors="coerce").astype("Float64")
         unparseable = (~missing) & ~decimal_comma & number.isna().to_numpy(dtype=bool)
     result = Parsed(number, missing)
@@ -161,7 +165,9 @@ def _parse_datetime(raw: pd.Series, column: Column, options: ParseOptions) -> Pa
     implausible = (
         (values < EARLIEST) | (values > now + pd.Timedelta(days=FUTURE_DAYS))
     ).fillna(False).to_numpy(dtype=bool)
-    slashed = unparseable & _looks_slashed(raw)
+    slashed = np.zeros(len(raw), dtype=bool)
+    if unparseable.any():  # only look at the values that failed: regexes are not free
+        slashed[unparseable] = _looks_slashed(raw[unparseable])
     expected = (f"the format {options.timestamp_format!r} (timestamp_format)"
                 if options.timestamp_format else "ISO 8601, e.g. 2026-07-01 09:30:00 or "
                                                  "2026-07-01T09:30:00+01:00")
