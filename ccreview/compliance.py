@@ -8,7 +8,8 @@ Definitions (metric-definitions.md section 1.8), chosen and stated in every repo
 * It is attributed to the period in which it *completed*. A target still
   running at the end of the period counts as breached in that period once its
   time has already run out; one still within its time is not yet judged.
-* Cancelled incidents are left out. Pause states do not stop the clock yet.
+* Cancelled incidents are left out. Time spent in the pause states of
+  ``criteria.yaml`` (from ``incident_events``) is taken off the clocks.
 * Compliance = met / (met + breached), with a 95% Wilson interval.
 """
 
@@ -22,7 +23,7 @@ from ccreview.calendar import elapsed_seconds
 from ccreview.config import Criteria
 from ccreview.stats import wilson_interval
 
-__all__ = ["TARGETS", "compliance_rates", "in_period", "target_outcomes"]
+__all__ = ["TARGETS", "compliance_rates", "in_period", "paused_seconds", "target_outcomes"]
 
 RESPONSE = "response"
 RESOLUTION = "resolution"
@@ -31,8 +32,55 @@ TARGETS = {RESPONSE: c.FIRST_RESPONSE_AT, RESOLUTION: c.RESOLVED_AT}
 MET, BREACHED, RUNNING, NO_TARGET = "met", "breached", "running", "no_target"
 
 
+def paused_seconds(
+    incidents: pd.DataFrame,
+    stop: pd.Series,
+    calendar_names: np.ndarray,
+    events: pd.DataFrame | None,
+    *,
+    criteria: Criteria,
+) -> np.ndarray:
+    """Seconds each incident spent in a pause state between opening and ``stop``.
+
+    A pause runs from an event whose state is one of ``criteria.pause_states`` to the
+    incident's next event (or to ``stop`` if there is none), clipped to
+    ``[opened_at, stop]`` and counted on the incident's calendar.
+
+    Returns
+    -------
+    ndarray of float
+        One value per row of ``incidents`` (0 where there was no pause).
+    """
+    total = np.zeros(len(incidents))
+    if events is None or not len(events) or not criteria.pause_states:
+        return total
+    ev = events[[c.INCIDENT_ID, c.AT, c.STATE]].sort_values([c.INCIDENT_ID, c.AT], kind="stable")
+    following = ev.groupby(c.INCIDENT_ID, sort=False)[c.AT].shift(-1)
+    pauses = ev.assign(until=following)[ev[c.STATE].isin(criteria.pause_states).to_numpy()]
+    pos = pd.Index(incidents[c.INCIDENT_ID]).get_indexer(pauses[c.INCIDENT_ID])
+    pauses, pos = pauses[pos >= 0], pos[pos >= 0]
+    opened = pd.Series(incidents[c.OPENED_AT].array[pos])
+    limit = pd.Series(stop.array[pos])
+    begin = pd.Series(pauses[c.AT].array)
+    begin = begin.where(begin > opened, opened)
+    until = pd.Series(pauses["until"].array).fillna(limit)
+    until = until.where(until < limit, limit)
+    real = (until > begin).to_numpy()
+    for name, calendar in criteria.calendars.items():
+        rows = real & (calendar_names[pos] == name)
+        if rows.any():
+            seconds = elapsed_seconds(begin[rows], until[rows], calendar=calendar,
+                                      timezone=criteria.timezone).to_numpy()
+            total += np.bincount(pos[rows], weights=seconds, minlength=len(incidents))
+    return total
+
+
 def target_outcomes(
-    incidents: pd.DataFrame, *, criteria: Criteria, as_of: pd.Timestamp
+    incidents: pd.DataFrame,
+    *,
+    criteria: Criteria,
+    as_of: pd.Timestamp,
+    events: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per incident and target with the measured time and the outcome.
 
@@ -45,15 +93,18 @@ def target_outcomes(
     as_of : Timestamp
         When the data is judged (normally the end of the review period);
         targets not completed by then are ``running`` or ``breached``.
+    events : DataFrame, optional
+        Canonical incident events; time in ``criteria.pause_states`` is taken off
+        the clocks. Without events no time is paused.
 
     Returns
     -------
     DataFrame
         ``incident_id``, ``priority``, ``target``, ``calendar``, ``target_h``,
-        ``elapsed_h``, ``completed_at``, ``outcome`` (met, breached, running,
-        no_target), ``judged_at`` (completion, or ``as_of`` for breaches still
-        running) and ``open_at_end`` (not completed by ``as_of``). Cancelled
-        incidents are left out.
+        ``paused_h``, ``elapsed_h`` (clock time less paused time), ``completed_at``,
+        ``outcome`` (met, breached, running, no_target), ``judged_at``
+        (completion, or ``as_of`` for breaches still running) and ``open_at_end``
+        (not completed by ``as_of``). Cancelled incidents are left out.
     """
     targets = criteria.targets.set_index("priority")
     if c.STATUS in incidents:  # cancelled incidents have no targets to meet (reference 1.8 iii)
@@ -82,7 +133,10 @@ def target_outcomes(
                     incidents.loc[rows, c.OPENED_AT], stop[rows],
                     calendar=calendar, timezone=criteria.timezone,
                 ).to_numpy()
-        frame["elapsed_h"] = elapsed.to_numpy() / 3600
+        paused = paused_seconds(incidents, stop, frame["calendar"].to_numpy(), events,
+                                criteria=criteria)
+        frame["paused_h"] = paused / 3600
+        frame["elapsed_h"] = (elapsed.to_numpy() - paused) / 3600
         frame["completed_at"] = completed.array  # positional, stays timezone-aware
         within = (frame["elapsed_h"] <= frame["target_h"]).to_numpy()
         no_target = frame["target_h"].isna().to_numpy()

@@ -74,6 +74,8 @@ class Criteria:
         (Timedelta) and ``calendar`` (a calendar name).
     source : Path
         The file read.
+    pause_states : tuple of str
+        Event states that stop the clocks (from ``incident_events``).
     """
 
     version: str
@@ -82,6 +84,8 @@ class Criteria:
     priority_matrix: dict[tuple[int, int], int]
     targets: pd.DataFrame
     source: Path
+    #: incident states during which the target clocks stop (e.g. awaiting the customer)
+    pause_states: tuple[str, ...] = ()
 
     @property
     def priorities(self) -> list[int]:
@@ -136,8 +140,19 @@ def load_criteria(path: str | Path) -> Criteria:
     path = Path(path)
     data = read_yaml(path, ConfigError)
     problems: list[str] = []
-    check_keys(data, ("version", "timezone", "calendars", "priority_matrix", "priorities"),
-               where=str(path), problems=problems)
+    check_keys(data, ("version", "timezone", "calendars", "priority_matrix", "priorities",
+                      "pause_states"), where=str(path), problems=problems)
+    from ccreview.schema import EVENT_STATES
+
+    pause_states = data.get("pause_states") or []
+    if not isinstance(pause_states, list):
+        problems.append(f"{path}: pause_states: expected a list, e.g. [awaiting_customer].")
+        pause_states = []
+    for state in pause_states:
+        if state not in EVENT_STATES:
+            problems.append(f"{path}: pause_states: {state!r} is not an event state."
+                            f"{did_you_mean(str(state), EVENT_STATES)} "
+                            f"States: {', '.join(EVENT_STATES)}.")
     timezone = str(data.get("timezone", ""))
     try:
         ZoneInfo(timezone)
@@ -181,7 +196,7 @@ def load_criteria(path: str | Path) -> Criteria:
         raise ConfigError("\n".join(problems))
     targets = pd.DataFrame(rows).sort_values("priority").reset_index(drop=True)
     return Criteria(str(data.get("version", "unversioned")), timezone, calendars, matrix,
-                    targets, path)
+                    targets, path, tuple(str(p) for p in pause_states))
 
 
 def _int(value: Any, where: str, problems: list[str]) -> int:

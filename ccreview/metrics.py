@@ -45,7 +45,8 @@ _CATALOGUE = (
     Metric("response_compliance", "Response compliance",
            "Response targets met / response targets judged in the period (completed in the "
            "period, or still open and already past target at its end). Cancelled incidents "
-           "are left out; pause states do not stop the clock yet.", "share", "higher",
+           "are left out; time in the pause states of criteria.yaml does not count.", "share",
+           "higher",
            "incidents", (c.FIRST_RESPONSE_AT,)),
     Metric("resolution_compliance", "Resolution compliance",
            "Resolution targets met / resolution targets judged in the period, on the same "

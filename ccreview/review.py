@@ -60,8 +60,9 @@ class Review:
     @cached_property
     def outcomes(self) -> pd.DataFrame:
         """Response and resolution outcomes judged in the period."""
+        events = self.data["incident_events"] if "incident_events" in self.data else None
         outcomes = target_outcomes(self.data["incidents"], criteria=self.params.criteria,
-                                   as_of=self.params.end)
+                                   as_of=self.params.end, events=events)
         return in_period(outcomes, start=self.params.start, end=self.params.end)
 
     @cached_property

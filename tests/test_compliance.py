@@ -105,3 +105,50 @@ def test_open_breaches_count_in_the_period_and_cancelled_are_left_out(incidents,
     earlier = in_period(target_outcomes(incidents, criteria=criteria, as_of=start),
                         start=ts("2026-08-01 00:00"), end=start)
     assert earlier.empty  # nothing completed in August
+
+
+def test_pause_states_stop_the_clock(incidents, criteria):
+    """Hand calculation: A (P1, 24x7) opened 09:00, resolved 12:00 (3 h). Waiting on the
+    customer 09:30-10:30 takes 1 h off: 2 h. B (P1) waits from 10:00 with no later event
+    before its resolution at 14:00: the pause is clipped at 14:00, so 5 h - 4 h = 1 h.
+    D (P3, office hours Mon-Fri 08-18) waits Fri 17:00 -> Mon 09:00: 1 h + 1 h of office
+    time, so 3 h - 2 h = 1 h, within its 2 h target."""
+    from dataclasses import replace
+
+    events = pd.DataFrame(
+        [("A", "2026-09-01 09:00", "new"), ("A", "2026-09-01 09:30", "awaiting_customer"),
+         ("A", "2026-09-01 10:30", "in_progress"), ("A", "2026-09-01 12:00", "resolved"),
+         ("B", "2026-09-01 10:00", "awaiting_vendor"),
+         ("D", "2026-09-25 17:00", "awaiting_customer"), ("D", "2026-09-28 09:00", "in_progress"),
+         ("Z", "2026-09-01 09:00", "awaiting_customer")],  # an incident not in the table
+        columns=[c.INCIDENT_ID, c.AT, c.STATE])
+    events[c.AT] = pd.to_datetime(events[c.AT]).dt.tz_localize(TZ)
+    paused = replace(criteria, pause_states=("awaiting_customer", "awaiting_vendor"))
+    out = target_outcomes(incidents, criteria=paused, as_of=ts("2026-10-01 00:00"),
+                          events=events).set_index([c.INCIDENT_ID, "target"])
+    assert out.loc[("A", "resolution"), "paused_h"] == pytest.approx(1.0)
+    assert out.loc[("A", "resolution"), "elapsed_h"] == pytest.approx(2.0)
+    assert out.loc[("A", "response"), "elapsed_h"] == pytest.approx(10 / 60)  # before the pause
+    assert out.loc[("B", "resolution"), "elapsed_h"] == pytest.approx(1.0)
+    assert out.loc[("B", "resolution"), "outcome"] == "met"  # 5 h on the clock, 1 h counted
+    assert out.loc[("D", "resolution"), "elapsed_h"] == pytest.approx(1.0)
+    assert out.loc[("D", "resolution"), "outcome"] == "met"
+    assert out.loc[("C", "response"), "paused_h"] == 0
+    # without pause states, nothing changes
+    plain = target_outcomes(incidents, criteria=criteria, as_of=ts("2026-10-01 00:00"),
+                            events=events).set_index([c.INCIDENT_ID, "target"])
+    assert plain.loc[("A", "resolution"), "elapsed_h"] == pytest.approx(3.0)
+
+
+def test_unknown_pause_state_is_a_config_error(tmp_path):
+    from ccreview.config import load_criteria
+    from ccreview.exceptions import ConfigError
+
+    from .conftest import ROOT, write
+
+    text = (ROOT / "parameters" / "criteria.yaml").read_text().replace(
+        "pause_states: [awaiting_customer, awaiting_vendor]",
+        "pause_states: [awaiting_custmer]")
+    with pytest.raises(ConfigError, match="'awaiting_custmer' is not an event state. "
+                                          "Did you mean 'awaiting_customer'"):
+        load_criteria(write(tmp_path / "criteria.yaml", text))
