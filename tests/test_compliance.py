@@ -21,8 +21,7 @@ def ts(text):
     return pd.Timestamp(text, tz=TZ) if text else pd.NaT
 
 
-@pytest.fixture()
-def criteria():
+def make_criteria() -> Criteria:
     office = Calendar("office", {d: ((time(8), time(18)),) for d in range(5)})
     targets = pd.DataFrame({
         "priority": [1, 2, 3],
@@ -33,6 +32,11 @@ def criteria():
     })
     return Criteria("t", TZ, {"24x7": Calendar("24x7", always_open=True), "office": office},
                     {(1, 1): 1}, targets, source=None)
+
+
+@pytest.fixture()
+def criteria():
+    return make_criteria()
 
 
 @pytest.fixture()
@@ -152,3 +156,56 @@ def test_unknown_pause_state_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="'awaiting_custmer' is not an event state. "
                                           "Did you mean 'awaiting_customer'"):
         load_criteria(write(tmp_path / "criteria.yaml", text))
+
+
+# --- pauses against an obviously-correct slow reference ------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from ccreview.compliance import paused_seconds  # noqa: E402
+
+_STATES = ["new", "in_progress", "awaiting_customer", "awaiting_vendor", "resolved"]
+_PAUSE = ("awaiting_customer", "awaiting_vendor")
+
+
+def slow_paused(opened, stop, events):
+    """Walk each incident's events in time order; sum the overlap of every pause with
+    [opened, stop] in real (24x7) seconds."""
+    total = 0.0
+    ordered = sorted(events, key=lambda e: e[0])
+    for i, (at, state) in enumerate(ordered):
+        if state not in _PAUSE:
+            continue
+        end = ordered[i + 1][0] if i + 1 < len(ordered) else stop
+        lo, hi = max(at, opened), min(end, stop)
+        total += max((hi - lo).total_seconds(), 0.0)
+    return total
+
+
+minutes = st.integers(min_value=0, max_value=7 * 24 * 60)
+
+
+@settings(max_examples=150, deadline=None)
+@given(cases=st.lists(st.tuples(minutes, minutes,
+                                st.lists(st.tuples(minutes, st.sampled_from(_STATES)), max_size=8)),
+                      min_size=1, max_size=6))
+def test_paused_seconds_matches_slow_reference(cases):
+    criteria = make_criteria()
+    from dataclasses import replace
+
+    base = pd.Timestamp("2026-09-01 00:00", tz="UTC")
+    ids = [f"I{i}" for i in range(len(cases))]
+    opened = [base + pd.Timedelta(minutes=o) for o, _, _ in cases]
+    stop = [o + pd.Timedelta(minutes=s) for o, (_, s, _) in zip(opened, cases, strict=True)]
+    rows = [(i, o + pd.Timedelta(minutes=m), state) for i, o, (_, _, evs)
+            in zip(ids, opened, cases, strict=True) for m, state in evs]
+    events = pd.DataFrame(rows, columns=[c.INCIDENT_ID, c.AT, c.STATE])
+    events[c.AT] = pd.to_datetime(events[c.AT], utc=True)
+    incidents = pd.DataFrame({c.INCIDENT_ID: ids, c.OPENED_AT: opened})
+    got = paused_seconds(incidents, pd.Series(stop), np.array(["24x7"] * len(ids)), events,
+                         criteria=replace(criteria, pause_states=_PAUSE, timezone="UTC"))
+    expected = [slow_paused(o.to_pydatetime(), s.to_pydatetime(),
+                            [(at.to_pydatetime(), state) for i2, at, state in rows if i2 == i])
+                for i, o, s in zip(ids, opened, stop, strict=True)]
+    assert got == pytest.approx(expected, abs=1e-6)
