@@ -39,6 +39,7 @@ STATUS = "status"
 RESOLUTION_CODE = "resolution_code"
 QUEUE = "queue"
 SITE = "site"
+SOURCE_SLA_MET = "source_sla_met"
 
 # incident_events
 AT = "at"

@@ -68,6 +68,9 @@ SCALES: dict[str, Scale] = {
     "large": Scale(9_200_000, 1_200_000, 1_400, 60, 40),
 }
 
+#: canonical columns the demo does not write: a source system's own SLA flag is for
+#: reconciling real exports, and a synthetic one would reconcile with nothing
+NOT_GENERATED = frozenset({c.SOURCE_SLA_MET})
 _QUEUE_SHARE = (0.30, 0.35, 0.20, 0.15)  # billing, technical, general, accounts
 # mean would-be waits: about three quarters of calls answered within 20 s in a normal week
 _BASE_WAIT_S = np.array([16.0, 22.0, 11.0, 14.0])
@@ -147,8 +150,9 @@ def generate(out_dir: str | Path, *, seed: int = 7, scale: str = "small", months
 
     rows = {}
     for name, df in tables.items():
-        df[TABLES[name].names].to_csv(out / f"{name}.csv", index=False, encoding="utf-8",
-                                      lineterminator="\n")
+        columns = [col for col in TABLES[name].names if col not in NOT_GENERATED]
+        df[columns].to_csv(out / f"{name}.csv", index=False, encoding="utf-8",
+                           lineterminator="\n")
         rows[name] = len(df)
         if progress is not None:
             progress(f"{name}: {len(df):,} rows")

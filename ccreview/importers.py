@@ -56,7 +56,8 @@ def import_servicenow(path: str | Path) -> dict[str, RawTable]:
       moment someone picked the incident up);
     * ``impact``, ``urgency`` and ``priority`` keep their numbers ("2 - Medium" -> 2);
     * ``agent`` is ``opened_by``, ``assigned_team`` the latest ``assignment_group``,
-      ``site`` the ``location``;
+      ``site`` the ``location``, ``source_sla_met`` the latest ``made_sla`` (it changes
+      during an incident's life; the last value is ServiceNow's final verdict);
     * every update becomes an event (state, team = assignment group, actor =
       ``sys_updated_by``); the undocumented state ``-100`` is kept as it is, so
       validation quarantines the event and shows the value.
@@ -108,8 +109,8 @@ def import_servicenow(path: str | Path) -> dict[str, RawTable]:
         c.STATUS: state.loc[last.index].map(_STATUS).to_numpy(),
         c.RESOLUTION_CODE: last["closed_code"].to_numpy(),
         c.SITE: last["location"].to_numpy(),
+        c.SOURCE_SLA_MET: last["made_sla"].to_numpy(),
         c.SOURCE_ROW: last[c.SOURCE_ROW].to_numpy(),
-        "made_sla": last["made_sla"].to_numpy(),  # kept for reconciliation; not canonical
     })
     events = pd.DataFrame({
         c.INCIDENT_ID: log["number"].to_numpy(),

@@ -66,6 +66,34 @@ class Review:
         return in_period(outcomes, start=self.params.start, end=self.params.end)
 
     @cached_property
+    def reconciliation(self) -> pd.DataFrame:
+        """The source system's own SLA flag against each recomputed target.
+
+        One row per target: ``n`` (incidents judged on both), ``agree``, ``source_met_we_breached``,
+        ``source_breached_we_met`` and ``agreement`` (share). Empty when the incidents
+        carry no source flag.
+        """
+        incidents = self.data["incidents"]
+        if not self.data.tables["incidents"].has(c.SOURCE_SLA_MET):
+            return pd.DataFrame()
+        flag = incidents.set_index(c.INCIDENT_ID)[c.SOURCE_SLA_MET]
+        judged = self.outcomes[self.outcomes["outcome"].isin(["met", "breached"])]
+        theirs = judged[c.INCIDENT_ID].map(flag)
+        known = theirs.notna().to_numpy()
+        ours = judged["outcome"].eq("met").to_numpy()[known]
+        theirs = theirs.to_numpy(dtype=bool, na_value=False)[known]
+        table = pd.DataFrame({"target": judged["target"].to_numpy()[known],
+                              "agree": ours == theirs,
+                              "source_met_we_breached": theirs & ~ours,
+                              "source_breached_we_met": ~theirs & ours})
+        out = table.groupby("target", sort=False).agg(
+            n=("agree", "size"), agree=("agree", "sum"),
+            source_met_we_breached=("source_met_we_breached", "sum"),
+            source_breached_we_met=("source_breached_we_met", "sum")).reset_index()
+        out["agreement"] = out["agree"] / out["n"]
+        return out
+
+    @cached_property
     def compliance(self) -> pd.DataFrame:
         """Compliance per target, overall."""
         return compliance_rates(self.outcomes)

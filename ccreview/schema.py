@@ -137,6 +137,9 @@ INCIDENTS = Table(
         Column(c.RESOLUTION_CODE, "text"),
         Column(c.QUEUE, "text"),
         Column(c.SITE, "text"),
+        Column(c.SOURCE_SLA_MET, "bool",
+               description="the source system's own SLA verdict, where it keeps one "
+                           "(e.g. ServiceNow's made_sla); used only to reconcile"),
     ),
     key=c.INCIDENT_ID,
     order=(

@@ -255,6 +255,8 @@ class Compliance(Section):
         self.table = review.compliance_by_priority
         self.downloads = {"compliance_by_priority": self.table,
                           "priority_grading_by_team": review.grading.drop(columns="stands_out")}
+        if len(review.reconciliation):
+            self.downloads["reconciliation_with_source_sla"] = review.reconciliation
         targets = review.params.criteria.targets.copy()
         targets["response"] = targets["response"].dt.total_seconds() / 3600
         targets["resolution"] = targets["resolution"].dt.total_seconds() / 3600
@@ -287,6 +289,7 @@ class Compliance(Section):
                 "Small samples: " + ", ".join(f"{r.target} {r.priority} (n={r.n})"
                                               for r in small.itertuples())
                 + " — read these rates with their wide intervals."))
+        parts.append(self._reconciliation_html())
         grading = self.review.grading
         parts.append("<h3>Priority grading</h3>")
         parts.append(paragraphs_html(narrative.grading_sentences(grading)))
@@ -299,6 +302,35 @@ class Compliance(Section):
                                         "ci_high": "95% CI high", "mis_graded": "mis-graded",
                                         "n": "incidents"}))
         return "".join(parts)
+
+
+    def _reconciliation_html(self) -> str:
+        table = self.review.reconciliation
+        if not len(table):
+            return ""
+        best = table.loc[table["agreement"].idxmax()]
+        sentences = ["The source system records its own verdict on whether each incident met "
+                     "its SLA; here it is set against the targets recomputed from criteria.yaml."]
+        sentences += [
+            f"{row.target.capitalize()}: they agree for {fmt_pct(row.agreement)} of "
+            f"{fmt_count(row.n)} incidents; the source says met where the criteria say breached "
+            f"{fmt_count(row.source_met_we_breached)} times, and breached where they say met "
+            f"{fmt_count(row.source_breached_we_met)} times."
+            for row in table.itertuples(index=False)]
+        sentences.append(
+            f"Its flag is closest to the {best['target']} target. Differences come from the "
+            "definitions: the source system's own targets, clocks and pause rules, and which SLA "
+            "its flag belongs to, are not in the export; the figures in this report follow "
+            "criteria.yaml.")
+        return ("<h3>Reconciliation with the source system's SLA flag</h3>"
+                + paragraphs_html(sentences)
+                + table_html(table, formats={"n": fmt_count, "agree": fmt_count,
+                                             "source_met_we_breached": fmt_count,
+                                             "source_breached_we_met": fmt_count,
+                                             "agreement": fmt_pct},
+                             labels={"n": "incidents", "source_met_we_breached":
+                                     "source met, criteria breached", "source_breached_we_met":
+                                     "source breached, criteria met"}))
 
 
 class ResolutionTimes(Section):

@@ -88,3 +88,21 @@ def test_the_review_runs_on_the_real_log(tmp_path, plain, dataset):
     quarantined_in_period = ((rejected >= "2016-03-01") & (rejected < "2016-06-01")).sum()
     expected = len(in_period) - quarantined_in_period
     assert re.search(rf"{expected:,} incidents were opened", page)
+
+
+def test_made_sla_is_reconciled_with_the_recomputed_targets(plain):
+    from ccreview.review import open_review
+
+    _, last = plain
+    review = open_review(PARAMS)
+    table = review.reconciliation.set_index("target")
+    assert set(table.index) == {"response", "resolution"}
+    for target, row in table.iterrows():
+        assert row["agree"] + row["source_met_we_breached"] + row["source_breached_we_met"] == row["n"]
+        judged = review.outcomes[(review.outcomes["target"] == target)
+                                 & review.outcomes["outcome"].isin(["met", "breached"])]
+        flags = last.set_index("number")["made_sla"]  # read here with pandas alone
+        theirs = judged["incident_id"].map(flags).eq("true").to_numpy()
+        ours = judged["outcome"].eq("met").to_numpy()
+        assert row["n"] == len(judged)
+        assert row["agree"] == (theirs == ours).sum()
