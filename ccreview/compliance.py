@@ -23,13 +23,25 @@ from ccreview.calendar import elapsed_seconds
 from ccreview.config import Criteria
 from ccreview.stats import wilson_interval
 
-__all__ = ["TARGETS", "compliance_rates", "in_period", "paused_seconds", "target_outcomes"]
+__all__ = ["TARGETS", "compliance_rates", "in_period", "pause_intervals", "paused_seconds",
+           "target_outcomes"]
 
 RESPONSE = "response"
 RESOLUTION = "resolution"
 #: target name -> column that completes it
 TARGETS = {RESPONSE: c.FIRST_RESPONSE_AT, RESOLUTION: c.RESOLVED_AT}
 MET, BREACHED, RUNNING, NO_TARGET = "met", "breached", "running", "no_target"
+
+
+def pause_intervals(events: pd.DataFrame | None, *, criteria: Criteria) -> pd.DataFrame:
+    """Every pause: ``incident_id``, ``at`` (start) and ``until`` (the incident's next
+    event, missing when the pause is its last event), for the pause states of ``criteria``."""
+    columns = [c.INCIDENT_ID, c.AT, "until"]
+    if events is None or not len(events) or not criteria.pause_states:
+        return pd.DataFrame(columns=columns)
+    ev = events[[c.INCIDENT_ID, c.AT, c.STATE]].sort_values([c.INCIDENT_ID, c.AT], kind="stable")
+    following = ev.groupby(c.INCIDENT_ID, sort=False)[c.AT].shift(-1)
+    return ev.assign(until=following)[ev[c.STATE].isin(criteria.pause_states).to_numpy()][columns]
 
 
 def paused_seconds(
@@ -39,12 +51,14 @@ def paused_seconds(
     events: pd.DataFrame | None,
     *,
     criteria: Criteria,
+    pauses: pd.DataFrame | None = None,
 ) -> np.ndarray:
     """Seconds each incident spent in a pause state between opening and ``stop``.
 
     A pause runs from an event whose state is one of ``criteria.pause_states`` to the
     incident's next event (or to ``stop`` if there is none), clipped to
-    ``[opened_at, stop]`` and counted on the incident's calendar.
+    ``[opened_at, stop]`` and counted on the incident's calendar. ``pauses`` (from
+    :func:`pause_intervals`) saves finding them again when called once per target.
 
     Returns
     -------
@@ -52,11 +66,10 @@ def paused_seconds(
         One value per row of ``incidents`` (0 where there was no pause).
     """
     total = np.zeros(len(incidents))
-    if events is None or not len(events) or not criteria.pause_states:
+    if pauses is None:
+        pauses = pause_intervals(events, criteria=criteria)
+    if not len(pauses):
         return total
-    ev = events[[c.INCIDENT_ID, c.AT, c.STATE]].sort_values([c.INCIDENT_ID, c.AT], kind="stable")
-    following = ev.groupby(c.INCIDENT_ID, sort=False)[c.AT].shift(-1)
-    pauses = ev.assign(until=following)[ev[c.STATE].isin(criteria.pause_states).to_numpy()]
     pos = pd.Index(incidents[c.INCIDENT_ID]).get_indexer(pauses[c.INCIDENT_ID])
     pauses, pos = pauses[pos >= 0], pos[pos >= 0]
     opened = pd.Series(incidents[c.OPENED_AT].array[pos])
@@ -109,6 +122,7 @@ def target_outcomes(
     targets = criteria.targets.set_index("priority")
     if c.STATUS in incidents:  # cancelled incidents have no targets to meet (reference 1.8 iii)
         incidents = incidents[incidents[c.STATUS].ne("cancelled").fillna(True).to_numpy()]
+    pauses = pause_intervals(events, criteria=criteria)
     frames = []
     for target, done_col in TARGETS.items():
         frame = pd.DataFrame(
@@ -134,7 +148,7 @@ def target_outcomes(
                     calendar=calendar, timezone=criteria.timezone,
                 ).to_numpy()
         paused = paused_seconds(incidents, stop, frame["calendar"].to_numpy(), events,
-                                criteria=criteria)
+                                criteria=criteria, pauses=pauses)
         frame["paused_h"] = paused / 3600
         frame["elapsed_h"] = (elapsed.to_numpy() - paused) / 3600
         frame["completed_at"] = completed.array  # positional, stays timezone-aware
