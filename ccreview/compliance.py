@@ -23,8 +23,8 @@ from ccreview.calendar import elapsed_seconds
 from ccreview.config import Criteria
 from ccreview.stats import wilson_interval
 
-__all__ = ["TARGETS", "compliance_rates", "in_period", "pause_intervals", "paused_seconds",
-           "target_outcomes"]
+__all__ = ["TARGETS", "compliance_rates", "in_period", "least_compliant_segments",
+           "pause_intervals", "paused_seconds", "target_outcomes"]
 
 RESPONSE = "response"
 RESOLUTION = "resolution"
@@ -216,3 +216,54 @@ def compliance_rates(
     order = counts["target"].map({name: i for i, name in enumerate(TARGETS)})
     counts = counts.assign(_order=order).sort_values(["_order", *keys[1:]], kind="stable")
     return counts[keys + ["n", "met", "breached", "rate", "ci_low", "ci_high"]].reset_index(drop=True)
+
+
+def least_compliant_segments(
+    outcomes: pd.DataFrame, incidents: pd.DataFrame, *, by: list[str], top: int = 5
+) -> pd.DataFrame:
+    """The segments with the most breaches beyond what the overall rate predicts.
+
+    A segment's *excess breaches* are its breaches minus those expected at its target's
+    overall breach rate (n x overall rate). Ranking by excess, not by rate, keeps a small
+    team with 2 breaches out of 3 (excess about 1.5) below a large team with a real problem
+    (say 60 of 200 against an expected 30: excess 30), while the Wilson interval shows how
+    sure each rate is.
+
+    Parameters
+    ----------
+    outcomes : DataFrame
+        From :func:`target_outcomes`, restricted to the period.
+    incidents : DataFrame
+        Canonical incidents, for the segment columns.
+    by : list of str
+        Incident columns to segment by, each on its own (e.g. team, channel, category).
+    top : int
+        Segments kept per target.
+
+    Returns
+    -------
+    DataFrame
+        ``target``, ``segment`` (the column), ``value``, ``n``, ``breached``, ``rate``
+        (share met), ``ci_low``, ``ci_high``, ``expected_breaches``, ``excess_breaches``
+        and ``beyond_chance`` (the whole 95% interval lies below the overall rate).
+    """
+    judged = outcomes[outcomes["outcome"].isin([MET, BREACHED])]
+    attributes = incidents.set_index(c.INCIDENT_ID)
+    frames = []
+    for column in by:
+        value = judged[c.INCIDENT_ID].map(attributes[column]).fillna("(blank)").to_numpy()
+        rates = compliance_rates(judged.assign(value=value), by="value")
+        overall = compliance_rates(judged).set_index("target")
+        breach_rate = rates["target"].map(overall["breached"] / overall["n"])
+        rates["expected_breaches"] = rates["n"] * breach_rate
+        rates["excess_breaches"] = rates["breached"] - rates["expected_breaches"]
+        # the segment's whole interval lies below the overall rate: not chance
+        rates["beyond_chance"] = rates["ci_high"] < 1 - breach_rate
+        frames.append(rates.assign(segment=column))
+    if not frames:
+        return pd.DataFrame()
+    table = pd.concat(frames, ignore_index=True)
+    table = table[table["excess_breaches"] > 0].sort_values("excess_breaches", ascending=False)
+    table = table.groupby("target", sort=False).head(top)
+    return table[["target", "segment", "value", "n", "breached", "rate", "ci_low", "ci_high",
+                  "expected_breaches", "excess_breaches", "beyond_chance"]].reset_index(drop=True)

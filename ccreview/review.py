@@ -14,7 +14,12 @@ import numpy as np
 import pandas as pd
 
 from ccreview import columns as c
-from ccreview.compliance import compliance_rates, in_period, target_outcomes
+from ccreview.compliance import (
+    compliance_rates,
+    in_period,
+    least_compliant_segments,
+    target_outcomes,
+)
 from ccreview.metrics import METRICS, contact_summary, full_weeks, resolution_time_stats, week_start
 from ccreview.parameters import RunParameters, load_parameters
 from ccreview.plots import use_style
@@ -92,6 +97,12 @@ class Review:
             source_breached_we_met=("source_breached_we_met", "sum")).reset_index()
         out["agreement"] = out["agree"] / out["n"]
         return out
+
+    @cached_property
+    def segments(self) -> pd.DataFrame:
+        """Teams, channels and categories with the most breaches beyond the overall rate."""
+        return least_compliant_segments(self.outcomes, self.data["incidents"],
+                                        by=[c.ASSIGNED_TEAM, c.CHANNEL, c.CATEGORY])
 
     @cached_property
     def compliance(self) -> pd.DataFrame:

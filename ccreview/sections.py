@@ -20,6 +20,7 @@ from ccreview.display import (
     figure_html,
     fmt_count,
     fmt_hours,
+    fmt_number,
     fmt_pct,
     format_value,
     note_html,
@@ -255,6 +256,8 @@ class Compliance(Section):
         self.table = review.compliance_by_priority
         self.downloads = {"compliance_by_priority": self.table,
                           "priority_grading_by_team": review.grading.drop(columns="stands_out")}
+        if len(review.segments):
+            self.downloads["breaches_by_segment"] = review.segments
         if len(review.reconciliation):
             self.downloads["reconciliation_with_source_sla"] = review.reconciliation
         targets = review.params.criteria.targets.copy()
@@ -289,6 +292,7 @@ class Compliance(Section):
                 "Small samples: " + ", ".join(f"{r.target} {r.priority} (n={r.n})"
                                               for r in small.itertuples())
                 + " — read these rates with their wide intervals."))
+        parts.append(self._segments_html())
         parts.append(self._reconciliation_html())
         grading = self.review.grading
         parts.append("<h3>Priority grading</h3>")
@@ -303,6 +307,38 @@ class Compliance(Section):
                                         "n": "incidents"}))
         return "".join(parts)
 
+
+    def _segments_html(self) -> str:
+        table = self.review.segments
+        if not len(table):
+            return ""
+        real = table[table["beyond_chance"]]
+        if len(real):
+            first = real.iloc[0]
+            sentence = (f"The most breaches beyond what the overall rate predicts: "
+                        f"{first['segment'].replace('_', ' ')} {first['value']} on "
+                        f"{first['target']}, {fmt_count(first['breached'])} breaches where "
+                        f"{fmt_number(first['expected_breaches'], 0)} were expected "
+                        f"({fmt_pct(first['rate'])} met, 95% CI {fmt_pct(first['ci_low'])} to "
+                        f"{fmt_pct(first['ci_high'])}, below the overall rate).")
+        else:
+            sentence = ("No team, channel or category stands out beyond chance: for each, the "
+                        "95% interval of its rate includes the overall rate. The largest "
+                        "excesses are listed for reference.")
+        shown = table.assign(target=table["target"].str.capitalize(),
+                             segment=table["segment"].str.replace("_", " "),
+                             beyond_chance=table["beyond_chance"].map({True: "yes", False: "no"}))
+        return ("<h3>Where breaches concentrate</h3>"
+                f"<p>{html.escape(sentence)} Segments are ranked by excess breaches, not by "
+                "rate, so a small group with a few breaches does not outrank a large one with a "
+                "real problem.</p>"
+                + table_html(shown, formats={"n": fmt_count, "breached": fmt_count,
+                                             "rate": fmt_pct, "ci_low": fmt_pct,
+                                             "ci_high": fmt_pct,
+                                             "expected_breaches": lambda v: fmt_number(v, 1),
+                                             "excess_breaches": lambda v: fmt_number(v, 1)},
+                             labels={"n": "judged", "rate": "met %", "ci_low": "95% CI low",
+                                     "ci_high": "95% CI high", "beyond_chance": "beyond chance"}))
 
     def _reconciliation_html(self) -> str:
         table = self.review.reconciliation

@@ -209,3 +209,25 @@ def test_paused_seconds_matches_slow_reference(cases):
                             [(at.to_pydatetime(), state) for i2, at, state in rows if i2 == i])
                 for i, o, s in zip(ids, opened, stop, strict=True)]
     assert got == pytest.approx(expected, abs=1e-6)
+
+
+def test_segments_ranked_by_excess_breaches_not_by_rate():
+    """Hand calculation: overall 70 breaches of 403 (rate 0.1737). Team 'big' 60 of 200
+    (expected 34.7, excess 25.3); 'tiny' 2 of 3 (expected 0.52, excess 1.48); 'ok' 8 of 200."""
+    rows = ([("big", "breached")] * 60 + [("big", "met")] * 140 + [("tiny", "breached")] * 2
+            + [("tiny", "met")] + [("ok", "breached")] * 8 + [("ok", "met")] * 192)
+    ids = [f"I{i}" for i in range(len(rows))]
+    outcomes = pd.DataFrame({c.INCIDENT_ID: ids, "target": "resolution",
+                             "outcome": [o for _, o in rows]})
+    incidents = pd.DataFrame({c.INCIDENT_ID: ids, c.ASSIGNED_TEAM: [t for t, _ in rows]})
+    from ccreview.compliance import least_compliant_segments
+
+    table = least_compliant_segments(outcomes, incidents, by=[c.ASSIGNED_TEAM])
+    assert table["value"].tolist() == ["big", "tiny"]  # 'ok' breaches less than expected
+    big = table.iloc[0]
+    assert big["expected_breaches"] == pytest.approx(200 * 70 / 403)
+    assert big["excess_breaches"] == pytest.approx(60 - 200 * 70 / 403)
+    assert table.iloc[1]["rate"] == pytest.approx(1 / 3)  # worse rate, ranked lower
+    # big: 70% met, Wilson 95% CI 63.3%-75.9%, all below the overall 82.6%; tiny: 1 of 3,
+    # CI 6.1%-79.2%, which also lies below 82.6%, but only just
+    assert table["beyond_chance"].tolist() == [True, True]
