@@ -15,7 +15,14 @@ import seaborn as sns
 from ccreview import columns as c
 from ccreview.display import priority_label
 
-__all__ = ["PALETTE", "plot_compliance", "plot_resolution_trend", "plot_weekly_counts", "use_style"]
+__all__ = [
+    "PALETTE",
+    "plot_compliance",
+    "plot_resolution_distribution",
+    "plot_resolution_trend",
+    "plot_weekly_counts",
+    "use_style",
+]
 
 #: Okabe-Ito-derived palette, distinguishable with the common colour-vision deficiencies
 PALETTE = sns.color_palette("colorblind")
@@ -91,4 +98,39 @@ def plot_resolution_trend(trend: pd.DataFrame, *, ax: plt.Axes | None = None) ->
     ax.set(title="Time to resolve, incidents resolved each week", xlabel="Week resolved",
            ylabel="Hours (calendar clock)")
     ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+    return ax
+
+
+def plot_resolution_distribution(
+    hours: pd.DataFrame, *, targets: pd.Series | None = None, ax: plt.Axes | None = None
+) -> plt.Axes:
+    """Box plot of time to resolve (hours, log scale) per priority, with targets marked.
+
+    Parameters
+    ----------
+    hours : DataFrame
+        ``priority`` and ``hours`` columns, one row per resolved incident.
+    targets : Series, optional
+        Resolution target in hours, indexed by priority; drawn as a tick per box.
+    """
+    ax = _axes(ax)
+    order = sorted(hours[c.PRIORITY].dropna().unique())
+    data = hours.assign(label=hours[c.PRIORITY].map(priority_label))
+    labels = [priority_label(p) for p in order]
+    sns.boxplot(data=data, x="label", y="hours", order=labels, ax=ax, color=PALETTE[0],
+                showfliers=False, width=0.5)
+    if targets is not None:
+        for i, priority in enumerate(order):
+            if priority in targets.index:
+                ax.plot([i - 0.35, i + 0.35], [targets[priority]] * 2, color=PALETTE[3], lw=2,
+                        label="Resolution target" if i == 0 else None)
+        ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(mticker.FixedLocator([0.25, 1, 4, 8, 24, 72, 168, 720]))
+    ax.yaxis.set_major_formatter(mticker.FixedFormatter(
+        ["15 min", "1 h", "4 h", "8 h", "1 day", "3 days", "1 week", "30 days"]))
+    ax.yaxis.set_minor_formatter(mticker.NullFormatter())
+    ax.set(title="Time to resolve by priority (box: middle half; whiskers: the rest, "
+                 "outliers not drawn)", xlabel="Priority", ylabel="Calendar time (log scale)")
+    ax.title.set_size(10)
     return ax

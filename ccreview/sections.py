@@ -30,7 +30,12 @@ from ccreview.display import (
     table_html,
 )
 from ccreview.metrics import METRICS, resolution_time_stats, volume_by_period, week_start
-from ccreview.plots import plot_compliance, plot_resolution_trend, plot_weekly_counts
+from ccreview.plots import (
+    plot_compliance,
+    plot_resolution_distribution,
+    plot_resolution_trend,
+    plot_weekly_counts,
+)
 from ccreview.prepared import ISSUES_FILE, QUARANTINE_SUFFIX
 from ccreview.publish import DOWNLOAD_MIMETYPE, SUMMARY_MIMETYPE, download_name
 from ccreview.recommend import recommendations
@@ -386,14 +391,32 @@ class ResolutionTimes(Section):
         """Weekly median and 90th percentile."""
         return plot_resolution_trend(self.trend, ax=ax)
 
+    def plot_distribution(self, ax: plt.Axes | None = None) -> plt.Axes:
+        """Box plot per priority with the resolution targets."""
+        resolved = self.review.resolved
+        hours = pd.DataFrame({
+            c.PRIORITY: resolved[c.PRIORITY].to_numpy(),
+            "hours": ((resolved[c.RESOLVED_AT] - resolved[c.OPENED_AT]).dt.total_seconds()
+                      / 3600).to_numpy(),
+        })
+        targets = self.review.params.criteria.targets.set_index("priority")["resolution"]
+        return plot_resolution_distribution(hours[hours["hours"] > 0],
+                                            targets=targets.dt.total_seconds() / 3600, ax=ax)
+
     def _body_html(self) -> str:
         if not len(self.table):
             return note_html("No incidents were resolved in this period.")
+        fig, ax = plt.subplots()
+        self.plot_distribution(ax)
+        distribution = figure_html(fig, alt="Box plot of calendar time to resolve for each "
+                                            "priority on a log scale, with each priority's "
+                                            "resolution target marked.")
         fig, ax = plt.subplots()
         self.plot(ax)
         shown = self.table.assign(priority=self.table[c.PRIORITY].map(priority_label))
         return "".join([
             paragraphs_html(narrative.resolution_sentences(self)),
+            distribution,
             figure_html(fig, alt="Line chart of weekly median and 90th percentile time to "
                                  "resolve, in hours."),
             table_html(shown, formats={"n": fmt_count, "median_h": fmt_hours,
