@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ccreview import columns as c
+from ccreview.boundaries import holding_periods
 from ccreview.compliance import (
     compliance_rates,
     in_period,
@@ -103,6 +104,13 @@ class Review:
         """Teams, channels and categories with the most breaches beyond the overall rate."""
         return least_compliant_segments(self.outcomes, self.data["incidents"],
                                         by=[c.ASSIGNED_TEAM, c.CHANNEL, c.CATEGORY])
+
+    @cached_property
+    def holding(self) -> pd.DataFrame:
+        """Stretches of time each incident opened in the period spent with one team."""
+        if "incident_events" not in self.data:
+            return pd.DataFrame()
+        return holding_periods(self.data["incident_events"], self.incidents, as_of=self.params.end)
 
     @cached_property
     def compliance(self) -> pd.DataFrame:

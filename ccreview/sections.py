@@ -16,6 +16,7 @@ import pandas as pd
 
 from ccreview import columns as c
 from ccreview import narrative
+from ccreview.boundaries import handoff_summary, team_time
 from ccreview.display import (
     figure_html,
     fmt_count,
@@ -47,6 +48,7 @@ __all__ = [
     "DataHealth",
     "Definitions",
     "ExecutiveSummary",
+    "Handoffs",
     "ResolutionTimes",
     "Section",
     "Volumes",
@@ -426,6 +428,51 @@ class ResolutionTimes(Section):
                        caption="Calendar time from opened to resolved, incidents resolved in "
                                "the period"),
         ])
+
+
+class Handoffs(Section):
+    """Time in each team's hands and handoffs between the contact centre and resolver teams."""
+
+    def __init__(self, review: Review) -> None:
+        super().__init__(review)
+        periods = review.holding
+        centre = review.params.services.contact_centre_team
+        self.table = team_time(periods) if len(periods) else pd.DataFrame()
+        self.summary = (handoff_summary(periods, contact_centre_team=centre)
+                        if len(periods) else pd.DataFrame())
+        if len(self.table):
+            self.downloads = {"time_in_each_teams_hands": self.table}
+
+    def _body_html(self) -> str:
+        if not len(self.table):
+            return note_html("No incident events were given, so time in each team's hands and "
+                             "handoffs cannot be shown.")
+        centre = self.review.params.services.contact_centre_team
+        s = self.summary.iloc[0]
+        share = self.table.set_index(c.TEAM)["share_of_time"]
+        sentences = [
+            f"{fmt_pct(s['with_handoff'] / s['incidents'])} of the {fmt_count(s['incidents'])} "
+            f"incidents opened in the period changed hands at least once "
+            f"({fmt_number(s['handoffs_per_incident'], 2)} handoffs per incident on average).",
+            f"{fmt_count(s['with_bounce_back'])} ({fmt_pct(s['with_bounce_back'] / s['incidents'])})"
+            f" were handed back from a resolver team to {centre}.",
+            f"{centre} held them for {fmt_pct(share.get(centre, 0))} of their open time; the "
+            f"resolver teams for the rest.",
+        ]
+        return (paragraphs_html(sentences)
+                + table_html(self.table, max_rows=15,
+                             formats={"incidents": fmt_count, "total_hours": fmt_hours_total,
+                                      "median_hours": fmt_hours, "share_of_time": fmt_pct},
+                             labels={"incidents": "incidents held", "total_hours": "total time",
+                                     "median_hours": "median per incident",
+                                     "share_of_time": "share of time"},
+                             caption="Time in each team's hands, incidents opened in the period "
+                                     "(calendar clock)"))
+
+
+def fmt_hours_total(value: object) -> str:
+    """Total hours as whole days: ``"1,234 days"``."""
+    return f"{fmt_number(float(value) / 24, 0)} days"
 
 
 class Definitions(Section):
