@@ -454,8 +454,10 @@ class Handoffs(Section):
             f"{fmt_pct(s['with_handoff'] / s['incidents'])} of the {fmt_count(s['incidents'])} "
             f"incidents opened in the period changed hands at least once "
             f"({fmt_number(s['handoffs_per_incident'], 2)} handoffs per incident on average).",
-            f"{fmt_count(s['with_bounce_back'])} ({fmt_pct(s['with_bounce_back'] / s['incidents'])})"
-            f" were handed back from a resolver team to {centre}.",
+            (f"{fmt_count(s['with_bounce_back'])} "
+             f"({fmt_pct(s['with_bounce_back'] / s['incidents'])}) were handed back from a "
+             f"resolver team to {centre}." if s["with_bounce_back"]
+             else f"None was handed back from a resolver team to {centre}."),
             f"{centre} held them for {fmt_pct(share.get(centre, 0))} of their open time; the "
             f"resolver teams for the rest.",
         ]
