@@ -119,7 +119,7 @@ def target_outcomes(
         (completion, or ``as_of`` for breaches still running) and ``open_at_end``
         (not completed by ``as_of``). Cancelled incidents are left out.
     """
-    targets = criteria.targets.set_index("priority")
+    targets = criteria.target_hours.set_index("priority")
     if c.STATUS in incidents:  # cancelled incidents have no targets to meet (reference 1.8 iii)
         incidents = incidents[incidents[c.STATUS].ne("cancelled").fillna(True).to_numpy()]
     pauses = pause_intervals(events, criteria=criteria)
@@ -132,7 +132,7 @@ def target_outcomes(
                 "target": target,
                 "calendar": incidents[c.PRIORITY].map(targets["calendar"]).to_numpy(),
                 "target_h": incidents[c.PRIORITY]
-                .map(targets[target].dt.total_seconds() / 3600)
+                .map(targets[target])
                 .to_numpy(dtype=float, na_value=np.nan),
             }
         )

@@ -88,6 +88,14 @@ class Criteria:
     pause_states: tuple[str, ...] = ()
 
     @property
+    def target_hours(self) -> pd.DataFrame:
+        """The targets with ``response`` and ``resolution`` in hours (floats)."""
+        hours = self.targets.copy()
+        for target in ("response", "resolution"):
+            hours[target] = hours[target].dt.total_seconds() / 3600
+        return hours
+
+    @property
     def priorities(self) -> list[int]:
         """Priorities that have targets, most urgent first."""
         return sorted(self.targets["priority"].tolist())

@@ -19,6 +19,7 @@ __all__ = [
     "Metric",
     "contact_summary",
     "full_weeks",
+    "resolution_hours",
     "resolution_time_stats",
     "volume_by_period",
     "week_start",
@@ -192,6 +193,11 @@ def contact_summary(
     return out.reset_index(drop=not keys)
 
 
+def resolution_hours(incidents: pd.DataFrame) -> pd.Series:
+    """Calendar hours from ``opened_at`` to ``resolved_at`` (missing where unresolved)."""
+    return (incidents[c.RESOLVED_AT] - incidents[c.OPENED_AT]).dt.total_seconds() / 3600
+
+
 def resolution_time_stats(
     incidents: pd.DataFrame, *, by: str | list[str] | None = None
 ) -> pd.DataFrame:
@@ -211,7 +217,7 @@ def resolution_time_stats(
     """
     keys = [by] if isinstance(by, str) else list(by or [])
     resolved = incidents[incidents[c.RESOLVED_AT].notna()]
-    hours = (resolved[c.RESOLVED_AT] - resolved[c.OPENED_AT]).dt.total_seconds() / 3600
+    hours = resolution_hours(resolved)
     work = pd.DataFrame({"hours": hours.to_numpy()}, index=resolved.index)
     for key in keys:
         work[key] = resolved[key]

@@ -35,7 +35,7 @@ class Parsed:
 
     values: pd.Series
     missing: np.ndarray
-    problems: list[tuple[np.ndarray, object]] = field(default_factory=list)
+    problems: list[tuple[np.ndarray, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from ccreview.parameters import PROJECT_ROOT, RunParameters, load_parameters
 from ccreview.prepared import save_prepared
 from ccreview.validate import load_inputs
 
-__all__ = ["NotebookResult", "RunResult", "run"]
+__all__ = ["NotebookResult", "RunResult", "describe_failure", "raise_for_failures", "run"]
 
 PACKAGES = ("ccreview", "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "seaborn",
             "papermill", "nbconvert", "pyarrow")

@@ -30,7 +30,7 @@ from ccreview.display import (
     priority_label,
     table_html,
 )
-from ccreview.metrics import METRICS, resolution_time_stats, volume_by_period, week_start
+from ccreview.metrics import METRICS, resolution_hours, resolution_time_stats, volume_by_period, week_start
 from ccreview.plots import (
     plot_compliance,
     plot_resolution_distribution,
@@ -267,10 +267,7 @@ class Compliance(Section):
             self.downloads["breaches_by_segment"] = review.segments
         if len(review.reconciliation):
             self.downloads["reconciliation_with_source_sla"] = review.reconciliation
-        targets = review.params.criteria.targets.copy()
-        targets["response"] = targets["response"].dt.total_seconds() / 3600
-        targets["resolution"] = targets["resolution"].dt.total_seconds() / 3600
-        self.targets = targets
+        self.targets = review.params.criteria.target_hours
 
     def plot(self, ax: plt.Axes | None = None) -> plt.Axes:
         """Bars per priority and target, with interval bars."""
@@ -396,14 +393,10 @@ class ResolutionTimes(Section):
     def plot_distribution(self, ax: plt.Axes | None = None) -> plt.Axes:
         """Box plot per priority with the resolution targets."""
         resolved = self.review.resolved
-        hours = pd.DataFrame({
-            c.PRIORITY: resolved[c.PRIORITY].to_numpy(),
-            "hours": ((resolved[c.RESOLVED_AT] - resolved[c.OPENED_AT]).dt.total_seconds()
-                      / 3600).to_numpy(),
-        })
-        targets = self.review.params.criteria.targets.set_index("priority")["resolution"]
-        return plot_resolution_distribution(hours[hours["hours"] > 0],
-                                            targets=targets.dt.total_seconds() / 3600, ax=ax)
+        hours = pd.DataFrame({c.PRIORITY: resolved[c.PRIORITY].to_numpy(),
+                              "hours": resolution_hours(resolved).to_numpy()})
+        targets = self.review.params.criteria.target_hours.set_index("priority")["resolution"]
+        return plot_resolution_distribution(hours[hours["hours"] > 0], targets=targets, ax=ax)
 
     def _body_html(self) -> str:
         if not len(self.table):

@@ -273,22 +273,13 @@ def validate_table(
     parsed_columns: dict[str, object] = {}
     problems: list[pd.DataFrame] = []
 
-    def report(mask: np.ndarray | pd.Series, column: str, values: pd.Series, text) -> None:
+    def report(mask: np.ndarray | pd.Series, column: str, values: pd.Series, problem: str) -> None:
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
         shown = values[mask].astype("string").fillna("")
-        message = text if isinstance(text, str) else text(mask)
-        problems.append(
-            pd.DataFrame(
-                {
-                    "index": frame.index[mask],
-                    "column": column,
-                    "value": shown.to_numpy(),
-                    "problem": message if isinstance(message, str) else np.asarray(message),
-                }
-            )
-        )
+        problems.append(pd.DataFrame({"index": frame.index[mask], "column": column,
+                                      "value": shown.to_numpy(), "problem": problem}))
 
     for col in table.columns:
         if col.name not in frame.columns:
