@@ -28,53 +28,141 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Metric:
-    """A KPI: what it is called, how it is defined, its unit and better direction."""
+    """A KPI: what it is called, how it is defined and computed, its unit and better direction.
+
+    ``kind`` says how it is computed and compared: ``proportion`` (numerator /
+    denominator, both counts of the same things; Wilson and Newcombe intervals),
+    ``rate`` (events per unit of exposure; Poisson), ``count`` (events in the
+    period; Poisson per day), ``duration`` or ``score`` (a statistic of measured
+    values; Mann-Whitney and a bootstrap interval) and ``snapshot`` (a state at an
+    instant, not compared by a test).
+    """
 
     name: str
     label: str
     definition: str
-    unit: str  # "share", "hours", "seconds", "count"
+    unit: str  # "share", "hours", "seconds", "count", "score", "per 1,000"
     better: str  # "higher", "lower" or "neither"
     table: str
     #: optional columns of ``table`` the metric cannot do without
     needs: tuple[str, ...] = ()
+    kind: str = "proportion"
+    #: for duration and score metrics: "mean", "median" or "p90"
+    statistic: str = ""
+    numerator: str = ""
+    denominator: str = ""
+    #: ratio metrics are multiplied by this (1,000 for "per 1,000 contacts")
+    scale: float = 1.0
 
 
+_RT = "phone and chat contacts"
 _CATALOGUE = (
+    # contacts
+    Metric("contacts_offered", "Contacts offered",
+           "Contacts that reached an agent queue in the period (answered + abandoned), all "
+           "channels.", "count", "neither", "contacts", kind="count", numerator="contacts offered"),
+    Metric("contacts_answered", "Contacts answered",
+           "Contacts offered in the period that an agent answered, all channels.", "count",
+           "neither", "contacts", kind="count", numerator="contacts answered"),
+    Metric("abandonment_rate", "Abandonment rate",
+           "Phone and chat contacts abandoned in queue / phone and chat contacts offered (short "
+           "abandons included; email cannot be abandoned).", "share", "lower", "contacts",
+           numerator=f"{_RT} abandoned in queue", denominator=f"{_RT} offered"),
+    Metric("abandonment_rate_excl_short", "Abandonment rate (short abandons excluded)",
+           "As the abandonment rate, with short abandons (a wait under the short-abandon "
+           "threshold of the parameter file) removed from both counts.", "share", "lower",
+           "contacts", (c.WAIT_S,),
+           numerator=f"{_RT} abandoned after the short-abandon threshold",
+           denominator=f"{_RT} offered, less short abandons"),
+    Metric("service_level", "Service level",
+           "Phone and chat contacts answered within T seconds, in the variant the parameter file "
+           "chooses (the report names it).", "share", "higher", "contacts", (c.WAIT_S,),
+           numerator=f"{_RT} answered within T", denominator=f"{_RT} offered (per variant)"),
+    Metric("average_speed_of_answer", "Average speed of answer",
+           "Mean queue wait of answered phone and chat contacts (abandoned contacts excluded).",
+           "seconds", "lower", "contacts", (c.WAIT_S,), kind="duration", statistic="mean",
+           numerator="total queue wait of answered contacts", denominator="contacts answered"),
+    Metric("average_handle_time", "Average handle time",
+           "Mean handle time (talk, hold and wrap-up as the export records it) of answered "
+           "contacts, all channels.", "seconds", "lower", "contacts", (c.HANDLE_S,),
+           kind="duration", statistic="mean", numerator="total handle time",
+           denominator="contacts handled"),
+    Metric("first_contact_resolution", "First-contact resolution",
+           "Answered contacts marked resolved at the first contact / answered contacts with the "
+           "mark recorded (agent disposition; method (c) of the reference notes).", "share",
+           "higher", "contacts", (c.FIRST_CONTACT_RESOLVED,),
+           numerator="contacts resolved at first contact", denominator="contacts answered"),
+    # incidents
     Metric("incidents_opened", "Incidents opened",
-           "Incidents whose opened_at falls in the period.", "count", "neither", "incidents"),
+           "Incidents whose opened_at falls in the period.", "count", "neither", "incidents",
+           kind="count", numerator="incidents opened"),
+    Metric("median_response_h", "Median time to first response",
+           "Median of first_response_at - opened_at (calendar clock) for incidents first "
+           "responded to in the period.", "hours", "lower", "incidents", (c.FIRST_RESPONSE_AT,),
+           kind="duration", statistic="median"),
+    Metric("p90_response_h", "90th percentile time to first response",
+           "90th percentile of first_response_at - opened_at (calendar clock), incidents first "
+           "responded to in the period.", "hours", "lower", "incidents", (c.FIRST_RESPONSE_AT,),
+           kind="duration", statistic="p90"),
     Metric("response_compliance", "Response compliance",
            "Response targets met / response targets judged in the period (completed in the "
            "period, or still open and already past target at its end). Cancelled incidents "
            "are left out; time in the pause states of criteria.yaml does not count.", "share",
-           "higher",
-           "incidents", (c.FIRST_RESPONSE_AT,)),
+           "higher", "incidents", (c.FIRST_RESPONSE_AT,),
+           numerator="response targets met", denominator="response targets judged"),
     Metric("resolution_compliance", "Resolution compliance",
            "Resolution targets met / resolution targets judged in the period, on the same "
-           "rule as response compliance.", "share", "higher", "incidents", (c.RESOLVED_AT,)),
+           "rule as response compliance.", "share", "higher", "incidents", (c.RESOLVED_AT,),
+           numerator="resolution targets met", denominator="resolution targets judged"),
     Metric("median_resolution_h", "Median time to resolve",
            "Median of resolved_at - opened_at (calendar clock) for incidents resolved in the "
-           "period.", "hours", "lower", "incidents", (c.RESOLVED_AT,)),
+           "period.", "hours", "lower", "incidents", (c.RESOLVED_AT,), kind="duration",
+           statistic="median"),
     Metric("p90_resolution_h", "90th percentile time to resolve",
            "90th percentile of resolved_at - opened_at (calendar clock) for incidents resolved "
            "in the period: nine in ten are resolved faster.", "hours", "lower", "incidents",
-           (c.RESOLVED_AT,)),
+           (c.RESOLVED_AT,), kind="duration", statistic="p90"),
+    Metric("median_resolution_sla_h", "Median time to resolve (target clock)",
+           "Median time to resolve on each priority's target calendar with paused time taken "
+           "off (the clock the resolution target is judged on), incidents resolved in the "
+           "period.", "hours", "lower", "incidents", (c.RESOLVED_AT,), kind="duration",
+           statistic="median"),
     Metric("reopen_rate", "Reopen rate",
            "Incidents resolved in the period with reopen_count > 0 / incidents resolved in the "
-           "period.", "share", "lower", "incidents", (c.RESOLVED_AT, c.REOPEN_COUNT)),
-    Metric("contacts_offered", "Contacts offered",
-           "Contacts that entered an agent queue in the period (answered + abandoned), all "
-           "channels.", "count", "neither", "contacts"),
-    Metric("abandonment_rate", "Abandonment rate",
-           "Phone and chat contacts abandoned in queue / phone and chat contacts offered (short "
-           "abandons included; email cannot be abandoned).", "share", "lower", "contacts"),
-    Metric("service_level", "Service level",
-           "Phone and chat contacts answered within 20 s / phone and chat contacts offered "
-           "(ICMI formula 3: every abandon counts as a failure; answered contacts with an "
-           "unknown wait are left out).", "share", "higher", "contacts", (c.WAIT_S,)),
-    Metric("average_speed_of_answer_s", "Average speed of answer",
-           "Mean queue wait of answered phone and chat contacts (abandoned contacts excluded).",
-           "seconds", "lower", "contacts", (c.WAIT_S,)),
+           "period.", "share", "lower", "incidents", (c.RESOLVED_AT, c.REOPEN_COUNT),
+           numerator="resolved incidents reopened", denominator="incidents resolved"),
+    Metric("escalation_rate", "Escalation rate",
+           "Incidents opened in the period marked escalated / incidents opened with the mark "
+           "recorded (each incident counted once).", "share", "neither", "incidents",
+           (c.ESCALATED,), numerator="incidents escalated", denominator="incidents opened"),
+    Metric("reassignment_rate", "Reassignment rate",
+           "Incidents opened in the period reassigned at least once / incidents opened with a "
+           "reassignment count.", "share", "lower", "incidents", (c.REASSIGNMENT_COUNT,),
+           numerator="incidents reassigned", denominator="incidents opened"),
+    Metric("backlog_open", "Backlog at period end",
+           "Incidents opened before the end of the period and not resolved by then (cancelled "
+           "ones left out), with their age in calendar days.", "count", "lower", "incidents",
+           kind="snapshot"),
+    # customers and quality
+    Metric("csat", "Customer satisfaction (CSAT)",
+           "Survey answers of 4 or 5 on the 1-5 satisfaction scale / all such answers in the "
+           "period (top-two-box).", "share", "higher", "feedback",
+           numerator="satisfied answers (4-5)", denominator="CSAT answers"),
+    Metric("nps", "Net Promoter Score",
+           "100 x (promoters (9-10) - detractors (0-6)) / all answers on the 0-10 scale in the "
+           "period; from -100 to +100.", "score", "higher", "feedback", kind="score",
+           statistic="mean"),
+    Metric("complaints_per_1000_contacts", "Complaints per 1,000 contacts",
+           "Complaints received in the period x 1,000 / contacts that arrived in the period.",
+           "per 1,000", "lower", "feedback", kind="rate", scale=1000.0,
+           numerator="complaints", denominator="contacts"),
+    Metric("qa_score", "Quality score",
+           "Mean score (0-100) of the quality evaluations made in the period.", "score",
+           "higher", "qa_evaluations", kind="score", statistic="mean"),
+    Metric("critical_error_rate", "Critical-error rate",
+           "Quality evaluations with a critical error / evaluations in the period.", "share",
+           "lower", "qa_evaluations", (c.CRITICAL_ERROR,),
+           numerator="evaluations with a critical error", denominator="evaluations"),
 )
 
 #: the catalogue, by metric name

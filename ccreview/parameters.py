@@ -24,6 +24,7 @@ from ccreview.config import (
 )
 from ccreview.display import fmt_day
 from ccreview.exceptions import ConfigError, ParameterError
+from ccreview.kpis import KpiSettings
 from ccreview.schema import TABLES
 from ccreview.yamlutil import check_keys, did_you_mean, read_yaml
 
@@ -46,7 +47,18 @@ KEYS = {
     "cell_timeout_s": "seconds a single notebook cell may run before the run fails",
     "timestamp_format": "strftime format of date-times that are not ISO 8601, e.g. '%d/%m/%Y %H:%M'",
     "date_format": "strftime format of dates that are not ISO 8601, e.g. '%d/%m/%Y'",
+    "kpis": "definition choices: service_level {threshold_s, variant}, short_abandon_s",
+    "control_charts": "baseline {start, end}, run rules and the metrics charted",
+    "what_if_criteria": "path of another criteria.yaml to recompute compliance under, side by side",
 }
+#: metrics charted when the parameter file does not choose
+DEFAULT_CHART_METRICS = ("abandonment_rate", "service_level", "average_handle_time",
+                         "response_compliance", "resolution_compliance", "median_resolution_h",
+                         "csat", "incidents_opened")
+_KPI_KEYS = {"service_level": "threshold_s and variant", "short_abandon_s": "seconds"}
+_SL_KEYS = {"threshold_s": "seconds, e.g. 20", "variant": "which abandons count, e.g. offered"}
+_CHART_KEYS = {"baseline": "{start, end} dates", "rules": "run rules by name",
+               "metrics": "catalogue metrics to chart"}
 _RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
@@ -77,6 +89,15 @@ class RunParameters:
     #: criteria, objectives and services files by key, for the run manifest
     config_files: dict[str, Path] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+    #: definition choices for the KPIs (service-level variant, thresholds)
+    kpi_settings: KpiSettings = field(default_factory=KpiSettings)
+    #: control-chart baseline ``[start, end)``; None: the 26 weeks before the period
+    chart_baseline: tuple[pd.Timestamp, pd.Timestamp] | None = None
+    #: run rules by name; None: the defaults of :mod:`ccreview.spc`
+    chart_rules: tuple[str, ...] | None = None
+    chart_metrics: tuple[str, ...] = DEFAULT_CHART_METRICS
+    #: alternative criteria for the "what if" comparison
+    what_if_criteria: Criteria | None = None
 
     @property
     def input_files(self) -> dict[str, Path]:
@@ -213,12 +234,13 @@ def load_parameters(path: str | Path) -> RunParameters:
         if key in data and ("%" not in str(data[key])):
             problems.append(f"{path}: {key} {data[key]!r} is not a strftime format; write e.g. "
                             "'%d/%m/%Y %H:%M' for 31/07/2026 14:05.")
-    config_paths = {k: existing(k, data.get(k)) for k in ("criteria", "objectives", "services")
-                    if k in data}
+    config_paths = {k: existing(k, data.get(k))
+                    for k in ("criteria", "objectives", "services", "what_if_criteria") if k in data}
     # every problem at once: configuration and period are checked even when the
     # parameter file itself has problems
     loaded: dict[str, Any] = {}
     loaders = {"criteria": load_criteria, "services": load_services,
+               "what_if_criteria": load_criteria,
                "objectives": lambda p: load_objectives(p, known_metrics=list(METRICS))}
     for key, loader in loaders.items():
         if config_paths.get(key):
@@ -232,6 +254,9 @@ def load_parameters(path: str | Path) -> RunParameters:
             start, end = parse_period(data["period"], timezone)
         except ParameterError as exc:
             problems.append(f"{path}: {exc}")
+    kpi_settings = _kpi_settings(data.get("kpis"), where=f"{path}: kpis", problems=problems)
+    charts = _chart_settings(data.get("control_charts"), where=f"{path}: control_charts",
+                             timezone=timezone, problems=problems)
     if problems:
         raise ParameterError("\n".join(problems))
     criteria, objectives, services = loaded["criteria"], loaded["objectives"], loaded["services"]
@@ -256,4 +281,69 @@ def load_parameters(path: str | Path) -> RunParameters:
         source=path,
         config_files=dict(config_paths),
         raw=data,
+        kpi_settings=kpi_settings,
+        chart_baseline=charts["baseline"],
+        chart_rules=charts["rules"],
+        chart_metrics=charts["metrics"],
+        what_if_criteria=loaded.get("what_if_criteria"),
     )
+
+
+def _kpi_settings(spec: Any, *, where: str, problems: list[str]) -> KpiSettings:
+    """``kpis:`` -> :class:`KpiSettings` (defaults where absent)."""
+    if spec is None:
+        return KpiSettings()
+    if not isinstance(spec, dict):
+        problems.append(f"{where}: expected keys {', '.join(_KPI_KEYS)}.")
+        return KpiSettings()
+    check_keys(spec, _KPI_KEYS, where=where, problems=problems)
+    level = spec.get("service_level") or {}
+    if not isinstance(level, dict):
+        problems.append(f"{where}.service_level: expected {{threshold_s: 20, variant: offered}}.")
+        level = {}
+    check_keys(level, _SL_KEYS, where=f"{where}.service_level", problems=problems)
+    values = {"service_level_threshold_s": level.get("threshold_s", 20),
+              "service_level_variant": str(level.get("variant", "offered")),
+              "short_abandon_s": spec.get("short_abandon_s", 5)}
+    for key in ("service_level_threshold_s", "short_abandon_s"):
+        if isinstance(values[key], bool) or not isinstance(values[key], int | float):
+            problems.append(f"{where}: {key.replace('service_level_', 'service_level.')} must be a "
+                            f"number of seconds, got {values[key]!r}.")
+            return KpiSettings()
+    try:
+        return KpiSettings(**values)
+    except ParameterError as exc:
+        problems.append(f"{where.rsplit(':', 1)[0]}: {exc}")
+        return KpiSettings()
+
+
+def _chart_settings(spec: Any, *, where: str, timezone: str, problems: list[str]) -> dict:
+    """``control_charts:`` -> baseline, rules and metrics (checked against the catalogue)."""
+    from ccreview.metrics import METRICS
+    from ccreview.spc import RULE_SETS, RULES
+
+    out: dict[str, Any] = {"baseline": None, "rules": None, "metrics": DEFAULT_CHART_METRICS}
+    if spec is None:
+        return out
+    if not isinstance(spec, dict):
+        problems.append(f"{where}: expected keys {', '.join(_CHART_KEYS)}.")
+        return out
+    check_keys(spec, _CHART_KEYS, where=where, problems=problems)
+    if "baseline" in spec:
+        try:
+            out["baseline"] = parse_period(spec["baseline"], timezone)
+        except ParameterError as exc:
+            problems.append(f"{where}.baseline: {exc}")
+    for key, known in (("rules", {**RULE_SETS, **RULES}), ("metrics", METRICS)):
+        if key not in spec:
+            continue
+        names = spec[key]
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+            problems.append(f"{where}.{key}: expected a list of names, e.g. [{next(iter(known))}].")
+            continue
+        for name in names:
+            if name not in known:
+                problems.append(f"{where}.{key}: no {key[:-1]} {name!r}.{did_you_mean(name, known)}"
+                                f" Known: {', '.join(known)}.")
+        out[key] = tuple(names)
+    return out

@@ -21,7 +21,8 @@ from ccreview.compliance import (
     least_compliant_segments,
     target_outcomes,
 )
-from ccreview.metrics import METRICS, contact_summary, full_weeks, resolution_time_stats, week_start
+from ccreview.kpis import backlog_age_profile, kpi_values, observations
+from ccreview.metrics import METRICS, contact_summary, full_weeks, week_start
 from ccreview.parameters import RunParameters, load_parameters
 from ccreview.plots import use_style
 from ccreview.prepared import load_prepared
@@ -40,6 +41,7 @@ class Review:
     def __init__(self, params: RunParameters, data: Dataset) -> None:
         self.params = params
         self.data = data
+        self._observations: dict[str, pd.DataFrame | None] = {}
 
     def _in_period(self, table: str, at: str) -> pd.DataFrame:
         if table not in self.data:
@@ -64,12 +66,34 @@ class Review:
         return self._in_period("incidents", c.RESOLVED_AT)
 
     @cached_property
+    def all_outcomes(self) -> pd.DataFrame:
+        """Response and resolution outcomes of every incident, as known at the period end
+        (the earlier periods' outcomes feed the comparisons and control charts)."""
+        if "incidents" not in self.data:
+            return pd.DataFrame(columns=[c.INCIDENT_ID, "target", "outcome", "judged_at"])
+        events = self.data["incident_events"] if "incident_events" in self.data else None
+        return target_outcomes(self.data["incidents"], criteria=self.params.criteria,
+                               as_of=self.params.end, events=events)
+
+    @cached_property
     def outcomes(self) -> pd.DataFrame:
         """Response and resolution outcomes judged in the period."""
-        events = self.data["incident_events"] if "incident_events" in self.data else None
-        outcomes = target_outcomes(self.data["incidents"], criteria=self.params.criteria,
-                                   as_of=self.params.end, events=events)
-        return in_period(outcomes, start=self.params.start, end=self.params.end)
+        return in_period(self.all_outcomes, start=self.params.start, end=self.params.end)
+
+    @cached_property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The validated tables, by name."""
+        return {name: self.data[name] for name in self.data.tables if name in self.data}
+
+    def observations(self, name: str) -> pd.DataFrame | None:
+        """What catalogue metric ``name`` counts or measures, one row each, over all the data
+        (:func:`ccreview.kpis.observations`); None when its table is absent."""
+        if name not in self._observations:
+            outcomes = self.all_outcomes if METRICS[name].table == "incidents" else None
+            found = None if self.missing_reason(name) else observations(
+                name, self.tables, settings=self.params.kpi_settings, outcomes=outcomes)
+            self._observations[name] = found
+        return self._observations[name]
 
     @cached_property
     def reconciliation(self) -> pd.DataFrame:
@@ -125,7 +149,9 @@ class Review:
     @cached_property
     def contact_kpis(self) -> pd.DataFrame:
         """Contact KPIs for the period, one overall row."""
-        return contact_summary(self.contacts) if len(self.contacts) else pd.DataFrame()
+        threshold = self.params.kpi_settings.service_level_threshold_s
+        return (contact_summary(self.contacts, threshold_s=threshold) if len(self.contacts)
+                else pd.DataFrame())
 
     @cached_property
     def weekly_contacts(self) -> pd.DataFrame:
@@ -134,7 +160,8 @@ class Review:
             return pd.DataFrame()
         week = week_start(self.contacts[c.ARRIVED_AT])
         weekly = contact_summary(self.contacts.assign(**{c.PERIOD_START: week.to_numpy()}),
-                                 by=c.PERIOD_START)
+                                 by=c.PERIOD_START,
+                                 threshold_s=self.params.kpi_settings.service_level_threshold_s)
         return self.full_weeks(weekly)
 
     def full_weeks(self, table: pd.DataFrame) -> pd.DataFrame:
@@ -178,32 +205,32 @@ class Review:
         return ""
 
     @cached_property
+    def backlog(self) -> pd.DataFrame:
+        """Incidents open at the period end by age (:func:`ccreview.kpis.backlog_age_profile`)."""
+        if "incidents" not in self.data:
+            return pd.DataFrame(columns=["age", "n", "share"])
+        return backlog_age_profile(self.data["incidents"], at=self.params.end)
+
+    @cached_property
     def kpis(self) -> pd.DataFrame:
-        """Every catalogue metric for the period: ``metric``, ``value`` and ``note``
+        """Every catalogue metric for the period: ``metric``, ``value``, ``n`` and ``note``
         (why it is missing, when it is)."""
-        comp = self.compliance.set_index("target")["rate"]
-        res = resolution_time_stats(self.resolved)
-        reopened = self.resolved[c.REOPEN_COUNT].fillna(0) > 0
-        values = {
-            "incidents_opened": float(len(self.incidents)),
-            "response_compliance": comp.get("response", np.nan),
-            "resolution_compliance": comp.get("resolution", np.nan),
-            "median_resolution_h": res["median_h"].iloc[0] if len(res) else np.nan,
-            "p90_resolution_h": res["p90_h"].iloc[0] if len(res) else np.nan,
-            "reopen_rate": reopened.mean() if len(self.resolved) else np.nan,
-        }
-        if len(self.contact_kpis):
-            row = self.contact_kpis.iloc[0]
-            values.update({k: float(row[k]) for k in ("abandonment_rate", "service_level",
-                                                       "average_speed_of_answer_s")})
-            values["contacts_offered"] = float(row["offered"])
         rows = []
-        for name in METRICS:
-            note = self.missing_reason(name)
-            value = np.nan if note else float(values.get(name, np.nan))
-            if not note and np.isnan(value):
+        for name, metric in METRICS.items():
+            note, value, n = self.missing_reason(name), np.nan, 0.0
+            if not note and metric.kind == "snapshot":
+                value = n = float(self.backlog.attrs.get("open", np.nan))
+            elif not note:
+                obs = self.observations(name)
+                if obs is None:
+                    note = "not computable from the files given"
+                else:
+                    row = kpi_values(obs, metric=name, start=self.params.start,
+                                     end=self.params.end).iloc[0]
+                    value, n = float(row["value"]), float(row["n"])
+            if not note and (np.isnan(value) or (metric.kind != "count" and n == 0)):
                 note = "no data in the period"
-            rows.append({"metric": name, "value": value, "note": note})
+            rows.append({"metric": name, "value": value, "n": n, "note": note})
         return pd.DataFrame(rows)
 
     def kpi(self, name: str) -> float:

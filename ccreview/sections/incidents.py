@@ -1,4 +1,5 @@
-"""The sections of the incident review report, one object per notebook cell.
+"""The incident sections of the review report: summary, data health, volumes, compliance,
+resolution times, handoffs and definitions.
 
 Each section takes a :class:`~ccreview.review.Review`, computes (or reuses) its
 results, and shows itself with ``_repr_html_``: narrative built from the
@@ -38,10 +39,10 @@ from ccreview.plots import (
     plot_weekly_counts,
 )
 from ccreview.prepared import ISSUES_FILE, QUARANTINE_SUFFIX
-from ccreview.publish import DOWNLOAD_MIMETYPE, SUMMARY_MIMETYPE, download_name
+from ccreview.publish import SUMMARY_MIMETYPE
 from ccreview.recommend import recommendations
-from ccreview.redact import redact_frame
 from ccreview.review import Review
+from ccreview.sections.base import Section
 
 __all__ = [
     "Compliance",
@@ -50,42 +51,10 @@ __all__ = [
     "ExecutiveSummary",
     "Handoffs",
     "ResolutionTimes",
-    "Section",
     "Volumes",
 ]
 
 PARTIAL_WEEKS = "Weeks start on Monday; partial weeks at the ends of the period are left out."
-
-
-class Section:
-    """Base of the report sections: HTML plus the tables published for download."""
-
-    #: file stem -> table, published as downloads/<stem>.csv
-    downloads: dict[str, pd.DataFrame]
-
-    def __init__(self, review: Review) -> None:
-        self.review = review
-        self.downloads = {}
-
-    def _body_html(self) -> str:  # pragma: no cover - every section overrides it
-        raise NotImplementedError
-
-    def _repr_html_(self) -> str:
-        body = self._body_html()
-        if self.downloads:
-            links = " · ".join(
-                f'<a href="downloads/{html.escape(download_name(stem))}">'
-                f"{html.escape(download_name(stem))}</a>" for stem in self.downloads)
-            body += f'<p class="ccr-small ccr-downloads">Download (CSV): {links}</p>'
-        return body
-
-    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        bundle = {"text/html": self._repr_html_()}
-        if self.downloads:
-            bundle[DOWNLOAD_MIMETYPE] = {"files": [
-                {"name": download_name(stem), "csv": redact_frame(frame).to_csv(index=False)}
-                for stem, frame in self.downloads.items()]}
-        return bundle
 
 
 class ExecutiveSummary(Section):

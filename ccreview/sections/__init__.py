@@ -1,0 +1,26 @@
+"""The sections of the published reports, one object per notebook cell.
+
+A notebook shows a section with one expression, e.g. ``sections.Compliance(review)``.
+"""
+
+from ccreview.sections.base import Section
+from ccreview.sections.incidents import (
+    Compliance,
+    DataHealth,
+    Definitions,
+    ExecutiveSummary,
+    Handoffs,
+    ResolutionTimes,
+    Volumes,
+)
+
+__all__ = [
+    "Compliance",
+    "DataHealth",
+    "Definitions",
+    "ExecutiveSummary",
+    "Handoffs",
+    "ResolutionTimes",
+    "Section",
+    "Volumes",
+]

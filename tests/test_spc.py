@@ -1,0 +1,420 @@
+"""Control charts against published worked examples, and run rules on hand-built series.
+
+References
+----------
+* NIST/SEMATECH e-Handbook of Statistical Methods (2012), section 6.3.2.2 "Individuals
+  Control Charts": flow rate of the first 10 batches, Xbar = 50.81, MRbar = 1.8778,
+  UCL = 55.8041, LCL = 45.8159; "the process is in control".
+* Montgomery & Runger (2003), Applied Statistics and Probability for Engineers, 3rd ed.,
+  Example 16-2 and Table 16-3: 20 hourly concentration readings, x-bar = 99.1,
+  mr-bar = 2.59, UCL = 105.99, LCL = 92.21, moving-range UCL = 3.267 × 2.59 = 8.46; "no
+  indication of an out-of-control condition".
+* Montgomery, Introduction to Statistical Quality Control, 6th ed. (2009), Example 7.2:
+  purchase orders on 25 days with varying n, Σn = 2450, ΣD = 234, p-bar = 0.096.
+* Montgomery (1991), Introduction to Statistical Quality Control, 2nd ed., pp. 181-182
+  (personal computers: 20 samples of 5, u-bar = 1.93, UCL = 3.79, LCL = 0.07) and
+  pp. 183-184 (dyed cloth: 10 rolls of varying size, u-bar = 153 / 107.5 = 1.42); the
+  data as shipped in the R package qcc (datasets ``pcmanufact`` and ``dyedcloth``).
+* Run rules: Western Electric (1956), Statistical Quality Control Handbook, rules 1-4;
+  Nelson (1984), J. Quality Technology 16:237-239, tests 1-8.
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.colors as mcolors
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from ccreview import spc
+from ccreview.exceptions import ParameterError
+from ccreview.plots import PALETTE
+
+# NIST e-Handbook 6.3.2.2, flow rate of batches 1-10
+NIST_FLOWRATE = [49.6, 47.6, 49.9, 51.3, 47.8, 51.2, 52.6, 52.4, 53.6, 52.1]
+# Montgomery & Runger (2003) Table 16-3, concentration, observations 1-20
+MR_CONCENTRATION = [102.0, 94.8, 98.3, 98.4, 102.0, 98.5, 99.0, 97.7, 100.0, 98.1,
+                    101.3, 98.7, 101.1, 98.4, 97.0, 96.7, 100.3, 101.4, 97.2, 101.0]
+# Montgomery (2009) Example 7.2, purchase orders with errors (D) and orders examined (n), days 1-25
+PO_DEFECTIVES = [12, 8, 6, 9, 10, 12, 11, 16, 10, 6, 20, 15, 9, 8, 6, 8, 10, 7, 5, 8, 5, 8, 10, 6, 9]
+PO_SIZES = [100, 80, 80, 100, 110, 110, 100, 100, 90, 90, 110, 120, 120, 120, 110, 80, 80, 80, 90,
+            100, 100, 100, 100, 90, 90]
+# Montgomery (1991) pp. 181-182, nonconformities in 20 samples of 5 computers (qcc: pcmanufact)
+PC_COUNTS = [10, 12, 8, 14, 10, 16, 11, 7, 10, 15, 9, 5, 7, 11, 12, 6, 8, 10, 7, 5]
+# Montgomery (1991) pp. 183-184, defects and inspection units (50 m²) per roll (qcc: dyedcloth)
+CLOTH_COUNTS = [14, 12, 20, 11, 7, 10, 21, 16, 19, 23]
+CLOTH_UNITS = [10, 8, 13, 10, 9.5, 10, 12, 10.5, 12, 12.5]
+
+
+def weeks(n: int) -> pd.DatetimeIndex:
+    return pd.date_range("2026-01-05", periods=n, freq="W-MON")
+
+
+# --------------------------------------------------------------------------- XmR
+
+
+def test_xmr_matches_nist_handbook_individuals_example():
+    chart = spc.xmr_chart(NIST_FLOWRATE)
+    t = chart.table
+    assert chart.kind == "xmr"
+    assert chart.centre == pytest.approx(50.81, abs=5e-3)  # NIST 6.3.2.2: Xbar = 50.81
+    mr_bar = np.nanmean(t[spc.MOVING_RANGE])
+    assert mr_bar == pytest.approx(1.8778, abs=5e-5)  # NIST 6.3.2.2: MRbar = 1.8778
+    assert t[spc.SIGMA].iloc[0] == pytest.approx(1.8778 / 1.128, abs=1e-4)  # sigma = MRbar / d2
+    assert t[spc.UCL].iloc[0] == pytest.approx(55.8041, abs=5e-4)  # NIST 6.3.2.2: UCL = 55.8041
+    assert t[spc.LCL].iloc[0] == pytest.approx(45.8159, abs=5e-4)  # NIST 6.3.2.2: LCL = 45.8159
+    assert t[spc.MR_UCL].iloc[0] == pytest.approx(3.267 * 1.8778, abs=5e-4)  # D4 x MRbar = 6.1348 by hand
+    assert t[spc.MOVING_RANGE].iloc[1:].tolist() == pytest.approx(  # NIST table, MR column
+        [2.0, 2.3, 1.4, 3.5, 3.4, 1.4, 0.2, 1.2, 1.5])
+    assert np.isnan(t[spc.MOVING_RANGE].iloc[0])
+    assert chart.signals.empty  # NIST: "on both charts the process is in control"
+    assert (t[spc.MOVING_RANGE].to_numpy()[1:] < t[spc.MR_UCL].to_numpy()[1:]).all()
+    # 10 points is fewer than MIN_BASELINE_POINTS: the chart computes but says so
+    assert chart.warnings == [
+        "The baseline has only 10 points; limits are rough until there are at least 12."]
+
+
+def test_xmr_matches_montgomery_runger_example_16_2():
+    chart = spc.xmr_chart(MR_CONCENTRATION, rules="nelson")
+    t = chart.table
+    assert chart.centre == pytest.approx(99.1, abs=5e-3)  # Montgomery & Runger Ex. 16-2: x-bar = 99.1
+    assert np.nanmean(t[spc.MOVING_RANGE]) == pytest.approx(2.59, abs=5e-3)  # mr-bar = 2.59
+    assert t[spc.UCL].iloc[0] == pytest.approx(105.99, abs=0.015)  # UCL = 105.99 (from rounded x-bar)
+    assert t[spc.LCL].iloc[0] == pytest.approx(92.21, abs=0.015)  # LCL = 92.21
+    assert t[spc.MR_UCL].iloc[0] == pytest.approx(8.46, abs=5e-3)  # MR chart UCL = 8.46
+    # no moving range above its limit either
+    assert (t[spc.MOVING_RANGE].to_numpy()[1:] < t[spc.MR_UCL].to_numpy()[1:]).all()
+    assert chart.signals.empty  # "no indication of an out-of-control condition"
+    assert chart.warnings == []
+
+
+def test_xmr_baseline_pair_sets_limits_and_later_shift_signals():
+    rng = np.random.default_rng(3)
+    values = np.r_[50 + rng.normal(0, 1, 20), 58.0, 50.0]
+    labels = weeks(len(values))
+    chart = spc.xmr_chart(values, index=labels, baseline=(labels[0], labels[20]))
+    base = values[:20]
+    assert chart.table[spc.IN_BASELINE].to_numpy().tolist() == [True] * 20 + [False] * 2
+    assert chart.centre == pytest.approx(base.mean())  # baseline mean only, by hand
+    sigma = np.abs(np.diff(base)).mean() / 1.128
+    assert chart.table[spc.UCL].iloc[0] == pytest.approx(base.mean() + 3 * sigma)
+    assert chart.table[spc.SIGNAL].iloc[20] and chart.table[spc.RULES_FIRED].iloc[20] == "beyond_limits"
+    assert chart.baseline_points == 20
+
+
+def test_xmr_baseline_as_date_strings_and_mask_agree():
+    labels = weeks(16)
+    values = pd.Series(np.arange(16.0) % 5, index=labels)
+    by_pair = spc.xmr_chart(values, baseline=("2026-01-12", "2026-03-09"))  # start inclusive, end exclusive
+    mask = (labels >= "2026-01-12") & (labels < "2026-03-09")
+    by_mask = spc.xmr_chart(values, baseline=mask)
+    assert by_pair.table[spc.IN_BASELINE].sum() == 8  # 12 Jan .. 2 Mar
+    pd.testing.assert_frame_equal(by_pair.table, by_mask.table)
+    assert (by_pair.table[spc.PERIOD] == labels).all()  # Series index becomes the period
+
+
+def test_xmr_short_weekly_baseline_warns_in_plain_words():
+    chart = spc.xmr_chart([5.0, 6, 5, 7, 6, 5, 6, 6, 5], index=weeks(9), baseline=np.arange(9) < 6)
+    assert "The baseline has only 6 weekly points; limits are rough until there are at least 12." in (
+        chart.warnings)
+    assert np.isfinite(chart.table[spc.UCL]).all()
+
+
+def test_xmr_missing_values_are_gaps_with_a_warning():
+    values = [5.0, 6, np.nan, 5, 7, 6, 5, 6, 6, 5, 6, 5, 7, 6]
+    chart = spc.xmr_chart(values)
+    t = chart.table
+    assert not t[spc.SIGNAL].iloc[2]
+    assert chart.baseline_points == 13
+    # moving ranges next to the gap are left out: 14 points, 2 lost to the gap, 1 to the start
+    assert t[spc.MOVING_RANGE].notna().sum() == 11
+    assert any("1 period has no value" in w for w in chart.warnings)
+
+
+def test_xmr_baseline_too_short_for_any_moving_range_never_crashes():
+    chart = spc.xmr_chart([5.0, 9.0, 20.0], baseline=np.array([True, False, False]))
+    assert chart.signals.empty and np.isnan(chart.table[spc.UCL]).all()
+    assert "too few to estimate the limits" in chart.warnings[0]
+
+
+def test_xmr_constant_baseline_flags_any_other_value():
+    chart = spc.xmr_chart([4.0] * 12 + [4.5], baseline=np.arange(13) < 12)
+    assert chart.table[spc.SIGNAL].tolist() == [False] * 12 + [True]
+    assert any("sigma is zero" in w for w in chart.warnings)
+
+
+# --------------------------------------------------------------------------- p chart
+
+
+def test_p_chart_matches_montgomery_example_7_2_varying_sample_sizes():
+    assert sum(PO_SIZES) == 2450 and sum(PO_DEFECTIVES) == 234  # Montgomery Ex. 7.2 totals
+    chart = spc.p_chart(PO_DEFECTIVES, PO_SIZES)
+    t = chart.table
+    assert chart.kind == "p"
+    assert chart.centre == pytest.approx(234 / 2450)
+    assert round(chart.centre, 3) == 0.096  # Montgomery Ex. 7.2: p-bar = 0.096
+    # Montgomery: for n = 100, sigma = sqrt(0.096 x 0.904 / 100) = 0.029
+    assert t.loc[t[spc.N] == 100, spc.SIGMA].iloc[0] == pytest.approx(0.029, abs=5e-4)
+    # independent calculation, one day at a time
+    p_bar = 234 / 2450
+    for i, (d, n) in enumerate(zip(PO_DEFECTIVES, PO_SIZES, strict=True)):
+        half = 3 * math.sqrt(p_bar * (1 - p_bar) / n)
+        assert t[spc.VALUE].iloc[i] == pytest.approx(d / n)
+        assert t[spc.UCL].iloc[i] == pytest.approx(p_bar + half)
+        assert t[spc.LCL].iloc[i] == pytest.approx(max(p_bar - half, 0.0))
+        assert t[spc.Z].iloc[i] == pytest.approx((d / n - p_bar) / (half / 3))
+    # day 11: 20 / 110 = 0.1818 > UCL 0.0955 + 3 sqrt(0.0955 x 0.9045 / 110) = 0.1796 (by hand)
+    assert chart.signals[spc.PERIOD].tolist() == [10]
+    assert chart.signals[spc.RULES_FIRED].tolist() == ["beyond_limits"]
+
+
+def test_p_chart_varying_limits_use_each_points_own_sigma():
+    # p-bar = 0.1 (baseline 100 / 1000). A point of 0.14 is 1.33 sigma at n = 100, 4.2 sigma at n = 1000
+    d = np.r_[np.full(10, 10), 14, 140]
+    n = np.r_[np.full(10, 100), 100, 1000]
+    chart = spc.p_chart(d, n, baseline=np.arange(12) < 10)
+    t = chart.table
+    assert t[spc.Z].iloc[10] == pytest.approx(0.04 / math.sqrt(0.1 * 0.9 / 100))
+    assert t[spc.Z].iloc[11] == pytest.approx(0.04 / math.sqrt(0.1 * 0.9 / 1000))
+    assert t[spc.SIGNAL].tolist() == [False] * 11 + [True]
+
+
+def test_p_chart_zero_sample_size_is_a_gap_with_a_warning_and_limits_clip():
+    chart = spc.p_chart([5, 0, 1, 6], [10, 0, 1, 10])
+    t = chart.table
+    assert np.isnan(t[spc.VALUE].iloc[1]) and not t[spc.SIGNAL].iloc[1]
+    assert chart.centre == pytest.approx(12 / 21)
+    assert t[spc.UCL].iloc[2] == 1.0 and t[spc.LCL].iloc[2] == 0.0  # n = 1: p-bar ± 1.48, clipped
+    assert "1 period had no cases (n = 0); shown as gaps, it cannot signal." in chart.warnings
+
+
+def test_p_chart_rejects_impossible_counts_naming_the_period():
+    with pytest.raises(ParameterError, match=r"periods 2026-01-12"):
+        spc.p_chart([1, 12], [10, 10], index=weeks(2))
+    with pytest.raises(ParameterError, match="sample_sizes: has 1 values"):
+        spc.p_chart([1, 2], [10])
+
+
+def test_p_chart_baseline_without_cases_still_returns_a_chart():
+    chart = spc.p_chart([0, 2, 3], [0, 10, 10], baseline=np.array([True, False, False]))
+    assert np.isnan(chart.centre) and chart.signals.empty
+    assert any("baseline has no cases" in w for w in chart.warnings)
+
+
+# --------------------------------------------------------------------------- u chart
+
+
+def test_u_chart_matches_montgomery_personal_computers():
+    chart = spc.u_chart(PC_COUNTS, [5] * 20)
+    t = chart.table
+    assert chart.kind == "u"
+    assert sum(PC_COUNTS) == 193  # 193 nonconformities in 100 computers
+    assert chart.centre == pytest.approx(1.93)  # Montgomery (1991) p. 182: u-bar = 1.93
+    assert t[spc.UCL].iloc[0] == pytest.approx(3.79, abs=5e-3)  # UCL = 3.79
+    assert t[spc.LCL].iloc[0] == pytest.approx(0.07, abs=5e-3)  # LCL = 0.07
+    assert chart.signals.empty  # all 20 samples inside the limits
+
+
+def test_u_chart_matches_montgomery_dyed_cloth_with_varying_units():
+    chart = spc.u_chart(CLOTH_COUNTS, CLOTH_UNITS)
+    t = chart.table
+    assert sum(CLOTH_COUNTS) == 153 and sum(CLOTH_UNITS) == 107.5
+    assert round(chart.centre, 2) == 1.42  # Montgomery (1991) p. 184: u-bar = 153 / 107.5 = 1.42
+    u_bar = 153 / 107.5
+    for i, (c, n) in enumerate(zip(CLOTH_COUNTS, CLOTH_UNITS, strict=True)):  # by hand, roll by roll
+        assert t[spc.VALUE].iloc[i] == pytest.approx(c / n)
+        assert t[spc.UCL].iloc[i] == pytest.approx(u_bar + 3 * math.sqrt(u_bar / n))
+        assert t[spc.LCL].iloc[i] == pytest.approx(max(u_bar - 3 * math.sqrt(u_bar / n), 0.0))
+    assert t[spc.UCL].nunique() == 7  # one limit per distinct roll size
+    assert chart.signals.empty  # every roll inside its own limits
+
+
+def test_u_chart_lower_limit_clips_at_zero_and_zero_units_is_a_gap():
+    chart = spc.u_chart([1, 0, 2], [1, 0, 1])
+    t = chart.table
+    assert t[spc.LCL].iloc[0] == 0.0  # 1.5 - 3 sqrt(1.5) < 0
+    assert np.isnan(t[spc.VALUE].iloc[1])
+    assert chart.warnings and "n = 0" in chart.warnings[0]
+
+
+# --------------------------------------------------------------------------- run rules
+
+
+def fires(z, rule):
+    return np.flatnonzero(spc.detect(np.asarray(z, dtype=float), rules=[rule])[rule]).tolist()
+
+
+def test_beyond_limits_is_strict():
+    assert fires([0, 3.0, 3.01, -3.5, -3.0], "beyond_limits") == [2, 3]
+
+
+def test_two_of_three_same_side():
+    assert fires([2.5, 0, 2.5], "two_of_three") == [2]
+    assert fires([2.5, 2.5], "two_of_three") == [1]  # two of the first three already
+    assert fires([2.1, 2.1, 0.5], "two_of_three") == [1]  # fires on a point beyond 2 sigma only
+    assert fires([2.5, -2.5, 0], "two_of_three") == []  # opposite sides
+    assert fires([2.5, 0, 0, 2.5], "two_of_three") == []  # not within three
+    assert fires([0, 2.0, 2.0], "two_of_three") == []  # exactly 2 sigma is not beyond
+
+
+def test_four_of_five_same_side():
+    assert fires([1.5, 1.5, 0, 1.5, 1.5], "four_of_five") == [4]
+    assert fires([1.5, 1.5, 1.5, 0, 0, 1.5], "four_of_five") == []
+    assert fires([-1.5, -1.5, -1.5, -1.5], "four_of_five") == [3]
+    assert fires([1.5, 1.5, 1.5, -1.5, 1.5], "four_of_five") == [4]  # any four of the five
+    assert fires([1.5, 1.5, -1.5, -1.5, 1.5], "four_of_five") == []
+
+
+def test_eight_same_side_boundaries():
+    assert fires([0.1] * 7, "eight_same_side") == []  # 7 in a row must not fire
+    assert fires([0.1] * 8, "eight_same_side") == [7]
+    assert fires([-0.1] * 9, "eight_same_side") == [7, 8]
+    assert fires([0.1] * 4 + [0.0] + [0.1] * 4, "eight_same_side") == []  # on the line breaks the run
+    assert fires([0.1] * 4 + [np.nan] + [0.1] * 4, "eight_same_side") == []  # a gap breaks the run
+
+
+def test_nine_same_side_boundaries():
+    assert fires([0.5] * 8, "nine_same_side") == []
+    assert fires([0.5] * 9, "nine_same_side") == [8]
+
+
+def test_six_trend_boundaries():
+    assert fires([0, 0.1, 0.2, 0.3, 0.4], "six_trend") == []  # five increasing
+    assert fires([0, 0.1, 0.2, 0.3, 0.4, 0.5], "six_trend") == [5]
+    assert fires([2, 1.5, 1, 0.5, 0, -0.5, -1], "six_trend") == [5, 6]
+    assert fires([0, 0.1, 0.2, 0.2, 0.3, 0.4, 0.5], "six_trend") == []  # a tie breaks the trend
+
+
+def test_fourteen_alternating_boundaries():
+    zigzag = [0.5 * (-1) ** i for i in range(14)]
+    assert fires(zigzag[:13], "fourteen_alternating") == []
+    assert fires(zigzag, "fourteen_alternating") == [13]
+    assert fires(zigzag[:7] + [zigzag[6]] + zigzag[7:], "fourteen_alternating") == []  # a repeat breaks it
+
+
+def test_fifteen_within_one_sigma_boundaries():
+    assert fires([0.5] * 14, "fifteen_within_one_sigma") == []
+    assert fires([0.5, -0.5] * 7 + [0.9], "fifteen_within_one_sigma") == [14]
+    assert fires([0.5] * 7 + [1.0] + [0.5] * 7, "fifteen_within_one_sigma") == []  # 1 sigma is not within
+
+
+def test_eight_outside_one_sigma_boundaries():
+    assert fires([1.5, -1.5] * 3 + [1.5], "eight_outside_one_sigma") == []  # seven
+    assert fires([1.5, -1.5] * 4, "eight_outside_one_sigma") == [7]
+    assert fires([1.5, -1.5, 0.5] * 3, "eight_outside_one_sigma") == []
+
+
+def test_rule_sets_and_registry():
+    assert spc.DEFAULT_RULES == ("beyond_limits", "two_of_three", "four_of_five", "eight_same_side")
+    assert spc.resolve_rules("western_electric") == spc.DEFAULT_RULES
+    assert len(spc.resolve_rules("nelson")) == 8
+    assert set(spc.resolve_rules(["nelson", "western_electric"])) == set(spc.RULES)
+    assert all(spc.RULES[name].endswith(".") for name in spc.RULES)
+
+
+def test_unknown_rule_suggests_the_closest_name():
+    with pytest.raises(ParameterError, match="Did you mean 'four_of_five'"):
+        spc.detect(np.zeros(5), rules=["beyond_limits", "for_of_five"])
+    with pytest.raises(ParameterError, match="unknown control-chart rule"):
+        spc.xmr_chart([1.0, 2.0], rules=["zzz"])
+
+
+def test_detect_on_many_series_matches_one_at_a_time():
+    z = np.random.default_rng(11).normal(0, 1.3, size=(40, 52))
+    many = spc.detect_array(z, rules="nelson")
+    for row in range(0, 40, 13):
+        one = spc.detect(z[row], rules="nelson")
+        for name in one:
+            assert (many[name][row] == one[name].to_numpy()).all()
+    table = spc.detect(z, rules="nelson")
+    assert table.shape == (40 * 52, 8) and table.index.names == ["series", "point"]
+
+
+def test_false_alarm_rate_of_beyond_limits_matches_the_normal_tail():
+    # by hand: P(|Z| > 3) = 0.0027 per point, so 1 - (1 - 0.0027)^52 = 0.131 of 52-point series alarm
+    z = np.random.default_rng(5).standard_normal((20000, 52))
+    rate = spc.detect_array(z, rules=["beyond_limits"])["beyond_limits"].any(axis=1).mean()
+    expected = 1 - (1 - 2 * stats.norm.sf(3)) ** 52
+    assert rate == pytest.approx(expected, abs=4 * math.sqrt(expected * (1 - expected) / 20000))
+
+
+def test_z_scores_with_zero_sigma():
+    z = spc.z_scores(np.array([1.0, 2.0, 0.0, np.nan]), centre=1.0, sigma=0.0)
+    assert z[0] == 0 and z[1] == np.inf and z[2] == -np.inf and np.isnan(z[3])
+
+
+# --------------------------------------------------------------------------- result object
+
+
+def shifted_chart() -> spc.ControlChart:
+    values = np.r_[[10.0, 11, 9, 10, 11, 9, 10, 10, 11, 9, 10, 10], [13.0] * 8, 10, 20]
+    return spc.xmr_chart(values, index=weeks(len(values)), baseline=np.arange(len(values)) < 12)
+
+
+def test_table_columns_and_comma_joined_rules():
+    chart = shifted_chart()
+    t = chart.table
+    assert list(t.columns) == [spc.PERIOD, spc.VALUE, spc.CENTRE, spc.LCL, spc.UCL, spc.SIGMA, spc.Z,
+                               spc.MOVING_RANGE, spc.MR_UCL, spc.IN_BASELINE, spc.SIGNAL, spc.RULES_FIRED]
+    # baseline mean 10, mean moving range 12/11, sigma 0.967: 13 is 3.1 sigma, beyond the limit
+    assert t[spc.RULES_FIRED].iloc[12] == "beyond_limits"
+    assert t[spc.RULES_FIRED].iloc[13] == "beyond_limits, two_of_three"
+    assert t[spc.RULES_FIRED].iloc[15] == "beyond_limits, two_of_three, four_of_five"
+    assert t[spc.RULES_FIRED].iloc[19] == "beyond_limits, two_of_three, four_of_five, eight_same_side"
+    assert (t[spc.SIGNAL] == (t[spc.RULES_FIRED] != "")).all()
+    assert chart.signals.index.tolist() == [*range(12, 20), 21]
+    assert "n" not in t.columns and spc.N in spc.p_chart([1], [2]).table.columns
+
+
+def test_signals_summary_lists_runs_with_dates():
+    chart = shifted_chart()
+    summary = spc.signals_summary(chart, metric="abandonment_rate")
+    assert list(summary.columns) == ["metric", "first_period", "last_period", "points", "rules", "direction"]
+    labels = chart.table[spc.PERIOD]
+    first = summary.iloc[0]
+    assert (first["first_period"], first["last_period"], first["points"]) == (labels[12], labels[19], 8)
+    assert first["rules"] == "beyond_limits, two_of_three, four_of_five, eight_same_side"
+    assert first["direction"] == "above" and summary.iloc[1]["first_period"] == labels[21]
+    assert (summary["metric"] == "abandonment_rate").all() and len(summary) == 2
+    quiet = spc.signals_summary(spc.xmr_chart(NIST_FLOWRATE), metric="x")
+    assert quiet.empty and "first_period" in quiet.columns
+
+
+def test_plot_draws_limits_baseline_and_signals_and_returns_the_axes():
+    chart = spc.p_chart(PO_DEFECTIVES, PO_SIZES, index=weeks(25))
+    fig, ax = plt.subplots()
+    out = chart.plot(ax=ax, title="Orders with errors", ylabel="Share")
+    assert out is ax and ax.get_title() == "Orders with errors" and ax.get_ylabel() == "Share"
+    signal_marks = [col for col in ax.collections
+                    if len(col.get_offsets()) and mcolors.same_color(col.get_facecolor()[0], PALETTE[3])]
+    assert len(signal_marks) == 1 and len(signal_marks[0].get_offsets()) == 1
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert {"Control limits", "Centre line", "Value"} <= set(labels)
+    ucl_line = next(line for line in ax.get_lines() if line.get_label() == "Control limits")
+    assert len(set(np.round(ucl_line.get_ydata(), 9))) > 1  # varying limits drawn as steps
+    plt.close(fig)
+    fig = spc.xmr_chart([1.0, 2.0, 1.5], index=["Q1", "Q2", "Q3"]).plot().figure
+    plt.close(fig)
+
+
+def test_repr_html_summarises_and_escapes_warnings():
+    chart = spc.xmr_chart([1.0, 2.0, 1.5, 9.0], index=["<b>w1</b>", "w2", "w3", "w4"])
+    text = chart._repr_html_()
+    assert "Individuals (XmR) chart" in text and "4 points" in text
+    assert "limits are rough" in text and "<b>w1</b>" not in text
+    assert "signal" in shifted_chart()._repr_html_() and "rules fired" in shifted_chart()._repr_html_()
+
+
+def test_bad_baseline_and_index_arguments_say_how_to_fix():
+    with pytest.raises(ParameterError, match="a mask must be 3 True/False values"):
+        spc.xmr_chart([1.0, 2.0, 3.0], baseline=[True, False])
+    with pytest.raises(ParameterError, match=r"\(start, end\)"):
+        spc.xmr_chart([1.0, 2.0, 3.0], baseline=(0, 1, 2))
+    with pytest.raises(ParameterError, match="one label per point"):
+        spc.xmr_chart([1.0, 2.0, 3.0], index=["a", "b"])
+    with pytest.raises(ParameterError, match="cannot compare"):
+        spc.xmr_chart([1.0, 2.0, 3.0], index=weeks(3), baseline=(5, 7))
