@@ -51,11 +51,17 @@ class RawTable:
     row_label : str
         What ``source_row`` counts: ``"row"`` for CSV and Excel (header is row 1),
         ``"record"`` for Parquet (first record is 1).
+    rejected : DataFrame, optional
+        Rows an importer refused, so that validation quarantines and counts them
+        (rows read = rows in ``frame`` + rows here): the row's values as text (any
+        columns), ``source_row`` and ``reasons``, written as validation writes its
+        own: ``"column: problem"``, several joined by ``"; "``.
     """
 
     frame: pd.DataFrame
     path: Path
     row_label: str = "row"
+    rejected: pd.DataFrame | None = None
 
 
 def normalise_header(name: object) -> str:

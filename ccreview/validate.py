@@ -6,7 +6,9 @@ required column) are *fatal* and are raised together as one
 impossible timestamp, resolved before opened, a negative duration, a duplicate
 id, a value outside the allowed set, a link to an unknown record) quarantine
 that row with its reasons; the run goes on and the counts reconcile:
-``rows_read == rows_accepted + rows_rejected``.
+``rows_read == rows_accepted + rows_rejected``. Rows an importer refused
+(:attr:`ccreview.io.RawTable.rejected`) join the quarantine with the importer's
+reasons and the export's row numbers.
 """
 
 from __future__ import annotations
@@ -352,6 +354,14 @@ def validate_table(
         rejected[c.REASONS] = reasons.reindex(rejected[c.SOURCE_ROW].to_numpy()).to_numpy()
     else:
         rejected[c.REASONS] = pd.Series(dtype="string")
+    refused = raw.rejected if raw.rejected is not None else frame.iloc[:0]
+    if len(refused):  # rows the importer refused join the quarantine, in the export's order
+        more = _refused_issues(refused, table.name, source)
+        issues = (pd.concat([issues, more], ignore_index=True) if len(issues) else more)
+        issues = issues.sort_values("row", kind="stable").reset_index(drop=True)
+        rejected = (pd.concat([rejected, refused], ignore_index=True) if len(rejected)
+                    else refused.copy())
+        rejected = rejected.sort_values(c.SOURCE_ROW, kind="stable")
     ignored = [col for col in frame.columns if col not in table.names and col != c.SOURCE_ROW]
     absent = [col for col in table.names if col not in frame.columns]
     return TableResult(
@@ -360,7 +370,7 @@ def validate_table(
         data=typed.loc[~rejected_mask].reset_index(drop=True),
         rejected=rejected.reset_index(drop=True),
         issues=issues,
-        rows_read=len(frame),
+        rows_read=len(frame) + len(refused),
         ignored_columns=ignored,
         absent_columns=absent,
     )
@@ -386,6 +396,28 @@ def _assemble_issues(
     ).reset_index(drop=True)
     issues.attrs["index"] = np.unique(found["index"].to_numpy())
     return issues
+
+
+def _refused_issues(refused: pd.DataFrame, table: str, source: str) -> pd.DataFrame:
+    """One issue per reason of the rows an importer refused ("column: problem; ...")."""
+    reasons = (refused[c.REASONS].astype("string").fillna("refused by the importer")
+               .reset_index(drop=True).str.split("; ").explode())
+    parts = reasons.str.split(": ", n=1, expand=True).reindex(columns=[0, 1])
+    named = parts[1].notna()
+    column = parts[0].where(named, "")
+    values = pd.Series("", index=reasons.index, dtype="string")
+    for name in column[named].unique():  # a handful of columns, not rows
+        if name in refused.columns:
+            mask = (column == name).to_numpy()
+            values[mask] = refused[name].astype("string").to_numpy()[reasons.index[mask]]
+    return pd.DataFrame({
+        "table": table,
+        "file": source,
+        "row": refused[c.SOURCE_ROW].to_numpy()[reasons.index],
+        "column": column.to_numpy(),
+        "value": values.fillna("").to_numpy(),
+        "problem": parts[1].where(named, parts[0]).to_numpy(),
+    })
 
 
 def _contact_checks(typed: pd.DataFrame, frame: pd.DataFrame):
