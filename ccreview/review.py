@@ -21,15 +21,21 @@ from ccreview.compliance import (
     least_compliant_segments,
     target_outcomes,
 )
+from ccreview.evidence import compare_periods
 from ccreview.kpis import backlog_age_profile, kpi_values, observations
 from ccreview.metrics import METRICS, contact_summary, full_weeks, week_start
 from ccreview.parameters import RunParameters, load_parameters
 from ccreview.plots import use_style
 from ccreview.prepared import load_prepared
+from ccreview.spc import DEFAULT_RULES, ControlChart
 from ccreview.stats import wilson_interval
+from ccreview.trends import BASELINE_WEEKS, comparison_rows, comparison_windows, metric_chart
 from ccreview.validate import Dataset, load_inputs
 
 __all__ = ["MIN_STANDOUT_RATE", "Review", "expected_priority", "open_review"]
+
+#: the columns each table's metrics are compared by, besides overall
+SEGMENTS_COMPARED = {"contacts": (c.QUEUE, c.CHANNEL), "incidents": (c.PRIORITY, c.CHANNEL)}
 
 #: a team's mis-grading is not called out below this rate, however low the overall rate
 MIN_STANDOUT_RATE = 0.01
@@ -232,6 +238,72 @@ class Review:
                 note = "no data in the period"
             rows.append({"metric": name, "value": value, "n": n, "note": note})
         return pd.DataFrame(rows)
+
+    @cached_property
+    def comparisons(self) -> pd.DataFrame:
+        """Each metric this period against the previous one and the same one a year earlier,
+        overall and per segment (:func:`ccreview.evidence.compare_periods`; one
+        Benjamini-Hochberg family for all rows of a comparison).
+
+        Columns: ``against`` (which earlier period), the columns of ``compare_periods`` with
+        ``before``/``after`` on the metric's reporting scale, and ``segment_by`` (the column
+        split by, "" overall). A comparison whose earlier period has no data is left out and
+        named in ``.attrs["skipped"]``.
+        """
+        frames, skipped = [], []
+        now = (self.params.start, self.params.end)
+        for label, start, end in comparison_windows(*now):
+            rows = []
+            for name, metric in METRICS.items():
+                obs = self.observations(name)
+                if obs is None or metric.kind == "snapshot" or not len(obs):
+                    continue
+                if obs["at"].min() > start + pd.Timedelta(days=7):
+                    continue  # the data does not reach back to this period
+                for by in (None, *SEGMENTS_COMPARED.get(metric.table, ())):
+                    if by and by not in obs:
+                        continue
+                    part = comparison_rows(obs, metric=name, before=(start, end), after=now, by=by)
+                    rows.append(part.assign(segment_by=by or ""))
+            if not rows:
+                skipped.append(label)
+                continue
+            table = compare_periods(pd.concat(rows, ignore_index=True))
+            table["segment_by"] = pd.concat(rows, ignore_index=True)["segment_by"].to_numpy()
+            table.insert(0, "against", label)
+            frames.append(table)
+        out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        if len(out):  # rates and counts shown per 1,000 contacts or per day, as the metric reads
+            scale = out[c.METRIC].map({n: m.scale for n, m in METRICS.items()}).to_numpy()
+            rate = (out["kind"] == "rate").to_numpy()
+            for col in ("before", "after"):
+                out[col] = np.where(rate, out[col] * scale, out[col])
+        out.attrs["skipped"] = skipped
+        return out
+
+    @cached_property
+    def chart_baseline(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """Weeks that set the control limits: the parameter file's, else the 26 before the period."""
+        if self.params.chart_baseline:
+            return self.params.chart_baseline
+        start = self.params.start
+        first = (start.tz_localize(None) - pd.Timedelta(weeks=BASELINE_WEEKS)).tz_localize(start.tz)
+        return first, start
+
+    @cached_property
+    def control_charts(self) -> dict[str, ControlChart]:
+        """Weekly control chart of each charted metric, from the baseline to the period end."""
+        charts = {}
+        start, _ = self.chart_baseline
+        rules = self.params.chart_rules or DEFAULT_RULES
+        for name in self.params.chart_metrics:
+            obs = self.observations(name)
+            if obs is None or METRICS[name].kind == "snapshot":
+                continue
+            charts[name] = metric_chart(obs, metric=name, start=min(start, self.params.start),
+                                        end=self.params.end, baseline=self.chart_baseline,
+                                        rules=rules)
+        return charts
 
     def kpi(self, name: str) -> float:
         """The value of catalogue metric ``name`` for the period (NaN when not computable)."""

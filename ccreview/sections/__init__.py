@@ -13,13 +13,16 @@ from ccreview.sections.incidents import (
     ResolutionTimes,
     Volumes,
 )
+from ccreview.sections.performance import ControlCharts, Performance
 
 __all__ = [
     "Compliance",
+    "ControlCharts",
     "DataHealth",
     "Definitions",
     "ExecutiveSummary",
     "Handoffs",
+    "Performance",
     "ResolutionTimes",
     "Section",
     "Volumes",
