@@ -27,6 +27,7 @@ from ccreview.metrics import METRICS, contact_summary, full_weeks, week_start
 from ccreview.parameters import RunParameters, load_parameters
 from ccreview.plots import use_style
 from ccreview.prepared import load_prepared
+from ccreview.schema import TABLES, empty_frame
 from ccreview.spc import DEFAULT_RULES, ControlChart
 from ccreview.stats import wilson_interval
 from ccreview.trends import BASELINE_WEEKS, comparison_rows, comparison_windows, metric_chart
@@ -46,11 +47,12 @@ class Review:
 
     def __init__(self, params: RunParameters, data: Dataset) -> None:
         self.params = params
-        self.data = data
+        self.data = data if "incidents" in data else _WithoutIncidents(data, params.timezone)
         self._observations: dict[str, pd.DataFrame | None] = {}
+        self._evaluations: dict = {}
 
     def _in_period(self, table: str, at: str) -> pd.DataFrame:
-        if table not in self.data:
+        if table not in self.data and table != "incidents":  # incidents: an empty table
             return pd.DataFrame(columns=[at])
         frame = self.data[table]
         mask = (frame[at] >= self.params.start) & (frame[at] < self.params.end)
@@ -75,8 +77,6 @@ class Review:
     def all_outcomes(self) -> pd.DataFrame:
         """Response and resolution outcomes of every incident, as known at the period end
         (the earlier periods' outcomes feed the comparisons and control charts)."""
-        if "incidents" not in self.data:
-            return pd.DataFrame(columns=[c.INCIDENT_ID, "target", "outcome", "judged_at"])
         events = self.data["incident_events"] if "incident_events" in self.data else None
         return target_outcomes(self.data["incidents"], criteria=self.params.criteria,
                                as_of=self.params.end, events=events)
@@ -110,7 +110,7 @@ class Review:
         carry no source flag.
         """
         incidents = self.data["incidents"]
-        if not self.data.tables["incidents"].has(c.SOURCE_SLA_MET):
+        if "incidents" not in self.data or not self.data.tables["incidents"].has(c.SOURCE_SLA_MET):
             return pd.DataFrame()
         flag = incidents.set_index(c.INCIDENT_ID)[c.SOURCE_SLA_MET]
         judged = self.outcomes[self.outcomes["outcome"].isin(["met", "breached"])]
@@ -132,6 +132,8 @@ class Review:
     @cached_property
     def segments(self) -> pd.DataFrame:
         """Teams, channels and categories with the most breaches beyond the overall rate."""
+        if not len(self.outcomes):
+            return pd.DataFrame()
         return least_compliant_segments(self.outcomes, self.data["incidents"],
                                         by=[c.ASSIGNED_TEAM, c.CHANNEL, c.CATEGORY])
 
@@ -305,6 +307,25 @@ class Review:
                                         rules=rules)
         return charts
 
+    @cached_property
+    def change_evaluations(self) -> dict:
+        """Changes implemented in this period or the one before, each evaluated
+        (:func:`ccreview.changes.evaluate_change`), by change id."""
+        from ccreview.changes import changes_to_evaluate
+
+        if "changes" not in self.data:
+            return {}
+        due = changes_to_evaluate(self.data["changes"], start=self.params.start, end=self.params.end)
+        return {cid: self.change_evaluation(cid) for cid in due[c.CHANGE_ID]}
+
+    def change_evaluation(self, change_id: str):
+        """The evidence for one change of the register (computed once)."""
+        from ccreview.changes import evaluate_change
+
+        if change_id not in self._evaluations:
+            self._evaluations[change_id] = evaluate_change(self, change_id)
+        return self._evaluations[change_id]
+
     def kpi(self, name: str) -> float:
         """The value of catalogue metric ``name`` for the period (NaN when not computable)."""
         return float(self.kpis.set_index("metric").loc[name, "value"])
@@ -351,6 +372,25 @@ class Review:
                              "note": note})
         return pd.DataFrame(rows, columns=["objective", "metric", "label", "unit", "better",
                                            "value", "target", "met", "note"])
+
+
+class _WithoutIncidents:
+    """A run's data when no incidents were given: ``"incidents" in data`` is False (so the
+    report says the file was not given), but ``data["incidents"]`` is an empty, typed table,
+    so every incident result is computed as empty rather than failing."""
+
+    def __init__(self, data: Dataset, timezone: str) -> None:
+        self._data = data
+        self._empty = empty_frame(TABLES["incidents"], timezone=timezone)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._data
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self._empty if name == "incidents" else self._data[name]
+
+    def __getattr__(self, name: str):
+        return getattr(self._data, name)
 
 
 def expected_priority(

@@ -6,6 +6,7 @@ The command-line interface is a thin wrapper over :func:`run`.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -18,17 +19,52 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from ccreview import columns as c
 from ccreview.exceptions import NotebookError
 from ccreview.io import file_sha256
 from ccreview.parameters import PROJECT_ROOT, RunParameters, load_parameters
 from ccreview.prepared import save_prepared
-from ccreview.validate import load_inputs
+from ccreview.validate import Dataset, load_inputs
 
 __all__ = ["NotebookResult", "RunResult", "describe_failure", "raise_for_failures", "run"]
 
 PACKAGES = ("ccreview", "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "seaborn",
             "papermill", "nbconvert", "pyarrow")
 NOTEBOOK_TITLES = {"incident_review": "Quarterly incident review"}
+#: notebooks run once per item: notebook -> the parameter each run receives
+FAN_OUT = {"change_evaluation": "change_id"}
+
+
+@dataclass(frozen=True)
+class Job:
+    """One execution of a notebook: its output name, title and extra parameters."""
+
+    name: str
+    notebook: str
+    title: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+def plan_jobs(params: RunParameters, dataset: Dataset) -> list[Job]:
+    """The notebook runs of a review: one per notebook, and ``change_evaluation`` once per
+    change to evaluate (implemented in the period or the one before), in date order."""
+    from ccreview.changes import changes_to_evaluate
+
+    jobs = []
+    for notebook in params.notebooks:
+        if notebook not in FAN_OUT:
+            title = NOTEBOOK_TITLES.get(notebook, notebook.replace("_", " ").capitalize())
+            jobs.append(Job(notebook, notebook, title))
+            continue
+        changes = dataset["changes"] if "changes" in dataset else None
+        due = changes_to_evaluate(changes, start=params.start, end=params.end)
+        for row in due.itertuples(index=False):  # the register: a handful of changes
+            change_id = str(getattr(row, c.CHANGE_ID))
+            safe = re.sub(r"[^A-Za-z0-9_.-]", "_", change_id)
+            jobs.append(Job(f"{notebook}-{safe}", notebook,
+                            f"Change {change_id}: {getattr(row, c.TITLE)}",
+                            {FAN_OUT[notebook]: change_id}))
+    return jobs
 
 
 @dataclass
@@ -123,15 +159,16 @@ def run(
         save_prepared(dataset, prepared, staging / "downloads")
         timings["save_prepared"] = time.perf_counter() - t
         (staging / "notebooks").mkdir()
-        results = _execute_all(params, staging, prepared, progress, max_workers, timings)
+        jobs = plan_jobs(params, dataset)
+        results = _execute_all(params, jobs, staging, prepared, progress, max_workers, timings)
         t = time.perf_counter()
-        _export_all(params, staging, results, started, progress, fingerprints)
+        _export_all(params, jobs, staging, results, started, progress, fingerprints)
         timings["export_html"] = time.perf_counter() - t
         shutil.rmtree(prepared)
         ok = all(r.status == "ok" for r in results)
         folder = params.run if ok else f"{params.run}-failed"
         timings["total"] = time.perf_counter() - clock
-        manifest = _manifest(params, dataset, results, started, timings, ok, fingerprints)
+        manifest = _manifest(params, dataset, jobs, results, started, timings, ok, fingerprints)
         from ccreview.publish import earlier_runs, move_into_place, write_index, write_manifest
 
         write_manifest(staging / "run.json", manifest)
@@ -157,6 +194,7 @@ def _display(path: Path) -> str:
 
 def _execute_all(
     params: RunParameters,
+    jobs: list[Job],
     staging: Path,
     prepared: Path,
     progress: Callable[[str], None],
@@ -169,11 +207,10 @@ def _execute_all(
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     import papermill  # noqa: F401  (imported once, before the threads start)
 
-    workers = max_workers or min(len(params.notebooks), os.cpu_count() or 1) or 1
-    progress(f"Running {len(params.notebooks)} notebook(s), {workers} at a time")
+    workers = max_workers or min(len(jobs), os.cpu_count() or 1) or 1
+    progress(f"Running {len(jobs)} notebook(s), {workers} at a time")
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_execute_one, params, name, staging, prepared)
-                   for name in params.notebooks]
+        futures = [pool.submit(_execute_one, params, job, staging, prepared) for job in jobs]
         results = []
         for future in futures:
             result = future.result()
@@ -184,16 +221,18 @@ def _execute_all(
     return results
 
 
-def _execute_one(params: RunParameters, name: str, staging: Path, prepared: Path) -> NotebookResult:
+def _execute_one(params: RunParameters, job: Job, staging: Path, prepared: Path) -> NotebookResult:
     import papermill as pm
 
+    name = job.name
     output = staging / "notebooks" / f"{name}.ipynb"
     t = time.perf_counter()
     try:
         pm.execute_notebook(
-            str(params.notebook_path(name)),
+            str(params.notebook_path(job.notebook)),
             str(output),
-            parameters={"parameters_file": str(params.source), "prepared_dir": str(prepared)},
+            parameters={"parameters_file": str(params.source), "prepared_dir": str(prepared),
+                        **job.parameters},
             kernel_name="python3",
             progress_bar=False,
             log_output=False,
@@ -260,6 +299,7 @@ def _failing_cell(output: Path) -> str:
 
 def _export_all(
     params: RunParameters,
+    jobs: list[Job],
     staging: Path,
     results: list[NotebookResult],
     started: datetime,
@@ -270,13 +310,14 @@ def _export_all(
 
     context = _context(params, started, fingerprints)
     exporter = HtmlExporter()
+    titles = {job.name: job.title for job in jobs}
     for result in results:
         executed = staging / "notebooks" / f"{result.name}.ipynb"
         if result.status != "ok":  # its error is on the index; the executed notebook is kept
             continue
         html = staging / f"{result.name}.html"
         try:
-            title = NOTEBOOK_TITLES.get(result.name, result.name.replace("_", " ").capitalize())
+            title = titles[result.name]
             result.hidden_warnings, result.summary = exporter.export(
                 executed, html, context={**context, "title": title},
                 downloads=staging / "downloads")
@@ -315,7 +356,7 @@ def _versions() -> dict[str, str]:
     return versions
 
 
-def _manifest(params, dataset, results, started, timings, ok, fingerprints) -> dict[str, Any]:
+def _manifest(params, dataset, jobs, results, started, timings, ok, fingerprints) -> dict[str, Any]:
     inputs = {name: {"path": _display(path), "sha256": fingerprints[path],
                      "bytes": path.stat().st_size} for name, path in params.input_files.items()}
     configs = {key: {"path": _display(path), "sha256": fingerprints[path]}
@@ -336,7 +377,7 @@ def _manifest(params, dataset, results, started, timings, ok, fingerprints) -> d
         "inputs": inputs,
         "configuration": configs,
         "data_health": dataset.health().to_dict(orient="records"),
-        "notebooks": [{"name": r.name, "title": NOTEBOOK_TITLES.get(r.name, r.name),
+        "notebooks": [{"name": r.name, "title": {j.name: j.title for j in jobs}[r.name],
                        "status": r.status, "seconds": round(r.seconds, 2), "html": r.html,
                        "error": r.error, "hidden_warnings": r.hidden_warnings,
                        "summary": r.summary} for r in results],

@@ -9,9 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+import pandas as pd
+
 from ccreview import columns as c
 
 __all__ = [
+    "empty_frame",
     "CHANNELS",
     "TABLES",
     "Column",
@@ -321,3 +324,15 @@ def table(name: str) -> Table:
         return TABLES[name]
     except KeyError:
         raise KeyError(f"unknown table {name!r}; known tables: {', '.join(TABLES)}") from None
+
+
+def empty_frame(table: Table, *, timezone: str) -> pd.DataFrame:
+    """A table with no rows and the dtypes validation gives its columns.
+
+    A run without, say, incidents still computes every incident result on this (as
+    empty results) while the report says the file was not given.
+    """
+    dtypes = {"id": "string", "text": "string", "category": "string",
+              "datetime": f"datetime64[us, {timezone}]", "date": "datetime64[us]",
+              "int": "Int64", "float": "float64", "bool": "boolean"}
+    return pd.DataFrame({col.name: pd.Series([], dtype=dtypes[col.kind]) for col in table.columns})

@@ -39,7 +39,8 @@ TEAM_PAYLOAD = '<img src=x onerror=alert("team")>'
 
 
 def make_params(folder: Path, data: Path, *, run: str = "test-run", title: str = "Test review",
-                organisation: str = "Test centre", extra: str = "") -> Path:
+                organisation: str = "Test centre", extra: str = "",
+                notebooks: str = "[incident_review]") -> Path:
     """Write a parameter file for the tables in ``data``, publishing under ``folder/reports``."""
     params = folder / "parameters"
     params.mkdir(parents=True, exist_ok=True)
@@ -48,7 +49,7 @@ def make_params(folder: Path, data: Path, *, run: str = "test-run", title: str =
     lines = "\n".join(f"  {t}: {data / (t + '.csv')}" for t in TABLES)
     text = (f"run: {run}\ntitle: '{title}'\norganisation: '{organisation}'\nperiod: 2026-Q3\n"
             f"data:\n{lines}\ncriteria: criteria.yaml\nobjectives: objectives.yaml\n"
-            f"services: services.yaml\nnotebooks: [incident_review]\n"
+            f"services: services.yaml\nnotebooks: {notebooks}\n"
             f"reports_dir: {folder / 'reports'}\n{extra}")
     return write(params / f"{run}.yaml", text)
 
@@ -76,7 +77,11 @@ def published(tmp_path_factory, demo_dir):
     incidents.loc[in_period[:5], "category"] = CATEGORY_PAYLOAD
     incidents.loc[in_period[5:40], "assigned_team"] = TEAM_PAYLOAD
     incidents.to_csv(data / "incidents.csv", index=False)
-    params = make_params(base, data, run="e2e", title=TITLE_PAYLOAD, organisation=ORG_PAYLOAD)
+    changes = pd.read_csv(data / "changes.csv", dtype=str, keep_default_na=False)
+    changes.loc[changes["change_id"] == "C-002", "consultation_outcome"] = CATEGORY_PAYLOAD
+    changes.to_csv(data / "changes.csv", index=False)
+    params = make_params(base, data, run="e2e", title=TITLE_PAYLOAD, organisation=ORG_PAYLOAD,
+                         notebooks="[incident_review, change_evaluation]")
     result = subprocess.run([sys.executable, "-m", "ccreview.cli", "run", str(params)],
                             capture_output=True, text=True, timeout=600)
     return {"result": result, "params": params, "reports": base / "reports"}

@@ -20,6 +20,7 @@ from .conftest import CATEGORY_PAYLOAD, ORG_PAYLOAD, TEAM_PAYLOAD, TITLE_PAYLOAD
 pytestmark = pytest.mark.slow
 
 SECTIONS = ["Executive summary", "Data health", "Volumes", "Compliance with agreed targets",
+            "How performance moved: real change or noise", "Control charts",
             "Time to resolve", "Handoffs between the contact centre and resolver teams",
             "Metric definitions"]
 
@@ -31,6 +32,24 @@ def test_run_succeeds_and_prints_the_index(published):
     assert index == published["reports"] / "e2e" / "index.html"
     assert index.exists()
     assert "incident_review: done" in result.stderr  # progress is visible
+
+
+def test_each_change_of_the_period_gets_its_own_report(published):
+    run_dir = published["reports"] / "e2e"
+    manifest = json.loads((run_dir / "run.json").read_text())
+    changes = {nb["name"]: nb for nb in manifest["notebooks"] if nb["name"] != "incident_review"}
+    # Q3 2026: C-002 (this quarter) and C-001 (followed up from the quarter before)
+    assert set(changes) == {"change_evaluation-C-001", "change_evaluation-C-002"}
+    assert changes["change_evaluation-C-001"]["summary"].startswith("Verdict: achieved.")
+    assert changes["change_evaluation-C-002"]["summary"].startswith("Verdict: not achieved.")
+    index = (run_dir / "index.html").read_text()
+    assert 'href="change_evaluation-C-001.html"' in index
+    page = (run_dir / "change_evaluation-C-002.html").read_text().replace("&quot;", '"')
+    assert "Change C-002: New greeting script on the general queue" in page
+    assert CATEGORY_PAYLOAD not in page  # a consultation note from the register, escaped
+    assert '&lt;script&gt;alert("category")&lt;/script&gt;' in page
+    review = (run_dir / "incident_review.html").read_text()
+    assert "Changes and their evidence" in review and "not achieved" in review
 
 
 def test_report_has_sections_and_no_code(published):
@@ -100,7 +119,7 @@ def test_failed_and_timed_out_notebooks_never_replace_a_published_run(published,
     nb_dir.mkdir()
     notebook(nb_dir / "failing.ipynb", "x = 1", "raise ValueError('planted failure')")
     notebook(nb_dir / "slow.ipynb", "import time\ntime.sleep(60)")
-    text = published["params"].read_text().replace("[incident_review]", "[failing, slow]")
+    text = published["params"].read_text().replace("[incident_review, change_evaluation]", "[failing, slow]")
     params = write(published["params"].with_name("fail.yaml"),
                    text + f"notebooks_dir: {nb_dir}\ncell_timeout_s: 3\n")
     result = subprocess.run([sys.executable, "-m", "ccreview.cli", "run", str(params)],

@@ -4,6 +4,7 @@ A notebook shows a section with one expression, e.g. ``sections.Compliance(revie
 """
 
 from ccreview.sections.base import Section
+from ccreview.sections.changes import ChangeEvidence, ChangeRecord, ChangeVerdicts
 from ccreview.sections.incidents import (
     Compliance,
     DataHealth,
@@ -16,6 +17,9 @@ from ccreview.sections.incidents import (
 from ccreview.sections.performance import ControlCharts, Performance
 
 __all__ = [
+    "ChangeEvidence",
+    "ChangeRecord",
+    "ChangeVerdicts",
     "Compliance",
     "ControlCharts",
     "DataHealth",

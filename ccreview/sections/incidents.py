@@ -43,6 +43,7 @@ from ccreview.publish import SUMMARY_MIMETYPE
 from ccreview.recommend import recommendations
 from ccreview.review import Review
 from ccreview.sections.base import Section
+from ccreview.sections.changes import ChangeVerdicts
 
 __all__ = [
     "Compliance",
@@ -111,15 +112,8 @@ class ExecutiveSummary(Section):
                              "recommendations.csv.</p>")
         else:
             parts.append("<p>No finding calls for action this period.</p>")
-        parts.append("<h3>Changes implemented in the period</h3>")
-        if "changes" not in self.review.data:
-            parts.append("<p>No change register was given.</p>")
-        elif not len(self.changes):
-            parts.append("<p>No change in the register was implemented in the period.</p>")
-        else:
-            parts.append(table_html(self.changes, labels={"implemented_on": "implemented"}))
-            parts.append('<p class="ccr-small">Whether each change had its expected effect is '
-                         "not evaluated in this report yet.</p>")
+        parts.append("<h3>Changes and their evidence</h3>")
+        parts.append(ChangeVerdicts(self.review)._body_html())
         return "".join(parts)
 
 
