@@ -22,7 +22,7 @@ from ccreview.compliance import (
     target_outcomes,
 )
 from ccreview.evidence import compare_periods
-from ccreview.kpis import backlog_age_profile, kpi_values, observations
+from ccreview.kpis import backlog_age_profile, kpi_series, kpi_values, observations
 from ccreview.metrics import METRICS, contact_summary, full_weeks, week_start
 from ccreview.parameters import RunParameters, load_parameters
 from ccreview.plots import use_style
@@ -306,6 +306,55 @@ class Review:
                                         end=self.params.end, baseline=self.chart_baseline,
                                         rules=rules)
         return charts
+
+    @cached_property
+    def stable_window(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        """The longest stretch before the period with no implemented change in it: the weeks
+        a "nothing changed" world is resampled from (None when there is no data before)."""
+        first = min((obs["at"].min() for name in self.params.chart_metrics
+                     if (obs := self.observations(name)) is not None and len(obs)), default=None)
+        if first is None or first >= self.params.start:
+            return None
+        cuts = [first.tz_localize(None).normalize()]
+        if "changes" in self.data:
+            changes = self.data["changes"]
+            days = changes.loc[(changes[c.STATUS] == "implemented").to_numpy(), c.IMPLEMENTED_ON]
+            cuts += sorted(d for d in days.dropna() if cuts[0] < d < self.params.start.tz_localize(None))
+        cuts.append(self.params.start.tz_localize(None))
+        spans = list(zip(cuts[:-1], cuts[1:], strict=True))
+        start, end = max(spans, key=lambda span: span[1] - span[0])
+        tz = self.params.start.tz
+        return start.tz_localize(tz), end.tz_localize(tz)
+
+    @cached_property
+    def technique_comparisons(self) -> dict:
+        """Month-on-month RAG against control charts on each charted metric, resampled from the
+        stable window (:func:`ccreview.techniques.technique_comparison`)."""
+        from ccreview.techniques import stable_weeks, technique_comparison
+
+        window = self.stable_window
+        if window is None:
+            return {}
+        exclude = []
+        if "major_incidents" in self.data:
+            declared = self.data["major_incidents"][c.DECLARED_AT].dropna().dt.tz_localize(None)
+            exclude = [(d.normalize(), d.normalize()) for d in declared]
+        out = {}
+        for name in self.params.chart_metrics:
+            obs, metric = self.observations(name), METRICS[name]
+            if obs is None or metric.kind == "snapshot":
+                continue
+            weekly = kpi_series(obs, metric=name, start=window[0], end=window[1])
+            stable = stable_weeks(weekly, exclude=exclude)
+            kind = {"duration": "continuous", "score": "continuous"}.get(metric.kind, metric.kind)
+            kind = "rate" if kind == "count" else kind
+            out[name] = technique_comparison(
+                # counts are charted per day: a week's "cases" are its days
+                weekly.assign(n=weekly["days"], value=weekly["numerator"] / weekly["days"])
+                if metric.kind == "count" else weekly,
+                kind=kind, better=metric.better, stable=stable,
+                rules=self.params.chart_rules or DEFAULT_RULES)
+        return out
 
     @cached_property
     def change_evaluations(self) -> dict:

@@ -14,7 +14,7 @@ from ccreview.sections.incidents import (
     ResolutionTimes,
     Volumes,
 )
-from ccreview.sections.performance import ControlCharts, Performance
+from ccreview.sections.performance import ControlCharts, Performance, TechniqueEfficiency
 
 __all__ = [
     "ChangeEvidence",
@@ -29,5 +29,6 @@ __all__ = [
     "Performance",
     "ResolutionTimes",
     "Section",
+    "TechniqueEfficiency",
     "Volumes",
 ]

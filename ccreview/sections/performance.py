@@ -27,7 +27,7 @@ from ccreview.review import Review
 from ccreview.sections.base import Section
 from ccreview.spc import DEFAULT_RULES, RULES, resolve_rules, signals_summary
 
-__all__ = ["ControlCharts", "Performance", "fmt_change", "fmt_metric"]
+__all__ = ["ControlCharts", "Performance", "TechniqueEfficiency", "fmt_change", "fmt_metric"]
 
 #: readable names of the segment columns
 SEGMENT_WORDS = {c.QUEUE: "queue", c.CHANNEL: "channel", c.PRIORITY: "priority",
@@ -236,3 +236,76 @@ class ControlCharts(Section):
             "direction": part["direction"].to_numpy(),
             "rules": part["rules"].str.replace("_", " ").to_numpy(),
         })
+
+
+class TechniqueEfficiency(Section):
+    """Which monitoring technique to trust: month-on-month RAG against control charts."""
+
+    def __init__(self, review: Review) -> None:
+        super().__init__(review)
+        self.comparisons = review.technique_comparisons
+        rows = []
+        for name, result in self.comparisons.items():
+            table = result.table.set_index("technique")
+            rag, chart = table.loc["month_on_month_rag"], table.loc["control_chart"]
+            rows.append({
+                "kpi": METRICS[name].label, "chart": chart["label"].split(" (")[0],
+                "rag_false_alarms": rag["false_alarms_per_month"],
+                "chart_false_alarms": chart["false_alarms_per_month"],
+                "rag_found_2sd": rag["detection_rate_2sd"],
+                "chart_found_2sd": chart["detection_rate_2sd"],
+                "rag_delay_2sd": rag["median_delay_weeks_2sd"],
+                "chart_delay_2sd": chart["median_delay_weeks_2sd"],
+                "trust": ("control chart" if "Trust the control chart" in result.recommendation
+                          else "month-on-month RAG" if "Trust the month-on-month"
+                          in result.recommendation else "neither clearly"),
+            })
+        self.table = pd.DataFrame(rows)
+        if len(self.table):
+            self.downloads = {"technique_comparison": self.table}
+
+    def _body_html(self) -> str:
+        window = self.review.stable_window
+        if not self.comparisons or window is None:
+            return note_html("There is no data before the review period, so the techniques cannot "
+                             "be compared on this centre's own history yet.")
+        first = next(iter(self.comparisons.values()))
+        s = first.settings
+        trusted = int((self.table["trust"] == "control chart").sum())
+        parts = [paragraphs_html([
+            "A monitoring technique is worth trusting when it stays quiet while nothing changes "
+            "and speaks up soon when something does. Both are measured here on this centre's own "
+            f"weeks from {fmt_day(window[0])} to {fmt_day(window[1] - pd.Timedelta(days=1))}, "
+            "when no agreed change went live (major-incident days left out): "
+            f"{plural(s['n_sim'], 'simulated half-year')} are resampled from those weeks in "
+            f"blocks of {s.get('block_weeks', 4)}, once as they were (any alarm is false) and "
+            "once with a sustained worsening of two weekly standard deviations planted (how "
+            "often and how fast each technique finds it).",
+            "The month-on-month comparison turns a 4-week month RED when it is over 5% worse "
+            "than the month before; the control chart sets its limits from 12 baseline weeks "
+            "and applies the run rules of the control-chart section.",
+            f"The control chart is the better technique for {trusted} of "
+            f"{plural(len(self.table), 'KPI')}. " + first.recommendation.replace(
+                "Trust", f"For {METRICS[next(iter(self.comparisons))].label.lower()}: trust", 1),
+        ])]
+        parts.append(table_html(
+            self.table,
+            formats={col: fmt_pct for col in ("rag_false_alarms", "chart_false_alarms",
+                                              "rag_found_2sd", "chart_found_2sd")}
+            | {col: (lambda v: fmt_number(v, 1)) for col in ("rag_delay_2sd", "chart_delay_2sd")},
+            labels={"kpi": "KPI", "chart": "control chart",
+                    "rag_false_alarms": "RAG: false alarm in a month",
+                    "chart_false_alarms": "chart: false alarm in a month",
+                    "rag_found_2sd": "RAG: 2σ worsening found in 12 weeks",
+                    "chart_found_2sd": "chart: found in 12 weeks",
+                    "rag_delay_2sd": "RAG: median weeks to find",
+                    "chart_delay_2sd": "chart: median weeks to find", "trust": "trust"},
+            caption="False alarms when nothing changed, and detection of a planted worsening"))
+        fig, ax = plt.subplots(figsize=(8, 3.4))
+        first.plot(ax)
+        label = METRICS[next(iter(self.comparisons))].label.lower()
+        parts.append(figure_html(fig, alt=f"Bar chart comparing month-on-month RAG and the control "
+                                          f"chart on {label}: false alarms and detection rates."))
+        for name, result in self.comparisons.items():
+            parts.extend(note_html(f"{METRICS[name].label}: {w}") for w in result.warnings)
+        return "".join(parts)
