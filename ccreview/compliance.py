@@ -11,26 +11,82 @@ Definitions (metric-definitions.md section 1.8), chosen and stated in every repo
 * Cancelled incidents are left out. Time spent in the pause states of
   ``criteria.yaml`` (from ``incident_events``) is taken off the clocks.
 * Compliance = met / (met + breached), with a 95% Wilson interval.
+
+Events are matched to incidents once (:func:`positions`, an Arrow hash look-up) and put
+in incident and time order once (:func:`order_events`); the pauses, the procedure rules
+(:mod:`ccreview.rule_checks`) and the per-incident x criterion table
+(:mod:`ccreview.checks`) share that order.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ccreview import columns as c
-from ccreview.calendar import elapsed_seconds
+from ccreview.calendar import NAT, elapsed_seconds, from_micros, to_micros
 from ccreview.config import Criteria
 from ccreview.stats import wilson_interval
 
 __all__ = ["TARGETS", "compliance_rates", "in_period", "least_compliant_segments",
-           "pause_intervals", "paused_seconds", "target_outcomes"]
+           "order_events", "pause_intervals", "paused_seconds", "positions", "target_arrays",
+           "target_outcomes"]
 
 RESPONSE = "response"
 RESOLUTION = "resolution"
 #: target name -> column that completes it
 TARGETS = {RESPONSE: c.FIRST_RESPONSE_AT, RESOLUTION: c.RESOLVED_AT}
 MET, BREACHED, RUNNING, NO_TARGET = "met", "breached", "running", "no_target"
+_OUTCOME_NAMES = np.array([MET, BREACHED, RUNNING, NO_TARGET], dtype=object)
+
+
+def positions(values: pd.Series, keys: pd.Series) -> np.ndarray:
+    """Position of each of ``values`` among the unique ``keys`` (-1 where absent).
+
+    A hash look-up in Arrow: ``Index.get_indexer`` on Arrow strings converts them to
+    Python objects first (seconds on millions of events).
+    """
+    try:
+        found = pc.index_in(pa.array(pd.Series(values).array),
+                            value_set=pa.array(pd.Series(keys).array))
+        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return pd.Index(keys).get_indexer(values)
+
+
+def order_events(events: pd.DataFrame, incidents: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The events of known incidents in incident and time order.
+
+    Returns
+    -------
+    pos, rows : ndarray of int
+        For each event in order, its incident's position in ``incidents`` and its
+        row number in ``events``. Events of unknown incidents are left out.
+    """
+    pos = positions(events[c.INCIDENT_ID], incidents[c.INCIDENT_ID])
+    at = to_micros(events[c.AT])
+    steps = np.diff(pos)
+    if len(pos) and (steps >= 0).all() and (np.diff(at)[steps == 0] >= 0).all():
+        rows = np.flatnonzero(pos >= 0)  # already in order: nothing to sort
+    else:
+        rows = np.lexsort((at, pos))
+        rows = rows[pos[rows] >= 0]
+    return pos[rows], rows
+
+
+def _pauses(events: pd.DataFrame, pos: np.ndarray, rows: np.ndarray,
+            criteria: Criteria) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pause stretches from ordered events: incident position, start and end (int64 us;
+    the end is the incident's next event, :data:`NAT` when the pause is its last)."""
+    at = to_micros(events[c.AT])[rows]
+    paused = events[c.STATE].isin(list(criteria.pause_states)).to_numpy(
+        dtype=bool, na_value=False)[rows]
+    following = np.full(len(rows), NAT)
+    same = pos[1:] == pos[:-1]
+    following[:-1] = np.where(same, at[1:], NAT)
+    return pos[paused], at[paused], following[paused]
 
 
 def pause_intervals(events: pd.DataFrame | None, *, criteria: Criteria) -> pd.DataFrame:
@@ -39,9 +95,37 @@ def pause_intervals(events: pd.DataFrame | None, *, criteria: Criteria) -> pd.Da
     columns = [c.INCIDENT_ID, c.AT, "until"]
     if events is None or not len(events) or not criteria.pause_states:
         return pd.DataFrame(columns=columns)
-    ev = events[[c.INCIDENT_ID, c.AT, c.STATE]].sort_values([c.INCIDENT_ID, c.AT], kind="stable")
-    following = ev.groupby(c.INCIDENT_ID, sort=False)[c.AT].shift(-1)
-    return ev.assign(until=following)[ev[c.STATE].isin(criteria.pause_states).to_numpy()][columns]
+    ids = pd.Series(events[c.INCIDENT_ID].array).drop_duplicates()
+    pos, rows = order_events(events, pd.DataFrame({c.INCIDENT_ID: ids.to_numpy()}))
+    who, begin, until = _pauses(events, pos, rows, criteria)
+    tz = events[c.AT].dt.tz
+    return pd.DataFrame({c.INCIDENT_ID: ids.to_numpy()[who],
+                         c.AT: from_micros(begin, str(tz)).array,
+                         "until": from_micros(until, str(tz)).array})
+
+
+def _paused(opened: np.ndarray, stop: np.ndarray, calendar_names: np.ndarray,
+            pauses: tuple[np.ndarray, np.ndarray, np.ndarray], criteria: Criteria) -> np.ndarray:
+    """Clock seconds each incident spent paused between ``opened`` and ``stop`` (int64 us)."""
+    total = np.zeros(len(opened))
+    pos, begin, until = pauses
+    if not len(pos):
+        return total
+    begin = np.maximum(begin, opened[pos])
+    until = np.minimum(np.where(until == NAT, stop[pos], until), stop[pos])
+    real = (until > begin) & (opened[pos] != NAT) & (stop[pos] != NAT)
+    for name, calendar in criteria.calendars.items():
+        rows = real & (calendar_names[pos] == name)
+        if not rows.any():
+            continue
+        if calendar.always_open:
+            seconds = (until[rows] - begin[rows]) / 1e6
+        else:
+            seconds = elapsed_seconds(from_micros(begin[rows], criteria.timezone),
+                                      from_micros(until[rows], criteria.timezone),
+                                      calendar=calendar, timezone=criteria.timezone).to_numpy()
+        total += np.bincount(pos[rows], weights=seconds, minlength=len(opened))
+    return total
 
 
 def paused_seconds(
@@ -65,27 +149,69 @@ def paused_seconds(
     ndarray of float
         One value per row of ``incidents`` (0 where there was no pause).
     """
-    total = np.zeros(len(incidents))
     if pauses is None:
         pauses = pause_intervals(events, criteria=criteria)
-    if not len(pauses):
-        return total
-    pos = pd.Index(incidents[c.INCIDENT_ID]).get_indexer(pauses[c.INCIDENT_ID])
-    pauses, pos = pauses[pos >= 0], pos[pos >= 0]
-    opened = pd.Series(incidents[c.OPENED_AT].array[pos])
-    limit = pd.Series(stop.array[pos])
-    begin = pd.Series(pauses[c.AT].array)
-    begin = begin.where(begin > opened, opened)
-    until = pd.Series(pauses["until"].array).fillna(limit)
-    until = until.where(until < limit, limit)
-    real = (until > begin).to_numpy()
-    for name, calendar in criteria.calendars.items():
-        rows = real & (calendar_names[pos] == name)
-        if rows.any():
-            seconds = elapsed_seconds(begin[rows], until[rows], calendar=calendar,
-                                      timezone=criteria.timezone).to_numpy()
-            total += np.bincount(pos[rows], weights=seconds, minlength=len(incidents))
-    return total
+    pos = positions(pauses[c.INCIDENT_ID], incidents[c.INCIDENT_ID]) if len(pauses) else \
+        np.zeros(0, dtype=np.int64)
+    keep = pos >= 0
+    found = (pos[keep], to_micros(pauses[c.AT])[keep], to_micros(pauses["until"])[keep]) \
+        if len(pauses) else (pos, pos, pos)
+    return _paused(to_micros(incidents[c.OPENED_AT]), to_micros(stop),
+                   np.asarray(calendar_names), found, criteria)
+
+
+def target_arrays(
+    incidents: pd.DataFrame,
+    *,
+    criteria: Criteria,
+    as_of: pd.Timestamp,
+    pauses: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> dict[str, dict[str, np.ndarray]]:
+    """Per target, arrays aligned with ``incidents`` (cancelled ones included): ``calendar``,
+    ``target_h``, ``paused_h``, ``elapsed_h``, ``completed`` and ``judged`` (int64 us),
+    ``outcome`` (code into met, breached, running, no_target).
+
+    ``pauses`` are (incident position, start, end) arrays as :func:`order_events` gives
+    them; without them no time is paused.
+    """
+    targets = criteria.target_hours.set_index("priority")
+    priority = incidents[c.PRIORITY].to_numpy(dtype=float, na_value=np.nan)
+    opened = to_micros(incidents[c.OPENED_AT])
+    limit = np.int64(pd.Timestamp(as_of).value // 1000)
+    known = np.isin(priority, targets.index.to_numpy(dtype=float))
+    row = targets.index.get_indexer(np.where(known, priority, -1))
+    calendar = np.where(known, targets["calendar"].to_numpy(dtype=object)[row], None)
+    if pauses is None:
+        pauses = (np.zeros(0, dtype=np.int64),) * 3
+    out = {}
+    for target, done_col in TARGETS.items():
+        hours = np.where(known, targets[target].to_numpy(dtype=float)[row], np.nan)
+        done = to_micros(incidents[done_col])
+        is_done = (done != NAT) & (done <= limit)
+        stop = np.where(is_done, done, limit)
+        elapsed = np.full(len(opened), np.nan)
+        for name, cal in criteria.calendars.items():
+            rows = (calendar == name) & (opened != NAT)
+            if not rows.any():
+                continue
+            if cal.always_open:
+                elapsed[rows] = (stop[rows] - opened[rows]) / 1e6
+            else:
+                elapsed[rows] = elapsed_seconds(
+                    from_micros(opened[rows], criteria.timezone),
+                    from_micros(stop[rows], criteria.timezone),
+                    calendar=cal, timezone=criteria.timezone).to_numpy()
+        paused = _paused(opened, stop, calendar, pauses, criteria)
+        elapsed_h = (elapsed - paused) / 3600
+        within = elapsed_h <= hours
+        no_target = np.isnan(hours)
+        outcome = np.select([no_target, is_done & within, is_done | ~within], [3, 0, 1], default=2)
+        # breaches still running are judged at the period end
+        judged = np.where(is_done, done, np.where(outcome == 1, limit, NAT))
+        out[target] = {"calendar": calendar, "target_h": hours, "paused_h": paused / 3600,
+                       "elapsed_h": elapsed_h, "completed": np.where(is_done, done, NAT),
+                       "judged": judged, "outcome": outcome, "open_at_end": ~is_done}
+    return out
 
 
 def target_outcomes(
@@ -119,53 +245,30 @@ def target_outcomes(
         (completion, or ``as_of`` for breaches still running) and ``open_at_end``
         (not completed by ``as_of``). Cancelled incidents are left out.
     """
-    targets = criteria.target_hours.set_index("priority")
-    if c.STATUS in incidents:  # cancelled incidents have no targets to meet (reference 1.8 iii)
-        incidents = incidents[incidents[c.STATUS].ne("cancelled").fillna(True).to_numpy()]
-    pauses = pause_intervals(events, criteria=criteria)
+    pauses = None
+    if events is not None and len(events) and criteria.pause_states:
+        pos, rows = order_events(events, incidents)
+        pauses = _pauses(events, pos, rows, criteria)
+    arrays = target_arrays(incidents, criteria=criteria, as_of=as_of, pauses=pauses)
+    # cancelled incidents have no targets to meet (reference 1.8 iii)
+    keep = (incidents[c.STATUS].ne("cancelled").to_numpy(dtype=bool, na_value=True)
+            if c.STATUS in incidents else np.ones(len(incidents), dtype=bool))
+    tz = str(incidents[c.OPENED_AT].dt.tz)
     frames = []
-    for target, done_col in TARGETS.items():
-        frame = pd.DataFrame(
-            {
-                c.INCIDENT_ID: incidents[c.INCIDENT_ID].to_numpy(),
-                c.PRIORITY: incidents[c.PRIORITY].to_numpy(),
-                "target": target,
-                "calendar": incidents[c.PRIORITY].map(targets["calendar"]).to_numpy(),
-                "target_h": incidents[c.PRIORITY]
-                .map(targets[target])
-                .to_numpy(dtype=float, na_value=np.nan),
-            }
-        )
-        done = incidents[done_col]
-        completed = done.where(done <= as_of)
-        stop = completed.fillna(as_of)
-        elapsed = pd.Series(np.nan, index=incidents.index)
-        for name, calendar in criteria.calendars.items():
-            rows = (frame["calendar"] == name).to_numpy()
-            if rows.any():
-                elapsed[rows] = elapsed_seconds(
-                    incidents.loc[rows, c.OPENED_AT], stop[rows],
-                    calendar=calendar, timezone=criteria.timezone,
-                ).to_numpy()
-        paused = paused_seconds(incidents, stop, frame["calendar"].to_numpy(), events,
-                                criteria=criteria, pauses=pauses)
-        frame["paused_h"] = paused / 3600
-        frame["elapsed_h"] = (elapsed.to_numpy() - paused) / 3600
-        frame["completed_at"] = completed.array  # positional, stays timezone-aware
-        within = (frame["elapsed_h"] <= frame["target_h"]).to_numpy()
-        no_target = frame["target_h"].isna().to_numpy()
-        is_done = completed.notna().to_numpy()
-        frame["outcome"] = np.select(
-            [no_target, is_done & within, is_done & ~within, ~within],
-            [NO_TARGET, MET, BREACHED, BREACHED],
-            default=RUNNING,
-        )
-        # breaches still running are judged at the period end
-        judged = completed.copy()
-        judged[(~is_done & ~within & ~no_target)] = as_of
-        frame["judged_at"] = judged.array
-        frame["open_at_end"] = ~is_done
-        frames.append(frame)
+    for target, a in arrays.items():
+        frames.append(pd.DataFrame({
+            c.INCIDENT_ID: incidents[c.INCIDENT_ID].to_numpy()[keep],
+            c.PRIORITY: incidents[c.PRIORITY].to_numpy()[keep],
+            "target": target,
+            "calendar": a["calendar"][keep],
+            "target_h": a["target_h"][keep],
+            "paused_h": a["paused_h"][keep],
+            "elapsed_h": a["elapsed_h"][keep],
+            "completed_at": from_micros(a["completed"][keep], tz).array,
+            "outcome": _OUTCOME_NAMES[a["outcome"][keep]],
+            "judged_at": from_micros(a["judged"][keep], tz).array,
+            "open_at_end": a["open_at_end"][keep],
+        }))
     return pd.concat(frames, ignore_index=True)
 
 

@@ -1,7 +1,8 @@
 """The organisation's configuration: agreed criteria, objectives and services.
 
 ``criteria.yaml`` holds the business calendars, the impact x urgency priority
-matrix and the response/resolution targets per priority. ``objectives.yaml``
+matrix, the response/resolution targets per priority, the pause states and the
+procedure rules (:mod:`ccreview.rules`). ``objectives.yaml``
 maps organisational objectives to KPI targets. ``services.yaml`` lists the
 incident-management services and which team is responsible for what.
 Each reader reports every problem in the file at once, naming the key.
@@ -13,13 +14,16 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
 from ccreview.exceptions import ConfigError
 from ccreview.yamlutil import check_keys, did_you_mean, read_yaml
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ccreview.rules import Rule
 
 __all__ = [
     "Calendar",
@@ -76,6 +80,8 @@ class Criteria:
         The file read.
     pause_states : tuple of str
         Event states that stop the clocks (from ``incident_events``).
+    rules : tuple of Rule
+        Procedure rules (:mod:`ccreview.rules`), in the file's order.
     """
 
     version: str
@@ -86,6 +92,8 @@ class Criteria:
     source: Path
     #: incident states during which the target clocks stop (e.g. awaiting the customer)
     pause_states: tuple[str, ...] = ()
+    #: procedure rules every incident is checked against (ccreview.rules)
+    rules: tuple[Rule, ...] = ()
 
     @property
     def target_hours(self) -> pd.DataFrame:
@@ -149,7 +157,7 @@ def load_criteria(path: str | Path) -> Criteria:
     data = read_yaml(path, ConfigError)
     problems: list[str] = []
     check_keys(data, ("version", "timezone", "calendars", "priority_matrix", "priorities",
-                      "pause_states"), where=str(path), problems=problems)
+                      "pause_states", "rules"), where=str(path), problems=problems)
     from ccreview.schema import EVENT_STATES
 
     pause_states = data.get("pause_states") or []
@@ -184,6 +192,9 @@ def load_criteria(path: str | Path) -> Criteria:
         if calendar not in calendars:
             problems.append(f"{where}.calendar: unknown calendar {calendar!r}."
                             f"{did_you_mean(calendar, calendars)} Define it under 'calendars:'.")
+        elif _never_open(calendars[calendar]):
+            problems.append(f"{where}.calendar: calendar {calendar!r} has no opening hours, so "
+                            "no target on it could ever be met; give it hours.")
         try:
             response = parse_duration(spec.get("response"), where=f"{where}.response")
             resolution = parse_duration(spec.get("resolution"), where=f"{where}.resolution")
@@ -200,11 +211,25 @@ def load_criteria(path: str | Path) -> Criteria:
         if priority not in defined:
             problems.append(f"{path}: priority_matrix maps impact {impact} x urgency {urgency} to "
                             f"priority {priority}, which has no targets under 'priorities:'.")
+    produced = set(matrix.values())
+    for priority in sorted(defined - produced - {-1}) if matrix else []:
+        problems.append(f"{path}: priorities.{priority} has targets, but the priority_matrix "
+                        f"never gives priority {priority} (it gives "
+                        f"{', '.join(map(str, sorted(produced)))}); remove it or add it to the "
+                        "matrix.")
+    from ccreview.rules import parse_rules
+
+    rules = parse_rules(data.get("rules"), where=f"{path}: rules", problems=problems,
+                        priorities=defined, calendars=list(calendars))
     if problems:
         raise ConfigError("\n".join(problems))
     targets = pd.DataFrame(rows).sort_values("priority").reset_index(drop=True)
     return Criteria(str(data.get("version", "unversioned")), timezone, calendars, matrix,
-                    targets, path, tuple(str(p) for p in pause_states))
+                    targets, path, tuple(str(p) for p in pause_states), rules)
+
+
+def _never_open(calendar: Calendar) -> bool:
+    return not calendar.always_open and not any(calendar.hours.values())
 
 
 def _int(value: Any, where: str, problems: list[str]) -> int:

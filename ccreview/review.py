@@ -50,6 +50,8 @@ class Review:
         self.data = data if "incidents" in data else _WithoutIncidents(data, params.timezone)
         self._observations: dict[str, pd.DataFrame | None] = {}
         self._evaluations: dict = {}
+        #: why a metric's monitoring techniques were not compared
+        self.technique_notes: list[str] = []
 
     def _in_period(self, table: str, at: str) -> pd.DataFrame:
         if table not in self.data and table != "incidents":  # incidents: an empty table
@@ -330,7 +332,7 @@ class Review:
     def technique_comparisons(self) -> dict:
         """Month-on-month RAG against control charts on each charted metric, resampled from the
         stable window (:func:`ccreview.techniques.technique_comparison`)."""
-        from ccreview.techniques import stable_weeks, technique_comparison
+        from ccreview.techniques import MIN_STABLE_WEEKS, stable_weeks, technique_comparison
 
         window = self.stable_window
         if window is None:
@@ -346,6 +348,11 @@ class Review:
                 continue
             weekly = kpi_series(obs, metric=name, start=window[0], end=window[1])
             stable = stable_weeks(weekly, exclude=exclude)
+            if stable.sum() < MIN_STABLE_WEEKS:
+                self.technique_notes.append(
+                    f"{metric.label}: only {int(stable.sum())} stable weeks before the period "
+                    f"(at least {MIN_STABLE_WEEKS} are needed), so the techniques are not compared.")
+                continue
             kind = {"duration": "continuous", "score": "continuous"}.get(metric.kind, metric.kind)
             kind = "rate" if kind == "count" else kind
             out[name] = technique_comparison(

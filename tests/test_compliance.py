@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import time
 
 import numpy as np
@@ -231,3 +232,194 @@ def test_segments_ranked_by_excess_breaches_not_by_rate():
     # big: 70% met, Wilson 95% CI 63.3%-75.9%, all below the overall 82.6%; tiny: 1 of 3,
     # CI 6.1%-79.2%, which also lies below 82.6%, but only just
     assert table["beyond_chance"].tolist() == [True, True]
+
+
+# --- every incident against every criterion ----------------------------------------------
+
+from ccreview.checks import (  # noqa: E402
+    compare_criteria,
+    criterion_rates,
+    criterion_table,
+    criterion_trend,
+    data_health,
+    what_if,
+)
+
+
+def test_criterion_table_by_hand(incidents, criteria):
+    """The hand cases of test_outcomes_by_hand, as rows of the criterion table; E (priority
+    9) has no target, and no impact/urgency for the grading check."""
+    end = ts("2026-10-01 00:00")
+    table = criterion_table(incidents.assign(status="closed"), criteria=criteria, as_of=end)
+    assert len(table) == 5 * 3  # five incidents x (response, resolution, grading)
+    got = table.set_index([c.INCIDENT_ID, "criterion"])
+    assert got.loc[("A", "response"), "outcome"] == "passed"
+    assert got.loc[("B", "resolution"), ["outcome", "detail"]].tolist() == [
+        "failed", "completed after its target"]
+    assert got.loc[("C", "response"), ["outcome", "detail"]].tolist() == [
+        "failed", "open and past its target"]
+    assert got.loc[("C", "resolution"), ["outcome", "detail"]].tolist() == [
+        "not_applicable", "open, within its target so far"]
+    assert got.loc[("D", "resolution"), "measured"] == pytest.approx(3.0)  # office hours
+    assert got.loc[("E", "response"), "detail"] == "no target for its priority"
+    assert got.loc[("A", "priority_grading"), "detail"] == "not checked: the incidents data " \
+                                                           "has no impact and urgency"
+    # the rates agree with compliance_rates on target_outcomes (2 of 4 and 1 of 3)
+    rates = criterion_rates(table).set_index("criterion")
+    assert rates.loc["response", ["passed", "n"]].tolist() == [2, 4]
+    assert rates.loc["resolution", ["passed", "n", "not_applicable"]].tolist() == [1, 3, 2]
+    # cancelled: not applicable to anything
+    cancelled = criterion_table(incidents.assign(status="cancelled"), criteria=criteria, as_of=end)
+    assert set(cancelled["detail"]) == {"cancelled"}
+    # in a period: judged in September, plus C's open breach; C's running resolution is not
+    sept = criterion_table(incidents, criteria=criteria, as_of=end, start=ts("2026-09-01 00:00"))
+    assert ("C", "resolution") not in set(zip(sept[c.INCIDENT_ID], sept["criterion"],
+                                              strict=True))
+
+
+def test_criterion_rates_against_newcombe_and_by_segment():
+    """15 passed of 148 and 0 of 20 (not applicable rows left out): Wilson 95% intervals
+    0.0624-0.1605 and 0-0.1611, Newcombe (1998) Table I examples (b) and (c)."""
+    outcome = (["passed"] * 15 + ["failed"] * 133 + ["not_applicable"] * 7
+               + ["failed"] * 20)
+    table = pd.DataFrame({c.INCIDENT_ID: [f"I{i}" for i in range(len(outcome))],
+                          "criterion": ["x"] * 155 + ["y"] * 20, "outcome": outcome})
+    rates = criterion_rates(table).set_index("criterion")
+    assert rates.loc["x", ["n", "passed", "not_applicable"]].tolist() == [148, 15, 7]
+    assert rates.loc["x", "ci_low"] == pytest.approx(0.0624, abs=5e-5)  # Newcombe Table I (b)
+    assert rates.loc["x", "ci_high"] == pytest.approx(0.1605, abs=5e-5)
+    assert rates.loc["y", "ci_high"] == pytest.approx(0.1611, abs=5e-5)  # Newcombe Table I (c)
+    incidents = pd.DataFrame({c.INCIDENT_ID: table[c.INCIDENT_ID],
+                              c.CHANNEL: ["phone", None] * 87 + ["phone"]})
+    by = criterion_rates(table, incidents, by=c.CHANNEL).set_index(["criterion", c.CHANNEL])
+    # x: rows 0..154 alternate phone / blank, so phone has rows 0, 2, .. 154 (78 rows)
+    assert by.loc[("x", "phone"), ["passed", "failed", "not_applicable"]].sum() == 78
+    assert ("x", "(blank)") in by.index
+
+
+def test_weekly_and_monthly_trend():
+    """Hand count: week of Mon 7 Sep 2026: 2 passed, 1 failed (Sun 13 Sep 23:30 local is
+    still that week); week of 14 Sep: 1 failed; a not-judged row is left out."""
+    judged = [ts("2026-09-07 09:00"), ts("2026-09-09 09:00"), ts("2026-09-13 23:30"),
+              ts("2026-09-14 00:30"), pd.NaT]
+    table = pd.DataFrame({"criterion": "x", "outcome": ["passed", "passed", "failed", "failed",
+                                                        "not_applicable"],
+                          "judged_at": pd.Series(judged, dtype=f"datetime64[us, {TZ}]")})
+    weekly = criterion_trend(table, freq="W", timezone=TZ)
+    assert weekly[c.PERIOD_START].dt.strftime("%Y-%m-%d").tolist() == ["2026-09-07", "2026-09-14"]
+    assert weekly[["passed", "failed"]].to_numpy().tolist() == [[2, 1], [0, 1]]
+    assert weekly["rate"].tolist() == pytest.approx([2 / 3, 0.0])
+    monthly = criterion_trend(table, freq="M", timezone=TZ)
+    assert monthly[["period_start", "n"]].astype(str).to_numpy().tolist() == [["2026-09-01", "4"]]
+    from ccreview.exceptions import ParameterError
+
+    with pytest.raises(ParameterError, match="freq must be 'W'"):
+        criterion_trend(table, freq="Q", timezone=TZ)
+
+
+def test_what_if_a_looser_resolution_target(incidents, criteria):
+    """B (P1) took 5 h to resolve against 4 h: with a 6 h P1 target it passes, so resolution
+    goes from 1 of 3 to 2 of 3 (+1/3); response is unchanged."""
+    targets = criteria.targets.copy()
+    targets.loc[targets["priority"] == 1, "resolution"] = pd.Timedelta(hours=6)
+    looser = replace(criteria, targets=targets)
+    out = what_if(incidents, criteria=criteria, alternative=looser,
+                  as_of=ts("2026-10-01 00:00")).set_index("criterion")
+    assert out.loc["resolution", ["rate_now", "rate_alternative"]].tolist() == pytest.approx(
+        [1 / 3, 2 / 3])
+    assert out.loc["resolution", "difference"] == pytest.approx(1 / 3)
+    assert out.loc["resolution", "changed"] == 1
+    assert out.loc["response", "difference"] == 0
+    # a criterion present on one side only is flagged
+    other = compare_criteria(pd.DataFrame({c.INCIDENT_ID: ["A"], "criterion": ["x"],
+                                           "outcome": ["passed"]}),
+                             pd.DataFrame({c.INCIDENT_ID: ["A"], "criterion": ["y"],
+                                           "outcome": ["failed"]})).set_index("criterion")
+    assert bool(other.loc["x", "in_current_only"]) and bool(other.loc["y", "in_alternative_only"])
+
+
+def test_data_health_counts():
+    incidents = pd.DataFrame({c.INCIDENT_ID: ["A", "B", "C"],
+                              c.OPENED_AT: [ts("2026-09-01 09:00")] * 3})
+    events = pd.DataFrame({c.INCIDENT_ID: ["A", "A", "B", "Z"],
+                           c.AT: [ts("2026-09-01 08:00"), ts("2026-09-01 10:00"),
+                                  ts("2026-09-01 09:00"), ts("2026-09-01 09:00")]})
+    issues = pd.DataFrame({"problem": ["does not exist in Europe/London (the clocks went forward "
+                                       "over it); check ...", "is not a date-time"]})
+    health = data_health(incidents, events, issues=issues).set_index("check")["n"]
+    assert health.to_dict() == {"incidents without events": 1,
+                                "events before the incident was opened": 1,
+                                "events of unknown incidents": 1,
+                                "timestamps inside the spring-forward gap": 1}
+
+
+# --- the demo data: the planted mis-grading, and agreement with the review ------------------
+
+@pytest.fixture(scope="module")
+def demo(demo_dir, tmp_path_factory):
+    from ccreview.review import open_review
+
+    from .conftest import make_params
+
+    return open_review(make_params(tmp_path_factory.mktemp("demo-compliance"), demo_dir))
+
+
+def test_criterion_table_agrees_with_the_review(demo):
+    data, params = demo.data, demo.params
+    table = criterion_table(data["incidents"], criteria=params.criteria, as_of=params.end,
+                            events=data["incident_events"],
+                            major_incidents=data["major_incidents"], start=params.start)
+    ours = criterion_rates(table).set_index("criterion")
+    theirs = demo.compliance.set_index("target")
+    for target in ("response", "resolution"):
+        assert ours.loc[target, "n"] == theirs.loc[target, "n"]
+        assert ours.loc[target, "passed"] == theirs.loc[target, "met"]
+    assert list(ours.index[:3]) == ["response", "resolution", "priority_grading"]
+    assert set(params.criteria.rules[i].id for i in range(len(params.criteria.rules))) <= set(
+        ours.index)
+
+
+def test_grading_audit_finds_the_planted_under_grading(demo, demo_dir):
+    """truth.json: Field Services records priority + 1 in 35% of its incidents (so they get
+    looser targets). Under-graded incidents must look compliant as recorded and much less so
+    on the targets of the priority the matrix gives them."""
+    from ccreview.grading import grading_audit, grading_classes
+
+    data, params = demo.data, demo.params
+    audit = grading_audit(data["incidents"], criteria=params.criteria, as_of=params.end,
+                          events=data["incident_events"], start=params.start)
+    effect = audit.effect.set_index(["target", "grading"])
+    for target in ("response", "resolution"):
+        under = effect.loc[(target, "under_graded")]
+        assert under["ci_high_at_expected"] < under["ci_low"]  # clearly worse at expected
+    wide = audit.wide
+    assert wide.to_numpy().sum() == audit.confusion["n"].sum()
+    # under-grading (recorded > expected) is above the diagonal, mostly Field Services'
+    grades = grading_classes(data["incidents"], criteria=params.criteria)
+    team = data["incidents"][c.ASSIGNED_TEAM].to_numpy()
+    under = grades["grading"].eq("under_graded").to_numpy()
+    assert (team[under] == "Field Services").mean() > 0.5
+    import matplotlib
+
+    matplotlib.use("Agg")
+    assert audit.plot() is not None and "<table" in audit._repr_html_()
+
+
+def test_grading_audit_by_hand():
+    """Two incidents, P1 by the matrix: X recorded P2 (under-graded) and answered in 20 min,
+    within P2's 30 min but not P1's 15 min; Y recorded P1, answered in 10 min."""
+    criteria = make_criteria()
+    criteria = replace(criteria, priority_matrix={(1, 1): 1, (1, 2): 2})
+    frame = pd.DataFrame({c.INCIDENT_ID: ["X", "Y"], c.PRIORITY: [2, 1],
+                          c.IMPACT: [1, 1], c.URGENCY: [1, 1],
+                          c.OPENED_AT: [ts("2026-09-01 09:00")] * 2,
+                          c.FIRST_RESPONSE_AT: [ts("2026-09-01 09:20"), ts("2026-09-01 09:10")],
+                          c.RESOLVED_AT: [ts("2026-09-01 10:00")] * 2})
+    from ccreview.grading import grading_audit
+
+    audit = grading_audit(frame, criteria=criteria, as_of=ts("2026-10-01 00:00"))
+    conf = audit.confusion.set_index(["expected_priority", "recorded_priority"])["n"]
+    assert (conf.loc[(1, 2)], conf.loc[(1, 1)], conf.loc[(2, 2)]) == (1, 1, 0)
+    effect = audit.effect.set_index(["target", "grading"])
+    assert effect.loc[("response", "under_graded"), ["rate", "rate_at_expected"]].tolist() == [1, 0]
+    assert effect.loc[("response", "correctly_graded"), "rate_at_expected"] == 1

@@ -150,3 +150,30 @@ def test_impossible_date_in_yaml_is_a_clear_error(param_dir):
     text = BASE.replace("period: 2026-Q3", "period: {start: 2026-07-01, end: 2026-09-31}")
     with pytest.raises(ParameterError, match="impossible date such as 2026-09-31"):
         load_parameters(write(param_dir / "p.yaml", text))
+
+
+def test_targets_for_priorities_the_matrix_never_gives(tmp_path):
+    text = (ROOT / "parameters" / "criteria.yaml").read_text()
+    text = text.replace("  3: [3, 4, 5]", "  3: [3, 4, 4]")  # nothing maps to 5 any more
+    with pytest.raises(ConfigError) as err:
+        load_criteria(write(tmp_path / "criteria.yaml", text))
+    message = str(err.value)
+    assert f"{tmp_path / 'criteria.yaml'}: priorities.5 has targets, but the priority_matrix " \
+           "never gives priority 5" in message
+    assert "priorities.4" not in message
+
+
+def test_calendar_without_hours_cannot_carry_targets(tmp_path):
+    text = (ROOT / "parameters" / "criteria.yaml").read_text()
+    text = text.replace("calendars:\n", "calendars:\n  closed:\n    hours: {}\n", 1)
+    text = text.replace("3: {name: Moderate, response: 2h, resolution: 48h, calendar: 24x7}",
+                        "3: {name: Moderate, response: 2h, resolution: 48h, calendar: closed}")
+    with pytest.raises(ConfigError, match=r"priorities.3.calendar: calendar 'closed' has no "
+                                          r"opening hours"):
+        load_criteria(write(tmp_path / "criteria.yaml", text))
+
+
+def test_unknown_top_level_key_suggests_rules(tmp_path):
+    text = (ROOT / "parameters" / "criteria.yaml").read_text().replace("\nrules:\n", "\nrule:\n")
+    with pytest.raises(ConfigError, match="unknown key 'rule'. Did you mean 'rules'"):
+        load_criteria(write(tmp_path / "criteria.yaml", text))

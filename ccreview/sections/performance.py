@@ -267,8 +267,10 @@ class TechniqueEfficiency(Section):
     def _body_html(self) -> str:
         window = self.review.stable_window
         if not self.comparisons or window is None:
-            return note_html("There is no data before the review period, so the techniques cannot "
-                             "be compared on this centre's own history yet.")
+            return note_html("There is too little data before the review period, so the "
+                             "techniques cannot be compared on this centre's own history yet: "
+                             "include earlier exports (at least 12 weeks) in the parameter "
+                             "file.") + "".join(note_html(n) for n in self.review.technique_notes)
         first = next(iter(self.comparisons.values()))
         s = first.settings
         trusted = int((self.table["trust"] == "control chart").sum())
@@ -308,4 +310,5 @@ class TechniqueEfficiency(Section):
                                           f"chart on {label}: false alarms and detection rates."))
         for name, result in self.comparisons.items():
             parts.extend(note_html(f"{METRICS[name].label}: {w}") for w in result.warnings)
+        parts.extend(note_html(n) for n in self.review.technique_notes)
         return "".join(parts)
