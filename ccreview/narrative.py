@@ -51,6 +51,9 @@ def _change(now: float, before: float) -> str:
 def coverage_notes(review: Review) -> list[str]:
     """Warnings when the period lies partly or wholly outside the data supplied."""
     p = review.params
+    if "incidents" not in review.data:
+        return ["No incidents file was given: this review covers what the other files hold "
+                "(contacts, feedback, quality), and the incident sections say so."]
     opened = review.data["incidents"][c.OPENED_AT]
     if not len(opened):
         return ["The incidents file has no usable rows."]
@@ -74,8 +77,9 @@ def findings(review: Review) -> list[str]:
     opened = review.data["incidents"][c.OPENED_AT]
     covers_previous = len(opened) and opened.min() <= p.start - length + pd.Timedelta(days=1)
     previous = ((opened >= p.start - length) & (opened < p.start)).sum() if covers_previous else 0
-    out.append(f"{fmt_count(len(review.incidents))} incidents were opened"
-               f"{_change(len(review.incidents), previous)}.")
+    if "incidents" in review.data:
+        out.append(f"{fmt_count(len(review.incidents))} incidents were opened"
+                   f"{_change(len(review.incidents), previous)}.")
     for row in review.compliance.itertuples(index=False):
         by_p = review.compliance_by_priority
         part = by_p[(by_p["target"] == row.target) & (by_p["n"] >= 30)]

@@ -14,7 +14,15 @@ import numpy as np
 import pandas as pd
 
 from ccreview import columns as c
-from ccreview.boundaries import holding_periods
+from ccreview.boundaries import breach_owners, holding_periods
+from ccreview.checks import (
+    criterion_catalogue,
+    criterion_rates,
+    criterion_table,
+    criterion_trend,
+    data_health,
+    what_if,
+)
 from ccreview.compliance import (
     compliance_rates,
     in_period,
@@ -22,6 +30,7 @@ from ccreview.compliance import (
     target_outcomes,
 )
 from ccreview.evidence import compare_periods
+from ccreview.grading import GradingAudit, expected_priority, grading_audit
 from ccreview.kpis import backlog_age_profile, kpi_series, kpi_values, observations
 from ccreview.metrics import METRICS, contact_summary, full_weeks, week_start
 from ccreview.parameters import RunParameters, load_parameters
@@ -33,7 +42,7 @@ from ccreview.stats import wilson_interval
 from ccreview.trends import BASELINE_WEEKS, comparison_rows, comparison_windows, metric_chart
 from ccreview.validate import Dataset, load_inputs
 
-__all__ = ["MIN_STANDOUT_RATE", "Review", "expected_priority", "open_review"]
+__all__ = ["MIN_STANDOUT_RATE", "Review", "open_review"]
 
 #: the columns each table's metrics are compared by, besides overall
 SEGMENTS_COMPARED = {"contacts": (c.QUEUE, c.CHANNEL), "incidents": (c.PRIORITY, c.CHANNEL)}
@@ -130,6 +139,63 @@ class Review:
             source_breached_we_met=("source_breached_we_met", "sum")).reset_index()
         out["agreement"] = out["agree"] / out["n"]
         return out
+
+    def _criterion_inputs(self) -> dict:
+        absent = {name: result.absent_columns for name, result in self.data.tables.items()}
+        return {"as_of": self.params.end, "start": self.params.start, "absent": absent,
+                "events": self.data["incident_events"] if "incident_events" in self.data else None,
+                "major_incidents": (self.data["major_incidents"] if "major_incidents" in self.data
+                                    else None)}
+
+    @cached_property
+    def criteria_table(self) -> pd.DataFrame:
+        """Every incident judged in the period against every agreed criterion (targets,
+        grading, procedure rules): :func:`ccreview.checks.criterion_table`."""
+        return criterion_table(self.data["incidents"], criteria=self.params.criteria,
+                               **self._criterion_inputs())
+
+    @cached_property
+    def criteria_scorecard(self) -> pd.DataFrame:
+        """Compliance per criterion with Wilson intervals, its statement and severity."""
+        rates = criterion_rates(self.criteria_table)
+        catalogue = criterion_catalogue(self.params.criteria)
+        return catalogue.merge(rates, on="criterion", how="left")
+
+    @cached_property
+    def criteria_trend(self) -> pd.DataFrame:
+        """Compliance per criterion and month over all incidents, as known at the period end."""
+        table = criterion_table(self.data["incidents"], criteria=self.params.criteria,
+                                **{**self._criterion_inputs(), "start": None})
+        return criterion_trend(table, freq="M", timezone=self.params.timezone)
+
+    @cached_property
+    def grading_audit(self) -> GradingAudit:
+        """Expected against recorded priority, and what mis-grading does to compliance."""
+        events = self.data["incident_events"] if "incident_events" in self.data else None
+        return grading_audit(self.data["incidents"], criteria=self.params.criteria,
+                             as_of=self.params.end, events=events, start=self.params.start)
+
+    @cached_property
+    def breach_owners(self) -> pd.DataFrame:
+        """For each breached target of the period, the team holding the incident when it fell due."""
+        if "incident_events" not in self.data or not len(self.outcomes):
+            return pd.DataFrame(columns=[c.INCIDENT_ID, c.PRIORITY, "target", "due_at", c.TEAM])
+        return breach_owners(self.outcomes, self.data["incidents"], self.data["incident_events"],
+                             criteria=self.params.criteria, as_of=self.params.end)
+
+    @cached_property
+    def what_if(self) -> pd.DataFrame:
+        """Compliance per criterion now and under ``what_if_criteria`` (empty when not given)."""
+        if self.params.what_if_criteria is None:
+            return pd.DataFrame()
+        return what_if(self.data["incidents"], criteria=self.params.criteria,
+                       alternative=self.params.what_if_criteria, **self._criterion_inputs())
+
+    @cached_property
+    def clock_health(self) -> pd.DataFrame:
+        """Data the clocks have to cope with (no events, events before opening, DST gaps)."""
+        events = self.data["incident_events"] if "incident_events" in self.data else None
+        return data_health(self.data["incidents"], events, issues=self.data.issues())
 
     @cached_property
     def segments(self) -> pd.DataFrame:
@@ -447,22 +513,6 @@ class _WithoutIncidents:
 
     def __getattr__(self, name: str):
         return getattr(self._data, name)
-
-
-def expected_priority(
-    impact: pd.Series, urgency: pd.Series, matrix: dict[tuple[int, int], int]
-) -> np.ndarray:
-    """Priority the impact x urgency matrix gives each row (NaN where the pair is not in it)."""
-    size = max(max(k) for k in matrix) + 1
-    lookup = np.full((size + 1, size + 1), np.nan)
-    for (i, u), priority in matrix.items():
-        lookup[i, u] = priority
-    i = impact.to_numpy(dtype=float, na_value=np.nan)
-    u = urgency.to_numpy(dtype=float, na_value=np.nan)
-    inside = (i >= 0) & (i <= size) & (u >= 0) & (u <= size)
-    out = np.full(len(i), np.nan)
-    out[inside] = lookup[i[inside].astype(int), u[inside].astype(int)]
-    return out
 
 
 def open_review(parameters_file: str | Path, *, prepared_dir: str | Path | None = None) -> Review:

@@ -12,7 +12,7 @@ import pytest
 from ccreview import columns as c
 from ccreview.compliance import compliance_rates, in_period, target_outcomes
 from ccreview.config import Calendar, Criteria
-from ccreview.review import expected_priority
+from ccreview.grading import expected_priority
 from ccreview.stats import wilson_interval
 
 TZ = "Europe/London"

@@ -15,6 +15,7 @@ from ccreview.sections.incidents import (
     Volumes,
 )
 from ccreview.sections.performance import ControlCharts, Performance, TechniqueEfficiency
+from ccreview.sections.procedures import Procedures
 
 __all__ = [
     "ChangeEvidence",
@@ -27,6 +28,7 @@ __all__ = [
     "ExecutiveSummary",
     "Handoffs",
     "Performance",
+    "Procedures",
     "ResolutionTimes",
     "Section",
     "TechniqueEfficiency",
