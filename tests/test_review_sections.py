@@ -67,3 +67,38 @@ def test_the_review_runs_on_the_bank_call_log(tmp_path):
     page = (tmp_path / "reports" / "bank-1999-02" / "incident_review.html").read_text()
     assert "No incidents file was given" in page
     assert "Control charts" in page and "Abandonment rate" in page
+
+
+@pytest.fixture(scope="module")
+def demo_review(demo_dir, tmp_path_factory):
+    return open_review(make_params(tmp_path_factory.mktemp("charts"), demo_dir))
+
+
+def test_control_charts_flag_the_planted_degraded_weeks_and_nothing_else(demo_review, demo_dir):
+    import json
+
+    import pandas as pd
+
+    truth = json.loads((demo_dir / "truth.json").read_text())["degraded_period"]
+    first, last = pd.Timestamp(truth["start"]), pd.Timestamp(truth["end"])  # 10 to 30 Aug 2026
+    charts = demo_review.control_charts
+    for name in ("csat", "service_level"):
+        table = charts[name].table
+        degraded = table["period"].between(first, last)
+        assert table.loc[degraded, "signal"].all(), name  # every degraded week is flagged
+    # the weeks of the period before the degraded stretch are stable: nothing is flagged
+    table = charts["csat"].table
+    stable = table["period"].between(pd.Timestamp("2026-07-06"), first - pd.Timedelta(days=1))
+    assert stable.sum() == 5 and not table.loc[stable, "signal"].any()
+
+
+def test_period_comparison_finds_the_planted_worsening_and_leaves_stable_metrics(demo_review):
+    table = demo_review.comparisons
+    overall = table[(table["against"] == "previous quarter") & (table["segment_by"] == "")]
+    verdicts = overall.set_index("metric")["verdict"]
+    # the degraded August (waits x3, abandons x2, CSAT -0.6) makes Q3 worse than Q2
+    for name in ("service_level", "average_speed_of_answer", "csat"):
+        assert verdicts[name] == "worsened", name
+    # nothing was planted in quality scores
+    assert verdicts["qa_score"] == "no evidence of change"
+    assert table.attrs["skipped"] == ["same quarter a year earlier"]  # the data starts Oct 2025
