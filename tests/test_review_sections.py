@@ -102,3 +102,16 @@ def test_period_comparison_finds_the_planted_worsening_and_leaves_stable_metrics
     # nothing was planted in quality scores
     assert verdicts["qa_score"] == "no evidence of change"
     assert table.attrs["skipped"] == ["same quarter a year earlier"]  # the data starts Oct 2025
+
+
+def test_case_for_change_puts_the_planted_degradation_first(demo_review):
+    from ccreview.casework import cases_for_change
+
+    cases = cases_for_change(demo_review)
+    top = cases.iloc[0]
+    # service level: signalled in the degraded weeks, worse than Q2, and below its 60% target
+    assert top["metric"] == "service_level" and top["sources"] == 3
+    assert "10 Aug 2026" in top["evidence"] and "target missed" in top["evidence"]
+    assert top["uncertainty"]  # an interval, not just a point
+    assert "closed_after_confirmation" in set(cases["metric"])  # a weak procedure rule
+    assert not {"response", "resolution"} & set(cases["metric"])  # already there as KPIs

@@ -15,9 +15,10 @@ from ccreview.sections.incidents import (
     Volumes,
 )
 from ccreview.sections.performance import ControlCharts, Performance, TechniqueEfficiency
-from ccreview.sections.procedures import Procedures
+from ccreview.sections.procedures import CaseForChange, Procedures
 
 __all__ = [
+    "CaseForChange",
     "ChangeEvidence",
     "ChangeRecord",
     "ChangeVerdicts",

@@ -8,6 +8,7 @@ import pandas as pd
 
 from ccreview import columns as c
 from ccreview.boundaries import breach_summary
+from ccreview.casework import cases_for_change
 from ccreview.display import (
     figure_html,
     fmt_count,
@@ -21,7 +22,7 @@ from ccreview.plots import PALETTE
 from ccreview.review import Review
 from ccreview.sections.base import Section
 
-__all__ = ["Procedures"]
+__all__ = ["CaseForChange", "Procedures"]
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
@@ -167,3 +168,35 @@ class Procedures(Section):
         return paragraphs_html(sentences) + table_html(
             owners, formats={"breaches": fmt_count, "share": fmt_pct}, max_rows=15,
             caption="Breached targets by the team holding the incident when the target passed")
+
+
+class CaseForChange(Section):
+    """Evidence that a change is needed, metric by metric, ready for consultation."""
+
+    def __init__(self, review: Review) -> None:
+        super().__init__(review)
+        self.table = cases_for_change(review)
+        if len(self.table):
+            self.downloads = {"case_for_change": self.table}
+
+    def _body_html(self) -> str:
+        if not len(self.table):
+            return paragraphs_html(["No sustained signal, worsening or missed target calls for a "
+                                    "change this period."])
+        strong = self.table[self.table["sources"] >= 2]
+        sentences = [
+            f"{plural(len(self.table), 'metric or criterion', 'metrics or criteria')} show evidence "
+            f"that something should change; {len(strong)} of them on two or more kinds of "
+            "evidence that agree (a sustained control-chart signal, a worsening beyond chance, a "
+            "missed target).",
+            "Before agreeing a change, take the case to the people who work the process (the "
+            "consult column): they know the causes the numbers cannot show, and a change they "
+            "helped shape is one they will carry out. Record who was consulted, when, what they "
+            "said and the decision in the change register; the change's own evaluation will then "
+            "judge it against the effect it was expected to have.",
+        ]
+        return paragraphs_html(sentences) + table_html(
+            self.table.drop(columns=["metric"]), max_rows=12,
+            labels={"kpi": "metric or criterion", "sources": "kinds of evidence",
+                    "uncertainty": "95% interval of the change"},
+            caption="The case for change: evidence, size and uncertainty, strongest first")
