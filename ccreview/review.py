@@ -425,7 +425,7 @@ class Review:
                 # counts are charted per day: a week's "cases" are its days
                 weekly.assign(n=weekly["days"], value=weekly["numerator"] / weekly["days"])
                 if metric.kind == "count" else weekly,
-                kind=kind, better=metric.better, stable=stable,
+                kind=kind, better=metric.better, stable=stable, laney=True,
                 rules=self.params.chart_rules or DEFAULT_RULES)
         return out
 

@@ -53,6 +53,7 @@ __all__ = [
     "ControlChart",
     "detect",
     "detect_array",
+    "laney_sigma_z",
     "p_chart",
     "resolve_rules",
     "signals_summary",
@@ -465,8 +466,23 @@ def xmr_chart(values: Sequence[float] | pd.Series, *, index: Sequence | None = N
                    warnings=warnings)
 
 
+def laney_sigma_z(values: np.ndarray, centre: float, sigma: np.ndarray, in_base: np.ndarray) -> float:
+    """Laney's sigma_z: the spread of the baseline's z-scores between neighbouring periods,
+    MR-bar(z) / 1.128 (Laney 2002, Quality Engineering 14:531-537). 1 when the counts vary as
+    binomial (p) or Poisson (u) sampling alone would make them; above 1 when the process moves
+    from period to period more than sampling explains (overdispersion)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (values - centre) / sigma
+    z = np.where(in_base, z, np.nan)
+    pairs = ~np.isnan(z[1:]) & ~np.isnan(z[:-1])
+    if pairs.sum() < 2:
+        return float("nan")
+    return float(np.mean(np.abs(np.diff(z))[pairs]) / D2)
+
+
 def _attribute_chart(kind: str, counts: object, sizes: object, *, index: object, baseline: object,
-                     rules: str | Iterable[str], count_name: str, size_name: str) -> ControlChart:
+                     rules: str | Iterable[str], count_name: str, size_name: str,
+                     laney: bool | str = False) -> ControlChart:
     rules = resolve_rules(rules)
     c = _array(counts, count_name)
     n = _array(sizes, size_name, len(c))
@@ -489,11 +505,22 @@ def _attribute_chart(kind: str, counts: object, sizes: object, *, index: object,
         value = np.where(usable, c / n, np.nan)
         spread = centre * (1 - centre) if kind == P else centre
         sigma = np.where(usable, np.sqrt(spread / n), np.nan)
+    laney_note = None
+    if laney:
+        sigma_z = laney_sigma_z(value, centre, sigma, used)
+        widen = laney is True or (laney == "auto" and sigma_z > 1)
+        if widen and np.isfinite(sigma_z):
+            sigma = sigma * sigma_z
+            laney_note = (f"Laney's {kind}' chart: the weeks vary {sigma_z:.1f} times as much as "
+                          f"{'binomial' if kind == P else 'Poisson'} sampling alone would make them "
+                          "in the baseline, so the limits are widened by that factor (Laney 2002): "
+                          "with large volumes, classic limits would treat that ordinary movement "
+                          "as signals.")
     lcl = np.maximum(centre - SIGMAS * sigma, 0.0)
     ucl = centre + SIGMAS * sigma
     if kind == P:
         ucl = np.minimum(ucl, 1.0)
-    warnings = []
+    warnings = [laney_note] if laney_note else []
     empty = int((~usable).sum())
     if empty:
         warnings.append(f"{plural(empty, 'period')} had no cases (n = 0); shown as gaps, "
@@ -513,7 +540,7 @@ def _attribute_chart(kind: str, counts: object, sizes: object, *, index: object,
 
 def p_chart(defectives: Sequence[float] | pd.Series, sample_sizes: Sequence[float] | pd.Series, *,
             index: Sequence | None = None, baseline: object = None,
-            rules: str | Iterable[str] = DEFAULT_RULES) -> ControlChart:
+            rules: str | Iterable[str] = DEFAULT_RULES, laney: bool | str = False) -> ControlChart:
     """p chart of a share (events / cases) per period, with varying case counts.
 
     Parameters
@@ -523,6 +550,9 @@ def p_chart(defectives: Sequence[float] | pd.Series, sample_sizes: Sequence[floa
         A period with n = 0 has no value and cannot signal.
     index, baseline, rules
         As for :func:`xmr_chart`.
+    laney : bool or "auto"
+        Laney's p' chart: multiply each sigma by :func:`laney_sigma_z` of the baseline
+        (``"auto"``: only when it is above 1, i.e. the weeks vary more than sampling explains).
 
     Notes
     -----
@@ -530,12 +560,12 @@ def p_chart(defectives: Sequence[float] | pd.Series, sample_sizes: Sequence[floa
     limits p̄ ± 3 sigma clipped to [0, 1].
     """
     return _attribute_chart(P, defectives, sample_sizes, index=index, baseline=baseline, rules=rules,
-                            count_name="defectives", size_name="sample_sizes")
+                            count_name="defectives", size_name="sample_sizes", laney=laney)
 
 
 def u_chart(counts: Sequence[float] | pd.Series, units: Sequence[float] | pd.Series, *,
             index: Sequence | None = None, baseline: object = None,
-            rules: str | Iterable[str] = DEFAULT_RULES) -> ControlChart:
+            rules: str | Iterable[str] = DEFAULT_RULES, laney: bool | str = False) -> ControlChart:
     """u chart of a count per unit (e.g. complaints per 1,000 contacts) per period.
 
     Parameters
@@ -551,7 +581,7 @@ def u_chart(counts: Sequence[float] | pd.Series, units: Sequence[float] | pd.Ser
     ū = Σ counts / Σ units over the baseline; sigma √(ū/nᵢ); lower limit clipped at 0.
     """
     return _attribute_chart(U, counts, units, index=index, baseline=baseline, rules=rules,
-                            count_name="counts", size_name="units")
+                            count_name="counts", size_name="units", laney=laney)
 
 
 def signals_summary(chart: ControlChart, *, metric: str) -> pd.DataFrame:

@@ -129,7 +129,8 @@ def _worse_sign(better: str) -> int:
 
 
 def chart_signals(values: np.ndarray, *, chart: str, baseline_weeks: int, sizes: np.ndarray | None = None,
-                  rules: str | Iterable[str] = DEFAULT_RULES, better: str = "neither") -> np.ndarray:
+                  rules: str | Iterable[str] = DEFAULT_RULES, better: str = "neither",
+                  laney: bool = False) -> np.ndarray:
     """Weekly control-chart signals of many runs at once, limits from each run's own baseline.
 
     Parameters
@@ -148,6 +149,9 @@ def chart_signals(values: np.ndarray, *, chart: str, baseline_weeks: int, sizes:
         Run rules (:data:`ccreview.spc.RULES`).
     better : {"higher", "lower", "neither"}
         Count only signals on the worse side ("neither": both sides).
+    laney : bool
+        p and u charts: widen each run's limits by Laney's sigma_z of its baseline when above
+        1 (:func:`ccreview.spc.laney_sigma_z`), as the report's control charts do.
 
     Returns
     -------
@@ -168,6 +172,9 @@ def chart_signals(values: np.ndarray, *, chart: str, baseline_weeks: int, sizes:
         spread = centre * (1 - centre) if chart == "p" else centre
         with np.errstate(divide="ignore", invalid="ignore"):
             z = z_scores(x / n, centre=centre, sigma=np.sqrt(spread / n))
+        if laney:  # Laney's p'/u' chart, as ccreview.spc with laney="auto": widen, never narrow
+            sigma_z = np.nanmean(np.abs(np.diff(z[:, base], axis=1)), axis=1, keepdims=True) / D2
+            z = z / np.where(np.isfinite(sigma_z) & (sigma_z > 1), sigma_z, 1.0)
     else:
         raise ParameterError(f"chart: {chart!r} is not a chart; use 'xmr', 'p' or 'u'.")
     sign = _worse_sign(better)
@@ -480,6 +487,7 @@ def technique_comparison(
     shift_sigmas: Sequence[float] = (1.0, 2.0), months: int = 6, baseline_weeks: int = 12,
     rag_threshold: float = 0.05, rules: str | Iterable[str] = DEFAULT_RULES, block_weeks: int = 4,
     detect_within: int = 12, shift_week: int | None = None, one_sided: bool = True, seed: int = 0,
+    laney: bool = False,
 ) -> TechniqueComparison:
     """Score a month-on-month RAG comparison and a control chart on resampled stable weeks.
 
@@ -559,7 +567,8 @@ def technique_comparison(
                             sizes=n[:, first:] if ratio else None,
                             weights=None if weights is None else weights[:, first:])
         signals = chart_signals(xs, chart=chart, baseline_weeks=baseline_weeks, sizes=n if ratio else None,
-                                rules=rules, better=better if one_sided else "neither")
+                                rules=rules, better=better if one_sided else "neither",
+                                laney=laney)
         return status, signals
 
     status, signals = alarms(x)
@@ -587,7 +596,8 @@ def technique_comparison(
             delay_frames.append(pd.DataFrame({TECHNIQUE: name, SHIFT_SIGMAS: float(k), RUN: np.arange(n_sim),
                                               DELAY_WEEKS: delay}))
     labels = {RAG: f"Month-on-month RAG (RED if over {fmt_pct(rag_threshold, 0)} worse)",
-              CHART: f"{CHART_LABELS[chart]} ({_rules_text(rules)})"}
+              CHART: f"{'Laney ' if laney and chart != 'xmr' else ''}{CHART_LABELS[chart]} "
+                     f"({_rules_text(rules)})"}
     table = pd.DataFrame([{TECHNIQUE: t, LABEL: labels[t], **rows[t]} for t in (RAG, CHART)])
     reference = 2.0 if 2.0 in shift_sigmas else max(shift_sigmas)
     settings = {"n_sim": n_sim, "months": months, "baseline_weeks": baseline_weeks, "chart": chart,

@@ -124,7 +124,10 @@ def metric_chart(
     """The weekly control chart suited to a catalogue metric.
 
     Proportions get a p chart (varying weekly counts), rates and counts a u chart (per
-    contact, or per day), durations and scores an XmR chart of the weekly statistic.
+    contact, or per day), durations and scores an XmR chart of the weekly statistic. p and u
+    limits are widened by Laney's sigma_z when the baseline weeks vary more than sampling
+    explains (Laney 2002): with thousands of contacts a week, classic limits are so tight that
+    nearly every week signals.
 
     Parameters
     ----------
@@ -144,10 +147,11 @@ def metric_chart(
     in_base = ((weeks >= window[0]) & (weeks < window[1])).to_numpy()
     options = {"index": weeks, "baseline": in_base, "rules": rules}
     if spec.kind == "proportion":
-        return p_chart(series["numerator"], series["n"], **options)
+        return p_chart(series["numerator"], series["n"], laney="auto", **options)
     if spec.kind == "rate":
         # per 1,000 contacts: the unit is a thousand contacts
-        return u_chart(series["numerator"], series["denominator"].fillna(0) / spec.scale, **options)
+        return u_chart(series["numerator"], series["denominator"].fillna(0) / spec.scale,
+                       laney="auto", **options)
     if spec.kind == "count":
-        return u_chart(series["numerator"], series["days"], **options)
+        return u_chart(series["numerator"], series["days"], laney="auto", **options)
     return xmr_chart(series["value"], **options)

@@ -418,3 +418,32 @@ def test_bad_baseline_and_index_arguments_say_how_to_fix():
         spc.xmr_chart([1.0, 2.0, 3.0], index=["a", "b"])
     with pytest.raises(ParameterError, match="cannot compare"):
         spc.xmr_chart([1.0, 2.0, 3.0], index=weeks(3), baseline=(5, 7))
+
+
+def test_laney_p_prime_chart_by_hand():
+    """Laney (2002), Quality Engineering 14:531-537: sigma_z = mean |z_i - z_(i-1)| / 1.128 of
+    the baseline z-scores z_i = (p_i - p_bar) / sqrt(p_bar (1 - p_bar) / n_i); the p' limits are
+    p_bar +/- 3 sigma_z sqrt(p_bar (1 - p_bar) / n_i). Hand calculation on four periods."""
+    import math
+
+    from ccreview.spc import laney_sigma_z, p_chart
+
+    d, n = [100, 150, 80, 135], [1000, 1000, 1000, 1000]
+    p_bar = 465 / 4000  # 0.11625
+    sd = math.sqrt(p_bar * (1 - p_bar) / 1000)  # 0.010136...; classic UCL 0.1467 < 0.150
+    z = [(0.100 - p_bar) / sd, (0.150 - p_bar) / sd, (0.080 - p_bar) / sd, (0.135 - p_bar) / sd]
+    sigma_z = (abs(z[1] - z[0]) + abs(z[2] - z[1]) + abs(z[3] - z[2])) / 3 / 1.128
+    # = (0.05 + 0.07 + 0.055) / 3 / sd / 1.128 = 5.10...: these periods move far more than
+    # binomial sampling of 1,000 cases explains
+    assert sigma_z == pytest.approx(0.175 / 3 / sd / 1.128)
+    chart = p_chart(d, n, laney=True)
+    assert laney_sigma_z(chart.table["value"].to_numpy(), p_bar, np.full(4, sd),
+                         np.ones(4, bool)) == pytest.approx(sigma_z)
+    assert chart.table["ucl"].iloc[0] == pytest.approx(p_bar + 3 * sigma_z * sd)
+    assert chart.table["lcl"].iloc[0] == pytest.approx(max(p_bar - 3 * sigma_z * sd, 0))  # clipped at 0
+    classic = p_chart(d, n)
+    assert classic.table["signal"].any() and not chart.table["signal"].any()
+    # "auto" never narrows: under-dispersed periods keep the classic limits
+    even = p_chart([116, 117, 116, 116], n, laney="auto")
+    p_even = 465 / 4000
+    assert even.table["ucl"].iloc[0] == pytest.approx(p_even + 3 * math.sqrt(p_even * (1 - p_even) / 1000))
