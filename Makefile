@@ -9,13 +9,14 @@ DEMO   := data/demo
 SEED   ?= 7
 SCALE  ?= medium
 
-.PHONY: help env demo demo-data test lab bench lint clean
+.PHONY: help env demo demo-data test lab bench bench-kernels lint clean
 
 help:
 	@echo "make demo       create .venv, generate demo data, run the demo review, print the report path"
 	@echo "make test       run the whole test suite (creates .venv if needed)"
 	@echo "make lab        open JupyterLab on notebooks/ (ccreview importable, demo data ready)"
 	@echo "make bench      time a full run on the large generated quarter (see benchmarks/)"
+	@echo "make bench-kernels  compliance and KPI kernels against row-wise pandas and DuckDB SQL"
 	@echo "make lint       ruff"
 
 $(STAMP): pyproject.toml
@@ -44,6 +45,10 @@ lab: $(DEMO)/truth.json
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_run.py
+
+bench-kernels: $(STAMP)
+	$(BIN)/python benchmarks/bench_compliance.py
+	$(BIN)/python benchmarks/bench_kpis.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check ccreview tests benchmarks

@@ -20,9 +20,10 @@ from .conftest import CATEGORY_PAYLOAD, ORG_PAYLOAD, TEAM_PAYLOAD, TITLE_PAYLOAD
 pytestmark = pytest.mark.slow
 
 SECTIONS = ["Executive summary", "Data health", "Volumes", "Compliance with agreed targets",
+            "Procedures: every agreed criterion", "Time to resolve",
             "How performance moved: real change or noise", "Control charts",
-            "Time to resolve", "Handoffs between the contact centre and resolver teams",
-            "Metric definitions"]
+            "Which monitoring technique to trust", "The case for change",
+            "Handoffs between the contact centre and resolver teams", "Metric definitions"]
 
 
 def test_run_succeeds_and_prints_the_index(published):

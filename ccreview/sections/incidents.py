@@ -31,6 +31,7 @@ from ccreview.display import (
     priority_label,
     table_html,
 )
+from ccreview.kpis import service_level_definition
 from ccreview.metrics import METRICS, resolution_hours, resolution_time_stats, volume_by_period, week_start
 from ccreview.plots import (
     plot_compliance,
@@ -436,12 +437,19 @@ def fmt_hours_total(value: object) -> str:
 class Definitions(Section):
     """The definitions of the metrics this report shows."""
 
-    def __init__(self, review: Review, names: list[str] | None = None) -> None:
+    def __init__(self, review: Review, names: list[str] | None = None, *,
+                 change_id: str | None = None) -> None:
         super().__init__(review)
-        names = names or list(METRICS)
+        if change_id is not None:  # the metric a change evaluation shows
+            metric = review.change_evaluation(change_id).change[c.METRIC]
+            names = [metric] if metric in METRICS else []
+        names = list(METRICS) if names is None else names
+        chosen = {"service_level": service_level_definition(review.params.kpi_settings)}
         self.table = pd.DataFrame(
-            [{"metric": METRICS[n].label, "definition": METRICS[n].definition,
+            [{"metric": METRICS[n].label, "definition": chosen.get(n, METRICS[n].definition),
               "better": METRICS[n].better} for n in names])
 
     def _body_html(self) -> str:
+        if not len(self.table):
+            return "<p>The metric named is not in the KPI catalogue.</p>"
         return table_html(self.table)

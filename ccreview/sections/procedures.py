@@ -9,6 +9,7 @@ import pandas as pd
 from ccreview import columns as c
 from ccreview.boundaries import breach_summary
 from ccreview.casework import cases_for_change
+from ccreview.checks import criterion_rates
 from ccreview.display import (
     figure_html,
     fmt_count,
@@ -25,6 +26,8 @@ from ccreview.sections.base import Section
 __all__ = ["CaseForChange", "Procedures"]
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+#: teams (and months) with fewer incidents judged are left out of the per-team table
+MIN_TEAM_INCIDENTS = 30
 
 
 def plot_criteria(scorecard: pd.DataFrame, ax: plt.Axes | None = None) -> plt.Axes:
@@ -82,6 +85,8 @@ class Procedures(Section):
             labels={"n": "judged", "not_applicable": "not applicable", "rate": "met %",
                     "ci_low": "95% CI low", "ci_high": "95% CI high"},
             caption="Every agreed criterion (criteria.yaml), incidents of the period"))
+        parts.append(self._by_team_html())
+        parts.append(self._trend_html())
         parts.append("<h3>Who held the clock at breach</h3>")
         parts.append(self._owners_html())
         parts.append("<h3>Priority grading: expected against recorded</h3>")
@@ -94,8 +99,9 @@ class Procedures(Section):
             parts.append(table_html(review.what_if, formats={
                 col: fmt_pct for col in review.what_if.columns if "rate" in col}))
         health = review.clock_health
-        if len(health) and health["n"].fillna(0).sum() > 0:
-            parts.append(table_html(health, caption="What the clocks had to cope with",
+        if len(health):
+            parts.append(table_html(health, caption="What the clocks had to cope with (counted, "
+                                                    "never dropped)",
                                     formats={"n": fmt_count, "out_of": fmt_count}))
         return "".join(parts)
 
@@ -115,6 +121,41 @@ class Procedures(Section):
                              "(outside its scope, still open, or cancelled) or the data to judge it "
                              "is missing; those incidents are left out of the rate.")
         return sentences
+
+    def _by_team_html(self) -> str:
+        review = self.review
+        rates = criterion_rates(review.criteria_table, review.data["incidents"],
+                                by=c.ASSIGNED_TEAM)
+        rates = rates[rates["n"] >= MIN_TEAM_INCIDENTS]
+        if not len(rates):
+            return ""
+        wide = rates.pivot(index=c.ASSIGNED_TEAM, columns="criterion", values="rate")
+        order = [k for k in self.table["criterion"] if k in wide.columns]
+        wide = wide[order].rename_axis(None, axis=1).reset_index()
+        wide.columns = ["team", *(col.replace("_", " ") for col in wide.columns[1:])]
+        return table_html(wide, formats={col: fmt_pct for col in wide.columns[1:]},
+                          caption=f"Share met per criterion and assigned team (teams with at least "
+                                  f"{MIN_TEAM_INCIDENTS} incidents judged; download for intervals)")
+
+    def _trend_html(self) -> str:
+        trend = self.review.criteria_trend
+        if not len(trend) or trend["period_start"].nunique() < 3:
+            return ""
+        fig, ax = plt.subplots(figsize=(8, 3.6))
+        judged = trend[trend["n"] >= MIN_TEAM_INCIDENTS]
+        for i, (criterion, rows) in enumerate(judged.groupby("criterion", sort=False,
+                                                              observed=True)):
+            ax.plot(rows["period_start"], rows["rate"], marker="o", markersize=3,
+                    color=PALETTE[i % len(PALETTE)], ls="-" if i < len(PALETTE) else "--",
+                    label=str(criterion).replace("_", " "))
+        ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+        ax.set(title="Compliance with each criterion, month by month", ylabel="Share met",
+               xlabel="Month")
+        ax.legend(loc="upper left", bbox_to_anchor=(1, 1), fontsize=8)
+        return figure_html(fig, alt="Line chart of the monthly share of incidents meeting each "
+                                    "agreed criterion.",
+                           caption="All incidents in the data, judged as known at the period end; "
+                                   "months with fewer than 30 judged are left out.")
 
     def _grading_html(self) -> str:
         audit = self.review.grading_audit
