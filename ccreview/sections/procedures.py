@@ -129,13 +129,17 @@ class Procedures(Section):
         rates = rates[rates["n"] >= MIN_TEAM_INCIDENTS]
         if not len(rates):
             return ""
+        self.downloads["criteria_by_team"] = rates
         wide = rates.pivot(index=c.ASSIGNED_TEAM, columns="criterion", values="rate")
         order = [k for k in self.table["criterion"] if k in wide.columns]
-        wide = wide[order].rename_axis(None, axis=1).reset_index()
+        size = rates.groupby(c.ASSIGNED_TEAM, observed=True)["n"].max()
+        wide = wide[order].loc[size.sort_values(ascending=False, kind="stable").index]
+        wide = wide.rename_axis(None, axis=1).reset_index()
         wide.columns = ["team", *(col.replace("_", " ") for col in wide.columns[1:])]
-        return table_html(wide, formats={col: fmt_pct for col in wide.columns[1:]},
-                          caption=f"Share met per criterion and assigned team (teams with at least "
-                                  f"{MIN_TEAM_INCIDENTS} incidents judged; download for intervals)")
+        return table_html(wide, formats={col: fmt_pct for col in wide.columns[1:]}, max_rows=15,
+                          caption=f"Share met per criterion and assigned team, largest teams first "
+                                  f"(at least {MIN_TEAM_INCIDENTS} incidents judged; the download "
+                                  "has every team with intervals)")
 
     def _trend_html(self) -> str:
         trend = self.review.criteria_trend
