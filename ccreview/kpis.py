@@ -20,7 +20,7 @@ import pandas as pd
 
 from ccreview import columns as c
 from ccreview.exceptions import ParameterError
-from ccreview.metrics import METRICS, REAL_TIME_CHANNELS, Metric, week_start
+from ccreview.metrics import METRICS, REAL_TIME_CHANNELS, Metric
 from ccreview.yamlutil import did_you_mean
 
 __all__ = [
@@ -105,29 +105,41 @@ def _segments(table: pd.DataFrame, rows: np.ndarray | slice) -> dict:
     return {col: table[col].array[rows] for col in SEGMENT_COLUMNS if col in table}
 
 
-def _ratio(at: pd.Series, numerator, denominator, segments: dict) -> pd.DataFrame:
-    return pd.DataFrame({"at": at.array, "numerator": np.asarray(numerator, dtype=float),
+def _ratio(at, numerator, denominator, segments: dict) -> pd.DataFrame:
+    return pd.DataFrame({"at": getattr(at, "array", at), "numerator": np.asarray(numerator, dtype=float),
                          "denominator": np.asarray(denominator, dtype=float), **segments})
 
 
-def _values(at: pd.Series, values, segments: dict) -> pd.DataFrame:
-    return pd.DataFrame({"at": at.array, "value": np.asarray(values, dtype=float), **segments})
+def _values(at, values, segments: dict) -> pd.DataFrame:
+    return pd.DataFrame({"at": getattr(at, "array", at), "value": np.asarray(values, dtype=float),
+                         **segments})
 
 
 def _contact_observations(name: str, contacts: pd.DataFrame, settings: KpiSettings
                           ) -> pd.DataFrame | None:
-    realtime = contacts[c.CHANNEL].isin(REAL_TIME_CHANNELS).to_numpy()
     abandoned = contacts[c.ABANDONED].fillna(False).to_numpy(dtype=bool)
     wait = (contacts[c.WAIT_S].to_numpy(dtype=float, na_value=np.nan) if c.WAIT_S in contacts
             else np.full(len(contacts), np.nan))
+    arrived = contacts[c.ARRIVED_AT].array  # indexing the array skips the index's own copy
     if name in ("contacts_offered", "contacts_answered"):
         rows = slice(None) if name == "contacts_offered" else ~abandoned
-        return _ratio(contacts[c.ARRIVED_AT][rows], 1.0, np.nan, _segments(contacts, rows))
+        return _ratio(arrived[rows], 1.0, np.nan, _segments(contacts, rows))
+    if name == "average_handle_time":
+        handle = contacts[c.HANDLE_S].to_numpy(dtype=float, na_value=np.nan)
+        rows = ~abandoned & ~np.isnan(handle)
+        return _values(arrived[rows], handle[rows], _segments(contacts, rows))
+    if name == "first_contact_resolution":
+        fcr = contacts[c.FIRST_CONTACT_RESOLVED]
+        rows = ~abandoned & fcr.notna().to_numpy()
+        return _ratio(arrived[rows], fcr.to_numpy(dtype=float, na_value=0)[rows], 1.0,
+                      _segments(contacts, rows))
+    # matching text costs more than the rest: only the metrics of phone and chat do it
+    realtime = contacts[c.CHANNEL].isin(REAL_TIME_CHANNELS).to_numpy()
     if name in ("abandonment_rate", "abandonment_rate_excl_short"):
         rows = realtime
         if name == "abandonment_rate_excl_short":
             rows = realtime & ~(abandoned & (wait < settings.short_abandon_s))
-        return _ratio(contacts[c.ARRIVED_AT][rows], abandoned[rows], 1.0, _segments(contacts, rows))
+        return _ratio(arrived[rows], abandoned[rows], 1.0, _segments(contacts, rows))
     if name == "service_level":
         t, s = settings.service_level_threshold_s, settings.short_abandon_s
         answered_known = ~abandoned & ~np.isnan(wait)
@@ -143,19 +155,10 @@ def _contact_observations(name: str, contacts: pd.DataFrame, settings: KpiSettin
             "short_abandons_excluded": (within, offered & ~ab_short),
         }[settings.service_level_variant]
         rows = realtime & denominator
-        return _ratio(contacts[c.ARRIVED_AT][rows], numerator[rows], 1.0, _segments(contacts, rows))
+        return _ratio(arrived[rows], numerator[rows], 1.0, _segments(contacts, rows))
     if name == "average_speed_of_answer":
         rows = realtime & ~abandoned & ~np.isnan(wait)
-        return _values(contacts[c.ARRIVED_AT][rows], wait[rows], _segments(contacts, rows))
-    if name == "average_handle_time":
-        handle = contacts[c.HANDLE_S].to_numpy(dtype=float, na_value=np.nan)
-        rows = ~abandoned & ~np.isnan(handle)
-        return _values(contacts[c.ARRIVED_AT][rows], handle[rows], _segments(contacts, rows))
-    if name == "first_contact_resolution":
-        fcr = contacts[c.FIRST_CONTACT_RESOLVED]
-        rows = ~abandoned & fcr.notna().to_numpy()
-        return _ratio(contacts[c.ARRIVED_AT][rows], fcr.to_numpy(dtype=float, na_value=0)[rows], 1.0,
-                      _segments(contacts, rows))
+        return _values(arrived[rows], wait[rows], _segments(contacts, rows))
     return None
 
 
@@ -283,18 +286,79 @@ def observations(
     return None
 
 
-def _within(obs: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-    at = obs["at"]
-    return obs.loc[((at >= start) & (at < end)).to_numpy()]
+def _ticks(at: pd.Series) -> tuple[np.ndarray, int]:
+    """Instants since 1970 UTC as int64 counts of the column's own unit (no copy), and the
+    nanoseconds in one count. NaT is the smallest int64."""
+    unit = at.dt.unit
+    return at.to_numpy(dtype=f"datetime64[{unit}]").view(np.int64), pd.Timedelta(1, unit=unit).value
 
 
-def _aggregate(metric: Metric, grouped) -> pd.DataFrame:
-    """Value, n and the parts of ``metric`` per group of observation rows."""
+def _window(obs: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray | slice:
+    """Rows of ``obs`` whose ``at`` lies in ``[start, end)``: a mask, or a slice when all do."""
+    at, tick = _ticks(obs["at"])
+    keep = (at >= -(-pd.Timestamp(start).value // tick)) & (at < -(-pd.Timestamp(end).value // tick))
+    return slice(None) if keep.all() else keep
+
+
+def _ns(times: pd.DatetimeIndex) -> np.ndarray:
+    """Timezone-naive times as int64 nanoseconds since 1970."""
+    return times.to_numpy(dtype="datetime64[ns]").view(np.int64)
+
+
+def _to_local(ticks: np.ndarray, tick: int, tz) -> np.ndarray:
+    return _ns(pd.DatetimeIndex(ticks * tick, tz="UTC").tz_convert(tz).tz_localize(None)) // tick
+
+
+def _local_ticks(ticks: np.ndarray, tick: int, tz) -> np.ndarray:
+    """Local wall-clock times (what ``tz_localize(None)`` gives) of UTC instants, in ticks.
+
+    Converting millions of instants one by one is slow, so the zone's offset is looked up
+    once per hour of the span they cover and added; the instants of an hour at whose end
+    the offset differs are converted one by one. Exact unless a zone changes its offset
+    twice within one hour, which none does.
+    """
+    if tz is None or not len(ticks):
+        return ticks
+    per_hour = 3_600 * 10**9 // tick
+    first = ticks.min() // per_hour * per_hour
+    grid = np.arange(first, ticks.max() + 2 * per_hour, per_hour, dtype=np.int64)
+    offset = _to_local(grid, tick, tz) - grid
+    if (offset == offset[0]).all():  # no clock change in the span
+        return ticks + offset[0]
+    hour = (ticks - first) // per_hour
+    local = ticks + offset[hour]
+    changing = np.append(offset[:-1] != offset[1:], False)[hour]
+    if changing.any():
+        local[changing] = _to_local(ticks[changing], tick, tz)
+    return local
+
+
+def _group_sum(column: pd.Series, rows: np.ndarray | slice, codes: np.ndarray, sizes: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Sum and number of the known values of ``column[rows]`` per group code; ``sizes`` is
+    the number of rows per code."""
+    x = column.to_numpy(dtype=float, na_value=np.nan)[rows]
+    known = ~np.isnan(x)
+    if not known.all():
+        x, codes = x[known], codes[known]
+        sizes = np.bincount(codes, minlength=len(sizes))
+    if (x == 1).all():  # counts (a denominator of one per contact): the sums are the sizes
+        return sizes.astype(float), sizes
+    if len(sizes) == 1:  # a plain sum is quicker, and pairwise, so closer
+        return np.array([x.sum()], dtype=float), sizes
+    # (bincount of no rows gives integers)
+    return np.bincount(codes, weights=x, minlength=len(sizes)).astype(float, copy=False), sizes
+
+
+def _aggregate(metric: Metric, obs: pd.DataFrame, rows: np.ndarray | slice, codes: np.ndarray,
+               groups: int) -> pd.DataFrame:
+    """Value, n and the parts of ``metric`` per group: row ``k`` sums up the rows of
+    ``obs[rows]`` whose code is ``k`` (codes 0 to ``groups - 1``, one per row)."""
+    sizes = np.array([len(codes)]) if groups == 1 else np.bincount(codes, minlength=groups)
     if metric.kind in ("proportion", "rate", "count"):
-        sums = grouped[["numerator", "denominator"]].sum(min_count=1)
-        out = pd.DataFrame(index=sums.index)
-        out["numerator"] = sums["numerator"].fillna(0)
-        out["denominator"] = sums["denominator"]
+        numerator, _ = _group_sum(obs["numerator"], rows, codes, sizes)
+        total, known = _group_sum(obs["denominator"], rows, codes, sizes)
+        out = pd.DataFrame({"numerator": numerator, "denominator": np.where(known > 0, total, np.nan)})
         if metric.kind == "count":
             out["value"] = out["numerator"]
             out["n"] = out["numerator"]
@@ -304,10 +368,17 @@ def _aggregate(metric: Metric, grouped) -> pd.DataFrame:
                     out["denominator"] > 0)
             out["n"] = out["denominator"].fillna(0)
         return out
-    values = grouped["value"]
-    stat = {"mean": values.mean, "median": values.median,
-            "p90": lambda: values.quantile(0.9)}[metric.statistic]()
-    out = pd.DataFrame({"value": stat, "n": values.count()})
+    if metric.statistic == "mean":
+        total, n = _group_sum(obs["value"], rows, codes, sizes)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            stat = total / n
+    else:
+        values = pd.Series(obs["value"].to_numpy(dtype=float, na_value=np.nan)[rows])
+        grouped = values.groupby(codes)
+        stat = {"median": grouped.median, "p90": lambda: grouped.quantile(0.9)}[metric.statistic]()
+        stat = stat.reindex(range(groups)).to_numpy()
+        n = grouped.count().reindex(range(groups), fill_value=0).to_numpy()
+    out = pd.DataFrame({"value": stat, "n": n})
     out["numerator"], out["denominator"] = np.nan, np.nan
     return out
 
@@ -330,18 +401,25 @@ def kpi_values(
         metrics).
     """
     spec = METRICS[metric]
-    part = _within(obs, start, end)
+    rows = _window(obs, start, end)
     if by:
-        if by not in part:
+        if by not in obs:
             raise ParameterError(f"metric {metric!r} cannot be split by {by!r}: its table has no "
                                  "such column.")
-        out = _aggregate(spec, part.groupby(part[by], sort=True, dropna=False, observed=True))
+        key = obs[by].array[rows]
+        if isinstance(key, pd.arrays.NumpyExtensionArray):
+            key = key.to_numpy()
+        # sorted, missing last, as groupby(sort=True, dropna=False) orders them
+        codes, labels = pd.factorize(key, sort=True, use_na_sentinel=False)
+        out = _aggregate(spec, obs, rows, codes, len(labels))
         # segment labels become text after grouping (a few groups, not millions of rows)
-        out.index = pd.Index(out.index.astype("string").fillna("(blank)"), name=by)
+        out.index = pd.Index(pd.Index(labels).astype("string").fillna("(blank)"), name=by)
         out = out.reset_index()
     else:
-        out = _aggregate(spec, part.assign(_all=0).groupby("_all")).reset_index(drop=True)
-        if not len(out):
+        n_rows = len(obs) if isinstance(rows, slice) else int(rows.sum())
+        if n_rows:
+            out = _aggregate(spec, obs, rows, np.zeros(n_rows, dtype=np.intp), 1)
+        else:
             out = pd.DataFrame({"value": [0.0 if spec.kind == "count" else np.nan], "n": [0.0],
                                 "numerator": [0.0], "denominator": [np.nan]})
     out.insert(0, "metric", metric)
@@ -372,25 +450,29 @@ def kpi_series(
     first, stop = start.tz_localize(None).ceil("D"), end.tz_localize(None).floor("D")
     if freq == "W":
         periods = pd.date_range(first + pd.Timedelta(days=(7 - first.day_of_week) % 7), stop, freq="7D")
-        periods = periods[periods + pd.Timedelta(days=7) <= stop]
-        lengths = np.full(len(periods), 7.0)
+        ends = periods + pd.Timedelta(days=7)
     elif freq == "M":
         periods = pd.date_range(first if first.day == 1 else first + pd.offsets.MonthBegin(1), stop,
                                 freq="MS")
-        periods = periods[periods + pd.offsets.MonthBegin(1) <= stop]
-        lengths = (periods + pd.offsets.MonthBegin(1) - periods).days.to_numpy(dtype=float)
+        ends = periods + pd.offsets.MonthBegin(1)
     else:
         raise ParameterError(f"freq {freq!r}: use 'W' (weeks) or 'M' (months).")
-    part = _within(obs, start, end)
-    local = part["at"].dt.tz_localize(None)
-    key = week_start(part["at"]) if freq == "W" else local.dt.to_period("M").dt.start_time
-    out = _aggregate(spec, part.groupby(key.to_numpy()))
-    out = out.reindex(periods)
-    if spec.kind in ("count",):
-        out["value"] = out["value"].fillna(0)
-    out["n"] = out["n"].fillna(0)
+    periods, ends = periods[ends <= stop], ends[ends <= stop]
+    # each observation's period, from its local wall-clock time: weeks run from Monday 00:00
+    rows = _window(obs, start, end)
+    at, tick = _ticks(obs["at"])
+    local = _local_ticks(at[rows], tick, obs["at"].dt.tz)
+    starts = _ns(periods) // tick
+    if freq == "W" and len(periods):  # weeks are all alike: a division finds each one's
+        period = (local - starts[0]) // (7 * 86_400 * 10**9 // tick)
+    else:
+        period = np.searchsorted(np.append(starts, _ns(ends[-1:]) // tick), local, side="right") - 1
+    # rows outside the whole periods (a partial first or last week) go to one more group, dropped
+    period = np.where((period >= 0) & (period < len(periods)), period, len(periods))
+    out = _aggregate(spec, obs, rows, period, len(periods) + 1).iloc[:len(periods)]
+    out.index = periods
     out["numerator"] = out["numerator"].fillna(0) if spec.kind != "duration" else out["numerator"]
-    out["days"] = lengths
+    out["days"] = (ends - periods).days.to_numpy(dtype=float)
     return out.rename_axis(c.PERIOD_START).reset_index()
 
 
