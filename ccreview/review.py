@@ -31,7 +31,14 @@ from ccreview.compliance import (
 )
 from ccreview.evidence import compare_periods
 from ccreview.grading import GradingAudit, expected_priority, grading_audit
-from ccreview.kpis import backlog_age_profile, kpi_series, kpi_values, observations
+from ccreview.kpis import (
+    SEGMENT_COLUMNS,
+    backlog_age_profile,
+    contact_kpis,
+    kpi_series,
+    kpi_values,
+    observations,
+)
 from ccreview.metrics import METRICS, contact_summary, full_weeks, week_start
 from ccreview.parameters import RunParameters, load_parameters
 from ccreview.plots import use_style
@@ -99,8 +106,18 @@ class Review:
 
     @cached_property
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The validated tables, by name."""
-        return {name: self.data[name] for name in self.data.tables if name in self.data}
+        """The validated tables, by name, with the few-valued columns metrics are split by
+        (queue, channel, team ...) held as categoricals: grouping millions of contacts then
+        works on small integer codes instead of text."""
+        out = {}
+        for name in self.data.tables:
+            if name not in self.data:
+                continue
+            frame = self.data[name]
+            few = {col: "category" for col in SEGMENT_COLUMNS
+                   if col in frame and frame[col].dtype != "category"}
+            out[name] = frame.astype(few) if few else frame
+        return out
 
     def observations(self, name: str) -> pd.DataFrame | None:
         """What catalogue metric ``name`` counts or measures, one row each, over all the data
@@ -292,10 +309,17 @@ class Review:
         """Every catalogue metric for the period: ``metric``, ``value``, ``n`` and ``note``
         (why it is missing, when it is)."""
         rows = []
+        contacts = pd.DataFrame()
+        if "contacts" in self.data:  # every contact metric in one pass over the contacts
+            contacts = contact_kpis(self.tables["contacts"], start=self.params.start,
+                                    end=self.params.end, settings=self.params.kpi_settings)
+            contacts = contacts.set_index("metric")
         for name, metric in METRICS.items():
             note, value, n = self.missing_reason(name), np.nan, 0.0
             if not note and metric.kind == "snapshot":
                 value = n = float(self.backlog.attrs.get("open", np.nan))
+            elif not note and name in contacts.index:
+                value, n = float(contacts.loc[name, "value"]), float(contacts.loc[name, "n"])
             elif not note:
                 obs = self.observations(name)
                 if obs is None:

@@ -189,3 +189,29 @@ def test_parameter_file_kpi_mistakes_are_all_named(tmp_path, demo_dir):
     assert "no rule 'beyond_limit'. Did you mean 'beyond_limits'?" in message
     assert "no metric 'abandon_rate'. Did you mean 'abandonment_rate'?" in message
     assert "control_charts: unknown key 'colour'" in message
+
+
+@pytest.mark.parametrize("variant", ["offered", "short_abandons_excluded"])
+def test_contact_kpis_in_one_pass_equal_the_metric_by_metric_path(demo_dir, variant):
+    """contact_kpis must give exactly what observations + kpi_values / kpi_series give."""
+    from ccreview.kpis import CONTACT_METRICS, contact_kpis
+    from ccreview.review import open_review
+    from tests.conftest import make_params
+
+    review = open_review(make_params(demo_dir.parent / f"one-pass-{variant}", demo_dir))
+    contacts = review.tables["contacts"]
+    settings = KpiSettings(service_level_variant=variant)
+    start, end = review.params.start - pd.Timedelta(days=91), review.params.end
+    for by, freq in ((None, None), (c.QUEUE, None), (c.CHANNEL, None), (None, "W"), (None, "M")):
+        fast = contact_kpis(contacts, start=start, end=end, settings=settings, by=by, freq=freq)
+        for name in CONTACT_METRICS:
+            obs = observations(name, {"contacts": contacts}, settings=settings)
+            slow = (kpi_series(obs, metric=name, start=start, end=end, freq=freq) if freq else
+                    kpi_values(obs, metric=name, start=start, end=end, by=by))
+            got = fast[fast["metric"] == name].reset_index(drop=True)
+            assert len(got) == len(slow), (name, by, freq)
+            for col in ("value", "n", "numerator", "denominator"):
+                np.testing.assert_allclose(got[col].to_numpy(float), slow[col].to_numpy(float),
+                                           rtol=1e-12, equal_nan=True, err_msg=f"{name} {by} {freq} {col}")
+            if by:
+                assert got[by].tolist() == slow[by].astype(str).tolist()
