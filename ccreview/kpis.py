@@ -469,33 +469,13 @@ def kpi_series(
         ``denominator``, ``days`` (length of the period).
     """
     spec = METRICS[metric]
-    # whole local days: an instant shifted across a clock change lands at 23:00 or 01:00
-    first, stop = start.tz_localize(None).ceil("D"), end.tz_localize(None).floor("D")
-    if freq == "W":
-        periods = pd.date_range(first + pd.Timedelta(days=(7 - first.day_of_week) % 7), stop, freq="7D")
-        ends = periods + pd.Timedelta(days=7)
-    elif freq == "M":
-        periods = pd.date_range(first if first.day == 1 else first + pd.offsets.MonthBegin(1), stop,
-                                freq="MS")
-        ends = periods + pd.offsets.MonthBegin(1)
-    else:
-        raise ParameterError(f"freq {freq!r}: use 'W' (weeks) or 'M' (months).")
-    periods, ends = periods[ends <= stop], ends[ends <= stop]
-    # each observation's period, from its local wall-clock time: weeks run from Monday 00:00
     rows = _window(obs, start, end)
     at, tick = _ticks(obs["at"])
-    local = _local_ticks(at[rows], tick, obs["at"].dt.tz)
-    starts = _ns(periods) // tick
-    if freq == "W" and len(periods):  # weeks are all alike: a division finds each one's
-        period = (local - starts[0]) // (7 * 86_400 * 10**9 // tick)
-    else:
-        period = np.searchsorted(np.append(starts, _ns(ends[-1:]) // tick), local, side="right") - 1
-    # rows outside the whole periods (a partial first or last week) go to one more group, dropped
-    period = np.where((period >= 0) & (period < len(periods)), period, len(periods))
+    period, periods, days = _period_codes(at[rows], tick, obs["at"].dt.tz, start, end, freq)
     out = _aggregate(spec, obs, rows, period, len(periods) + 1).iloc[:len(periods)]
     out.index = periods
     out["numerator"] = out["numerator"].fillna(0) if spec.kind != "duration" else out["numerator"]
-    out["days"] = (ends - periods).days.to_numpy(dtype=float)
+    out["days"] = days
     return out.rename_axis(c.PERIOD_START).reset_index()
 
 
@@ -532,7 +512,9 @@ CONTACT_METRICS = tuple(name for name, m in METRICS.items() if m.table == "conta
 def _period_codes(at: np.ndarray, tick: int, tz, start: pd.Timestamp, end: pd.Timestamp,
                   freq: str) -> tuple[np.ndarray, pd.DatetimeIndex, np.ndarray]:
     """Whole weeks (from Monday) or months of ``[start, end)`` and each instant's one (the
-    number of periods for instants outside them), as :func:`kpi_series` places them."""
+    number of periods for instants outside them: a partial first or last week would show as a
+    false dip), from its local wall-clock time."""
+    # whole local days: an instant shifted across a clock change lands at 23:00 or 01:00
     first, stop = start.tz_localize(None).ceil("D"), end.tz_localize(None).floor("D")
     if freq == "W":
         periods = pd.date_range(first + pd.Timedelta(days=(7 - first.day_of_week) % 7), stop,
