@@ -24,9 +24,6 @@ import pytest
 from ccreview import spc
 from ccreview import techniques as t
 from ccreview.exceptions import ParameterError, SchemaError
-from tests.conftest import ROOT
-
-DEMO = ROOT / "data" / "demo"
 
 
 @pytest.fixture(scope="module")
@@ -262,19 +259,18 @@ def test_plot_and_html(normal_weekly):
 
 
 @pytest.fixture(scope="module")
-def demo_review():
-    if not (DEMO / "truth.json").exists():
-        pytest.skip("data/demo is missing: run `make demo-data` to create it")
+def demo_review(demo_dir, tmp_path_factory):
     from ccreview.review import open_review
+    from tests.conftest import make_params
 
-    return open_review(ROOT / "parameters" / "demo.yaml")
+    return open_review(make_params(tmp_path_factory.mktemp("techniques"), demo_dir))
 
 
-def test_demo_chart_raises_fewer_false_alarms_than_rag(demo_review):
+def test_demo_chart_raises_fewer_false_alarms_than_rag(demo_review, demo_dir):
     from ccreview.kpis import kpi_series
     from ccreview.metrics import METRICS
 
-    truth = json.loads((DEMO / "truth.json").read_text())
+    truth = json.loads((demo_dir / "truth.json").read_text())
     zone = truth["timezone"]
     weekly = kpi_series(demo_review.observations("abandonment_rate"), metric="abandonment_rate",
                         start=pd.Timestamp(truth["start"], tz=zone), end=pd.Timestamp(truth["end"], tz=zone))
