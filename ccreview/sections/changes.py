@@ -18,6 +18,9 @@ from ccreview.sections.performance import fmt_change
 
 __all__ = ["ChangeEvidence", "ChangeRecord", "ChangeVerdicts", "verdict_html"]
 
+#: axis labels per metric unit
+UNIT_LABELS = {"share": "Share", "seconds": "Seconds", "hours": "Hours", "count": "Per day",
+               "per 1,000": "Per 1,000 contacts", "score": "Score"}
 #: verdict -> CSS status class
 VERDICT_CLASS = {"achieved": "ccr-status-ok", "not achieved": "ccr-status-bad",
                  "inconclusive": "ccr-status-warn", "too little data": "ccr-status-warn",
@@ -115,8 +118,9 @@ class ChangeEvidence(Section):
             f"Weekly {metric.label.lower()} ({ev.scope}) before and after the change, with a "
             "segmented regression: the trend before the change, extended (dashed), is what would "
             "have been expected without it. " + ev.its.headline()]))
+        ylabel = UNIT_LABELS.get(metric.unit, metric.unit)
         fig, ax = plt.subplots(figsize=(8, 3.4))
-        ev.its.plot(ax, title=f"{metric.label}, {ev.scope}")
+        ev.its.plot(ax, title=f"{metric.label}, {ev.scope}", ylabel=ylabel)
         parts.append(figure_html(fig, alt=f"Weekly {metric.label.lower()} before and after "
                                           f"{ev.change_id}, with the fitted trend and the "
                                           "counterfactual."))
@@ -130,7 +134,8 @@ class ChangeEvidence(Section):
                 sentences.append(ev.did.parallel_trends.sentence)
             parts.append(paragraphs_html(sentences))
             fig, ax = plt.subplots(figsize=(8, 3.4))
-            ev.did.plot(ax, title=f"{metric.label}: changed scope and comparison group")
+            ev.did.plot(ax, title=f"{metric.label}: changed scope and comparison group",
+                        ylabel=ylabel)
             parts.append(figure_html(fig, alt=f"Weekly {metric.label.lower()} of the changed scope "
                                               "and of the comparison group around the change."))
             parts.extend(note_html(w) for w in ev.did.warnings)

@@ -59,6 +59,8 @@ def fmt_change(value: object, name: str, scale: str) -> str:
     sign = "+" if value > 0 else "−" if value < 0 else "±"
     if metric.unit == "share":
         return f"{sign}{abs(100 * value):.1f} pts"
+    if metric.unit == "seconds" and abs(value) < 10:  # a few seconds: one decimal tells apart
+        return f"{sign}{abs(value):.1f} s"
     return sign + fmt_metric(abs(value), name)
 
 
