@@ -37,6 +37,7 @@ __all__ = [
     "criterion_table",
     "criterion_trend",
     "data_health",
+    "judged_in",
     "what_if",
 ]
 
@@ -131,15 +132,20 @@ def criterion_table(
     cancelled = (incidents[c.STATUS].eq("cancelled").to_numpy(dtype=bool, na_value=False)
                  if c.STATUS in incidents else np.zeros(n, dtype=bool))
     table = _assemble(incidents, results, judged, opened, cancelled)
-    if start is not None:
-        lo = pd.Timestamp(start).value // 1000
-        hi = pd.Timestamp(as_of).value // 1000
-        at = to_micros(table["judged_at"])
-        inside = (at >= lo) & (at < hi)
-        open_breach = (table[CRITERION].isin(list(TARGETS)).to_numpy()
-                       & (table["detail"] == _TARGET_PHRASES[2]).to_numpy())
-        table = table[inside | open_breach].reset_index(drop=True)
-    return table
+    return table if start is None else judged_in(table, start=start, as_of=as_of)
+
+
+def judged_in(table: pd.DataFrame, *, start: pd.Timestamp, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Rows of a :func:`criterion_table` judged in ``[start, as_of)``, plus targets breached
+    and still open at ``as_of`` (what ``criterion_table(start=...)`` keeps), so one table of
+    every incident can serve both the period and its trend."""
+    lo = pd.Timestamp(start).value // 1000
+    hi = pd.Timestamp(as_of).value // 1000
+    at = to_micros(table["judged_at"])
+    inside = (at >= lo) & (at < hi)
+    open_breach = (table[CRITERION].isin(list(TARGETS)).to_numpy()
+                   & (table["detail"] == _TARGET_PHRASES[2]).to_numpy())
+    return table[inside | open_breach].reset_index(drop=True)
 
 
 def _assemble(incidents: pd.DataFrame, results: dict[str, RuleResult],

@@ -21,6 +21,7 @@ from ccreview.checks import (
     criterion_table,
     criterion_trend,
     data_health,
+    judged_in,
     what_if,
 )
 from ccreview.compliance import (
@@ -165,11 +166,16 @@ class Review:
                                     else None)}
 
     @cached_property
+    def all_criteria(self) -> pd.DataFrame:
+        """Every incident against every agreed criterion, as known at the period end."""
+        return criterion_table(self.data["incidents"], criteria=self.params.criteria,
+                               **{**self._criterion_inputs(), "start": None})
+
+    @cached_property
     def criteria_table(self) -> pd.DataFrame:
         """Every incident judged in the period against every agreed criterion (targets,
         grading, procedure rules): :func:`ccreview.checks.criterion_table`."""
-        return criterion_table(self.data["incidents"], criteria=self.params.criteria,
-                               **self._criterion_inputs())
+        return judged_in(self.all_criteria, start=self.params.start, as_of=self.params.end)
 
     @cached_property
     def criteria_scorecard(self) -> pd.DataFrame:
@@ -181,9 +187,7 @@ class Review:
     @cached_property
     def criteria_trend(self) -> pd.DataFrame:
         """Compliance per criterion and month over all incidents, as known at the period end."""
-        table = criterion_table(self.data["incidents"], criteria=self.params.criteria,
-                                **{**self._criterion_inputs(), "start": None})
-        return criterion_trend(table, freq="M", timezone=self.params.timezone)
+        return criterion_trend(self.all_criteria, freq="M", timezone=self.params.timezone)
 
     @cached_property
     def grading_audit(self) -> GradingAudit:
