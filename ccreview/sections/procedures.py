@@ -60,8 +60,8 @@ class Procedures(Section):
             pd.DataFrame()
         self.downloads = {"criteria_scorecard": self.table,
                           "criteria_by_month": review.criteria_trend}
-        if len(self.owners):
-            self.downloads["breach_owners"] = review.breach_owners
+        if len(self.owners):  # per team and target (one row per breach is 100,000s of rows)
+            self.downloads["breaches_by_owner"] = self.owners
         if len(review.what_if):
             self.downloads["what_if_criteria"] = review.what_if
 
