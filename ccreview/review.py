@@ -30,6 +30,7 @@ from ccreview.compliance import (
     least_compliant_segments,
     target_outcomes,
 )
+from ccreview.display import plural
 from ccreview.evidence import compare_periods
 from ccreview.grading import GradingAudit, expected_priority, grading_audit
 from ccreview.kpis import (
@@ -45,7 +46,7 @@ from ccreview.parameters import RunParameters, load_parameters
 from ccreview.plots import use_style
 from ccreview.prepared import load_prepared
 from ccreview.schema import TABLES, empty_frame
-from ccreview.spc import DEFAULT_RULES, ControlChart
+from ccreview.spc import DEFAULT_RULES, MIN_BASELINE_POINTS, ControlChart
 from ccreview.stats import wilson_interval
 from ccreview.trends import BASELINE_WEEKS, comparison_rows, comparison_windows, metric_chart
 from ccreview.validate import Dataset, load_inputs
@@ -392,16 +393,39 @@ class Review:
     def control_charts(self) -> dict[str, ControlChart]:
         """Weekly control chart of each charted metric, from the baseline to the period end."""
         charts = {}
-        start, _ = self.chart_baseline
         rules = self.params.chart_rules or DEFAULT_RULES
         for name in self.params.chart_metrics:
             obs = self.observations(name)
             if obs is None or METRICS[name].kind == "snapshot":
                 continue
-            charts[name] = metric_chart(obs, metric=name, start=min(start, self.params.start),
-                                        end=self.params.end, baseline=self.chart_baseline,
-                                        rules=rules)
+            baseline, note = self._baseline_for(obs, name)
+            chart = metric_chart(obs, metric=name, start=min(baseline[0], self.params.start),
+                                 end=self.params.end, baseline=baseline, rules=rules)
+            if note:
+                chart.warnings.insert(0, note)
+            charts[name] = chart
         return charts
+
+    def _baseline_for(self, obs: pd.DataFrame, name: str
+                      ) -> tuple[tuple[pd.Timestamp, pd.Timestamp], str | None]:
+        """The chart's baseline: the parameter file's; else the weeks before the period when
+        at least 12 of them carry a tenth of a typical week's volume; else the period itself
+        (a first, "phase I" chart), with a note saying so."""
+        if self.params.chart_baseline:
+            return self.params.chart_baseline, None
+        base = self.chart_baseline
+        series = kpi_series(obs, metric=name, start=base[0], end=self.params.end)
+        before = (series[c.PERIOD_START] < base[1].tz_localize(None)).to_numpy()
+        typical = series.loc[~before, "n"].median() if (~before).any() else 0
+        usable = int((series.loc[before, "n"] >= 0.1 * typical).sum()) if typical > 0 else 0
+        if usable >= MIN_BASELINE_POINTS:
+            return base, None
+        return (self.params.start, self.params.end), (
+            f"Only {plural(usable, 'week')} before the period {'has' if usable == 1 else 'have'} "
+            f"enough data for a baseline ({MIN_BASELINE_POINTS} are needed), so the centre line "
+            "and limits come from the period's own weeks: a first chart that shows which weeks "
+            "were unlike the rest of the period. Give earlier "
+            "exports, or a baseline under control_charts in the parameter file.")
 
     @cached_property
     def stable_window(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:

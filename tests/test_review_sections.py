@@ -115,3 +115,16 @@ def test_case_for_change_puts_the_planted_degradation_first(demo_review):
     assert top["uncertainty"]  # an interval, not just a point
     assert "closed_after_confirmation" in set(cases["metric"])  # a weak procedure rule
     assert not {"response", "resolution"} & set(cases["metric"])  # already there as KPIs
+
+
+def test_control_charts_fall_back_to_the_period_when_there_is_no_history(demo_dir, tmp_path):
+    # the demo data starts on 1 Oct 2025: a 2025-Q4 review has no weeks before it
+    params = make_params(tmp_path, demo_dir)
+    params.write_text(params.read_text().replace("period: 2026-Q3", "period: 2025-Q4"))
+    review = open_review(params)
+    chart = review.control_charts["service_level"]
+    # (the week of 29 Sep 2025 starts before the period, with three days of data)
+    assert chart.warnings[0].startswith("Only 1 week before the period has enough data")
+    assert chart.table["in_baseline"].all() and chart.baseline_points >= 12
+    html = sections.ControlCharts(review)._repr_html_()
+    assert "the period&#x27;s own weeks" in html or "the period's own weeks" in html

@@ -197,7 +197,8 @@ class ControlCharts(Section):
         parts = [paragraphs_html([
             f"Each chart shows a KPI week by week. The centre line and the control limits come "
             f"from the baseline weeks ({fmt_day(first)} to "
-            f"{fmt_day(last - pd.Timedelta(days=1))}, shaded): points inside the limits are the "
+            f"{fmt_day(last - pd.Timedelta(days=1))}, shaded, unless a note under the chart says "
+            "otherwise): points inside the limits are the "
             "week-to-week noise of a process that has not changed. A diamond marks a week where "
             "a run rule signals a real change.",
             "Rules checked: " + " ".join(f"{RULES[r]}" for r in rules),
