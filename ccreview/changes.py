@@ -13,6 +13,7 @@ date, an unknown metric or scope value, overlapping changes) are named in
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,6 +40,7 @@ __all__ = [
     "ChangeEvaluation",
     "changes_to_evaluate",
     "evaluate_change",
+    "report_name",
 ]
 
 #: register scope column -> the observation column it selects on
@@ -69,6 +71,11 @@ def scope_text(change: pd.Series) -> str:
     words = [f"{SCOPE_COLUMNS[k].replace('_', ' ').replace('assigned ', '')} {', '.join(v)}"
              for k, v in scope.items()]
     return "; ".join(words) or "everywhere"
+
+
+def report_name(change_id: str) -> str:
+    """The file stem of a change's published evaluation, e.g. ``change_evaluation-C-001``."""
+    return "change_evaluation-" + re.sub(r"[^A-Za-z0-9_.-]", "_", str(change_id))
 
 
 def changes_to_evaluate(changes: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp

@@ -6,7 +6,6 @@ The command-line interface is a thin wrapper over :func:`run`.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -48,7 +47,7 @@ class Job:
 def plan_jobs(params: RunParameters, dataset: Dataset) -> list[Job]:
     """The notebook runs of a review: one per notebook, and ``change_evaluation`` once per
     change to evaluate (implemented in the period or the one before), in date order."""
-    from ccreview.changes import changes_to_evaluate
+    from ccreview.changes import changes_to_evaluate, report_name
 
     jobs = []
     for notebook in params.notebooks:
@@ -60,8 +59,7 @@ def plan_jobs(params: RunParameters, dataset: Dataset) -> list[Job]:
         due = changes_to_evaluate(changes, start=params.start, end=params.end)
         for row in due.itertuples(index=False):  # the register: a handful of changes
             change_id = str(getattr(row, c.CHANGE_ID))
-            safe = re.sub(r"[^A-Za-z0-9_.-]", "_", change_id)
-            jobs.append(Job(f"{notebook}-{safe}", notebook,
+            jobs.append(Job(report_name(change_id), notebook,
                             f"Change {change_id}: {getattr(row, c.TITLE)}",
                             {FAN_OUT[notebook]: change_id}))
     return jobs

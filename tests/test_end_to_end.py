@@ -51,6 +51,7 @@ def test_each_change_of_the_period_gets_its_own_report(published):
     assert '&lt;script&gt;alert("category")&lt;/script&gt;' in page
     review = (run_dir / "incident_review.html").read_text()
     assert "Changes and their evidence" in review and "not achieved" in review
+    assert 'href="change_evaluation-C-002.html"' in review  # the summary links to the evidence
 
 
 def test_report_has_sections_and_no_code(published):

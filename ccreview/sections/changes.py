@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from ccreview import columns as c
-from ccreview.changes import CANNOT_JUDGE, ChangeEvaluation
+from ccreview.changes import CANNOT_JUDGE, ChangeEvaluation, report_name
 from ccreview.display import figure_html, fmt_day, note_html, paragraphs_html, table_html
 from ccreview.metrics import METRICS
 from ccreview.publish import SUMMARY_MIMETYPE
@@ -192,6 +192,12 @@ class ChangeVerdicts(Section):
         if not len(self.table):
             return ("<p>No change of the register was implemented in this period or the one "
                     "before, so none is evaluated.</p>")
-        return table_html(self.table, caption="Changes implemented in this period or the one "
-                                              "before, judged against their expected effect "
-                                              "(each has a report of its own)")
+        table = table_html(self.table, caption="Changes implemented in this period or the one "
+                                               "before, judged against their expected effect")
+        if "change_evaluation" not in self.review.params.notebooks:
+            return table
+        links = " · ".join(
+            f'<a href="{html.escape(report_name(cid))}.html">'
+            f"{html.escape(cid)}</a>" for cid in self.table["change"])
+        return table + f'<p class="ccr-small">The evidence for each change: {links}.</p>'
+
