@@ -531,6 +531,10 @@ def _attribute_chart(kind: str, counts: object, sizes: object, *, index: object,
     elif centre == 0 or (kind == P and centre == 1):
         what = "no events" if centre == 0 else "nothing but events"
         warnings.append(f"The baseline has {what}, so sigma is zero: any other value is flagged.")
+    elif int(used.sum()) < MIN_BASELINE_POINTS:
+        word = _frequency_word(labels)
+        warnings.append(f"The baseline has only {plural(int(used.sum()), word + 'point')}; limits are "
+                        f"rough until there are at least {MIN_BASELINE_POINTS}.")
     size = len(c)
     columns = {VALUE: value, CENTRE: np.full(size, centre), LCL: lcl, UCL: ucl, SIGMA: sigma, N: n,
                IN_BASELINE: in_base}
