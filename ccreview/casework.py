@@ -39,6 +39,7 @@ def _worse_side(metric: str) -> str | None:
 def _signals(review: Review) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     start = review.params.start.tz_localize(None).normalize()
+    unit = "day" if review.params.chart_freq == "D" else "week"
     for name, chart in review.control_charts.items():
         runs = signals_summary(chart, metric=name)
         if not len(runs):
@@ -50,8 +51,8 @@ def _signals(review: Review) -> dict[str, list[str]]:
             keep &= runs["direction"] == worse
         for run in runs[keep.to_numpy()].itertuples(index=False):
             out.setdefault(name, []).append(
-                f"control chart: {run.points} weeks {run.direction} the centre line from the "
-                f"week of {fmt_day(pd.Timestamp(run.first_period))} "
+                f"control chart: {run.points} {unit}s {run.direction} the centre line from the "
+                f"{unit} of {fmt_day(pd.Timestamp(run.first_period))} "
                 f"({run.rules.replace('_', ' ')})")
     return out
 

@@ -457,7 +457,8 @@ def kpi_series(
     end: pd.Timestamp,
     freq: str = "W",
 ) -> pd.DataFrame:
-    """The metric per week (``"W"``, weeks from Monday) or month (``"M"``) in ``[start, end)``.
+    """The metric per day (``"D"``), week (``"W"``, weeks from Monday) or month (``"M"``) in
+    ``[start, end)``.
 
     Only whole periods are kept: a partial first or last week would show as a
     false dip. Periods with no observations appear with ``n = 0``.
@@ -524,13 +525,16 @@ def _period_codes(at: np.ndarray, tick: int, tz, start: pd.Timestamp, end: pd.Ti
         periods = pd.date_range(first if first.day == 1 else first + pd.offsets.MonthBegin(1), stop,
                                 freq="MS")
         ends = periods + pd.offsets.MonthBegin(1)
+    elif freq == "D":
+        periods = pd.date_range(first, stop, freq="D")
+        ends = periods + pd.Timedelta(days=1)
     else:
-        raise ParameterError(f"freq {freq!r}: use 'W' (weeks) or 'M' (months).")
+        raise ParameterError(f"freq {freq!r}: use 'D' (days), 'W' (weeks) or 'M' (months).")
     periods, ends = periods[ends <= stop], ends[ends <= stop]
     local = _local_ticks(at, tick, tz)
     starts = _ns(periods) // tick
-    if freq == "W" and len(periods):
-        period = (local - starts[0]) // (7 * 86_400 * 10**9 // tick)
+    if freq in ("W", "D") and len(periods):  # periods all alike: a division finds each one's
+        period = (local - starts[0]) // ((7 if freq == "W" else 1) * 86_400 * 10**9 // tick)
     else:
         period = np.searchsorted(np.append(starts, _ns(ends[-1:]) // tick), local, side="right") - 1
     period = np.where((period >= 0) & (period < len(periods)), period, len(periods))

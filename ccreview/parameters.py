@@ -58,7 +58,9 @@ DEFAULT_CHART_METRICS = ("abandonment_rate", "service_level", "average_handle_ti
 _KPI_KEYS = {"service_level": "threshold_s and variant", "short_abandon_s": "seconds"}
 _SL_KEYS = {"threshold_s": "seconds, e.g. 20", "variant": "which abandons count, e.g. offered"}
 _CHART_KEYS = {"baseline": "{start, end} dates", "rules": "run rules by name",
-               "metrics": "catalogue metrics to chart"}
+               "metrics": "catalogue metrics to chart", "frequency": "week (default) or day"}
+#: control-chart frequency word -> kpi_series freq
+CHART_FREQUENCIES = {"week": "W", "day": "D"}
 _RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
@@ -96,6 +98,8 @@ class RunParameters:
     #: run rules by name; None: the defaults of :mod:`ccreview.spc`
     chart_rules: tuple[str, ...] | None = None
     chart_metrics: tuple[str, ...] = DEFAULT_CHART_METRICS
+    #: control-chart points: "W" (weeks) or "D" (days, for periods of a few weeks)
+    chart_freq: str = "W"
     #: alternative criteria for the "what if" comparison
     what_if_criteria: Criteria | None = None
 
@@ -285,6 +289,7 @@ def load_parameters(path: str | Path) -> RunParameters:
         chart_baseline=charts["baseline"],
         chart_rules=charts["rules"],
         chart_metrics=charts["metrics"],
+        chart_freq=charts["freq"],
         what_if_criteria=loaded.get("what_if_criteria"),
     )
 
@@ -322,7 +327,8 @@ def _chart_settings(spec: Any, *, where: str, timezone: str, problems: list[str]
     from ccreview.metrics import METRICS
     from ccreview.spc import RULE_SETS, RULES
 
-    out: dict[str, Any] = {"baseline": None, "rules": None, "metrics": DEFAULT_CHART_METRICS}
+    out: dict[str, Any] = {"baseline": None, "rules": None, "metrics": DEFAULT_CHART_METRICS,
+                           "freq": "W"}
     if spec is None:
         return out
     if not isinstance(spec, dict):
@@ -334,6 +340,13 @@ def _chart_settings(spec: Any, *, where: str, timezone: str, problems: list[str]
             out["baseline"] = parse_period(spec["baseline"], timezone)
         except ParameterError as exc:
             problems.append(f"{where}.baseline: {exc}")
+    if "frequency" in spec:
+        word = str(spec["frequency"])
+        if word in CHART_FREQUENCIES:
+            out["freq"] = CHART_FREQUENCIES[word]
+        else:
+            problems.append(f"{where}.frequency: {word!r} is not a frequency; use "
+                            f"{' or '.join(CHART_FREQUENCIES)}.")
     for key, known in (("rules", {**RULE_SETS, **RULES}), ("metrics", METRICS)):
         if key not in spec:
             continue

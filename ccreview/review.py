@@ -400,7 +400,8 @@ class Review:
                 continue
             baseline, note = self._baseline_for(obs, name)
             chart = metric_chart(obs, metric=name, start=min(baseline[0], self.params.start),
-                                 end=self.params.end, baseline=baseline, rules=rules)
+                                 end=self.params.end, baseline=baseline, rules=rules,
+                                 freq=self.params.chart_freq)
             if note:
                 chart.warnings.insert(0, note)
             charts[name] = chart
@@ -414,17 +415,19 @@ class Review:
         if self.params.chart_baseline:
             return self.params.chart_baseline, None
         base = self.chart_baseline
-        series = kpi_series(obs, metric=name, start=base[0], end=self.params.end)
+        series = kpi_series(obs, metric=name, start=base[0], end=self.params.end,
+                            freq=self.params.chart_freq)
         before = (series[c.PERIOD_START] < base[1].tz_localize(None)).to_numpy()
         typical = series.loc[~before, "n"].median() if (~before).any() else 0
         usable = int((series.loc[before, "n"] >= 0.1 * typical).sum()) if typical > 0 else 0
         if usable >= MIN_BASELINE_POINTS:
             return base, None
+        unit = "day" if self.params.chart_freq == "D" else "week"
         return (self.params.start, self.params.end), (
-            f"Only {plural(usable, 'week')} before the period {'has' if usable == 1 else 'have'} "
+            f"Only {plural(usable, unit)} before the period {'has' if usable == 1 else 'have'} "
             f"enough data for a baseline ({MIN_BASELINE_POINTS} are needed), so the centre line "
-            "and limits come from the period's own weeks: a first chart that shows which weeks "
-            "were unlike the rest of the period. Give earlier "
+            f"and limits come from the period's own {unit}s: a first chart that shows which "
+            f"{unit}s were unlike the rest of the period. Give earlier "
             "exports, or a baseline under control_charts in the parameter file.")
 
     @cached_property

@@ -511,7 +511,9 @@ def _attribute_chart(kind: str, counts: object, sizes: object, *, index: object,
         widen = laney is True or (laney == "auto" and sigma_z > 1)
         if widen and np.isfinite(sigma_z):
             sigma = sigma * sigma_z
-            laney_note = (f"Laney's {kind}' chart: the weeks vary {sigma_z:.1f} times as much as "
+            periods = {"daily ": "days", "weekly ": "weeks", "monthly ": "months"}.get(
+                _frequency_word(labels), "periods")
+            laney_note = (f"Laney's {kind}' chart: the {periods} vary {sigma_z:.1f} times as much as "
                           f"{'binomial' if kind == P else 'Poisson'} sampling alone would make them "
                           "in the baseline, so the limits are widened by that factor (Laney 2002): "
                           "with large volumes, classic limits would treat that ordinary movement "

@@ -120,8 +120,9 @@ def metric_chart(
     end: pd.Timestamp,
     baseline: tuple[pd.Timestamp, pd.Timestamp],
     rules: Sequence[str] | str = DEFAULT_RULES,
+    freq: str = "W",
 ) -> ControlChart:
-    """The weekly control chart suited to a catalogue metric.
+    """The weekly (or daily, ``freq="D"``) control chart suited to a catalogue metric.
 
     Proportions get a p chart (varying weekly counts), rates and counts a u chart (per
     contact, or per day), durations and scores an XmR chart of the weekly statistic. p and u
@@ -141,7 +142,7 @@ def metric_chart(
         Run rules by name (:data:`ccreview.spc.RULES`).
     """
     spec = METRICS[metric]
-    series = kpi_series(obs, metric=metric, start=start, end=end, freq="W")
+    series = kpi_series(obs, metric=metric, start=start, end=end, freq=freq)
     weeks = series[c.PERIOD_START]
     window = (baseline[0].tz_localize(None), baseline[1].tz_localize(None))
     in_base = ((weeks >= window[0]) & (weeks < window[1])).to_numpy()

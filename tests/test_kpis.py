@@ -168,8 +168,9 @@ def test_parameter_file_kpi_and_chart_choices(tmp_path, demo_dir):
 
     extra = ("kpis:\n  service_level: {threshold_s: 30, variant: answered}\n  short_abandon_s: 4\n"
              "control_charts:\n  baseline: {start: 2026-01-05, end: 2026-06-28}\n"
-             "  rules: [nelson]\n  metrics: [abandonment_rate, csat]\n")
+             "  rules: [nelson]\n  metrics: [abandonment_rate, csat]\n  frequency: day\n")
     params = load_parameters(make_params(tmp_path, demo_dir, extra=extra))
+    assert params.chart_freq == "D"
     assert params.kpi_settings == KpiSettings(30, "answered", 4)
     assert params.chart_rules == ("nelson",) and params.chart_metrics == ("abandonment_rate", "csat")
     assert params.chart_baseline[0] == pd.Timestamp("2026-01-05", tz="Europe/London")
@@ -180,7 +181,8 @@ def test_parameter_file_kpi_mistakes_are_all_named(tmp_path, demo_dir):
     from tests.conftest import make_params
 
     extra = ("kpis:\n  service_level: {threshold: 30, variant: ofered}\n"
-             "control_charts:\n  rules: [beyond_limit]\n  metrics: [abandon_rate]\n  colour: red\n")
+             "control_charts:\n  rules: [beyond_limit]\n  metrics: [abandon_rate]\n  colour: red\n"
+             "  frequency: hourly\n")
     with pytest.raises(ParameterError) as caught:
         load_parameters(make_params(tmp_path, demo_dir, extra=extra))
     message = str(caught.value)
@@ -189,6 +191,7 @@ def test_parameter_file_kpi_mistakes_are_all_named(tmp_path, demo_dir):
     assert "no rule 'beyond_limit'. Did you mean 'beyond_limits'?" in message
     assert "no metric 'abandon_rate'. Did you mean 'abandonment_rate'?" in message
     assert "control_charts: unknown key 'colour'" in message
+    assert "control_charts.frequency: 'hourly' is not a frequency; use week or day." in message
 
 
 @pytest.mark.parametrize("variant", ["offered", "short_abandons_excluded"])

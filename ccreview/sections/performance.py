@@ -32,6 +32,8 @@ __all__ = ["ControlCharts", "Performance", "TechniqueEfficiency", "fmt_change", 
 #: readable names of the segment columns
 SEGMENT_WORDS = {c.QUEUE: "queue", c.CHANNEL: "channel", c.PRIORITY: "priority",
                  c.CATEGORY: "category", c.ASSIGNED_TEAM: "team", c.TEAM: "team"}
+#: chart point -> its adjective
+ADJECTIVE = {"day": "daily", "week": "weekly"}
 VERDICT_ORDER = {"worsened": 0, "improved": 1, "increased": 2, "decreased": 2,
                  "no evidence of change": 3, "too little data": 4}
 
@@ -194,34 +196,36 @@ class ControlCharts(Section):
             return note_html("None of the charted metrics can be computed from the files given.")
         first, last = review.chart_baseline
         rules = resolve_rules(review.params.chart_rules or DEFAULT_RULES)
+        unit = "day" if review.params.chart_freq == "D" else "week"
         parts = [paragraphs_html([
-            f"Each chart shows a KPI week by week. The centre line and the control limits come "
-            f"from the baseline weeks ({fmt_day(first)} to "
+            f"Each chart shows a KPI {unit} by {unit}. The centre line and the control limits "
+            f"come from the baseline {unit}s ({fmt_day(first)} to "
             f"{fmt_day(last - pd.Timedelta(days=1))}, shaded, unless a note under the chart says "
-            "otherwise): points inside the limits are the "
-            "week-to-week noise of a process that has not changed. A diamond marks a week where "
-            "a run rule signals a real change.",
+            f"otherwise): points inside the limits are the {unit}-to-{unit} noise of a process "
+            f"that has not changed. A diamond marks a {unit} where a run rule signals a real "
+            "change.",
             "Rules checked: " + " ".join(f"{RULES[r]}" for r in rules),
         ])]
         in_period = self._signals_in_period()
         if len(in_period):
             parts.append(table_html(in_period, caption="Signals in the review period",
-                                    labels={"first_period": "from week of",
-                                            "last_period": "to week of", "points": "weeks"}))
+                                    labels={"first_period": f"from {unit} of",
+                                            "last_period": f"to {unit} of", "points": f"{unit}s"}))
         else:
-            parts.append(paragraphs_html(["No charted KPI signalled in the review period: the "
-                                          "weeks stayed within what the baseline's noise explains."]))
+            parts.append(paragraphs_html([f"No charted KPI signalled in the review period: the "
+                                          f"{unit}s stayed within what the baseline's noise "
+                                          "explains."]))
         for name, chart in self.charts.items():
             metric = METRICS[name]
             fig, ax = plt.subplots(figsize=(8, 3.2))
-            unit = {"share": "share", "seconds": "seconds", "hours": "hours",
+            axis = {"share": "share", "seconds": "seconds", "hours": "hours",
                     "count": "per day", "per 1,000": "per 1,000 contacts"}.get(metric.unit, "")
-            chart.plot(ax, title=metric.label, ylabel=unit)
+            chart.plot(ax, title=metric.label, ylabel=axis)
             n_signals = int(chart.table["signal"].sum())
             parts.append(f"<h3>{html.escape(metric.label)}</h3>")
             parts.append(figure_html(
-                fig, alt=f"Control chart of weekly {metric.label.lower()}: centre line, control "
-                         f"limits and {plural(n_signals, 'signal')} marked."))
+                fig, alt=f"Control chart of {ADJECTIVE[unit]} {metric.label.lower()}: centre line, "
+                         f"control limits and {plural(n_signals, 'signal')} marked."))
             parts.extend(note_html(w) for w in chart.warnings)
         return "".join(parts)
 
