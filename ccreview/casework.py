@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ccreview.display import fmt_day, fmt_pct, format_value
+from ccreview.display import fmt_change, fmt_day, fmt_metric, fmt_pct, format_value
 from ccreview.metrics import METRICS
 from ccreview.spc import signals_summary
 
@@ -79,8 +79,6 @@ def cases_for_change(review: Review) -> pd.DataFrame:
     if len(table):
         overall = table[(table["segment_by"] == "") & (table["verdict"] == "worsened")]
         overall = overall[overall["against"] == overall["against"].iloc[0]] if len(overall) else overall
-        from ccreview.sections.performance import fmt_change, fmt_metric
-
         for row in overall.itertuples(index=False):
             evidence.setdefault(row.metric, []).append(
                 f"worse than the {row.against} beyond chance (q = {row.q_value:.2g})")

@@ -114,11 +114,6 @@ class ChangeEvaluation:
         """The register's id of the change."""
         return str(self.change[c.CHANGE_ID])
 
-    @property
-    def summary(self) -> str:
-        """One line for the index page and the executive summary."""
-        return f"{self.change_id} {self.change[c.TITLE]}: {self.verdict.verdict}"
-
 
 def _series(obs: pd.DataFrame, rows: np.ndarray, *, metric: str, start: pd.Timestamp,
             end: pd.Timestamp) -> pd.DataFrame:
@@ -276,6 +271,7 @@ def evaluate_change(review, change_id: str, *, min_after: int = 8) -> ChangeEval
         judged = result.verdict(expected_effect=float(expected),
                                 expected_direction=change[c.EXPECTED_DIRECTION],
                                 min_after=min_after, label=label)
-        evaluation.verdict = Verdict(judged.verdict, f"{judged.sentence} (Estimated by "
-                                     f"{evaluation.method}.)")
+        basis = ("against the comparison group" if use_did
+                 else "against the trend before the change")
+        evaluation.verdict = Verdict(judged.verdict, f"{judged.sentence} (Estimated {basis}.)")
     return evaluation

@@ -15,12 +15,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ccreview.metrics import METRICS
+
 if TYPE_CHECKING:  # pragma: no cover
     import matplotlib.pyplot as plt
 
 __all__ = [
     "figure_html",
+    "fmt_change",
     "fmt_count",
+    "fmt_metric",
     "format_value",
     "fmt_day",
     "fmt_hours",
@@ -179,3 +183,31 @@ def paragraphs_html(sentences: list[str]) -> str:
     """Escaped sentences as a bulleted list."""
     items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
     return f"<ul>{items}</ul>"
+
+
+def fmt_metric(value: object, name: str) -> str:
+    """A metric's value in its unit (counts compared per day show one decimal)."""
+    metric = METRICS[name]
+    if metric.unit == "per 1,000":
+        return fmt_number(value, 2)
+    if metric.unit == "score":
+        return fmt_number(value, 1)
+    if metric.kind == "count" and value is not None and not float(value).is_integer():
+        return f"{fmt_number(value, 1)} a day"
+    return format_value(value, metric.unit)
+
+
+def fmt_change(value: object, name: str, scale: str) -> str:
+    """A change on the scale it was estimated on: points, a ratio, or the metric's unit."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "–"
+    value = float(value)
+    if scale == "ratio":
+        return "–" if np.isinf(value) else f"×{value:.2f}"
+    metric = METRICS[name]
+    sign = "+" if value > 0 else "−" if value < 0 else "±"
+    if metric.unit == "share":
+        return f"{sign}{abs(100 * value):.1f} pts"
+    if metric.unit == "seconds" and abs(value) < 10:  # a few seconds: one decimal tells apart
+        return f"{sign}{abs(value):.1f} s"
+    return sign + fmt_metric(abs(value), name)

@@ -400,6 +400,17 @@ def _category_codes(key: pd.Categorical) -> tuple[np.ndarray, pd.Index]:
     return codes, labels
 
 
+def _segment_codes(key) -> tuple[np.ndarray, pd.Index]:
+    """Group codes and labels of a segment column's values, sorted with missing last (as
+    ``groupby(sort=True, dropna=False)`` orders them); categoricals by their codes."""
+    if isinstance(key, pd.Categorical):
+        return _category_codes(key)
+    if isinstance(key, pd.arrays.NumpyExtensionArray):
+        key = key.to_numpy()
+    codes, labels = pd.factorize(key, sort=True, use_na_sentinel=False)
+    return codes, pd.Index(labels)
+
+
 def kpi_values(
     obs: pd.DataFrame,
     *,
@@ -424,13 +435,7 @@ def kpi_values(
             raise ParameterError(f"metric {metric!r} cannot be split by {by!r}: its table has no "
                                  "such column.")
         key = obs[by].array[rows]
-        if isinstance(key, pd.Categorical):
-            codes, labels = _category_codes(key)
-        else:
-            if isinstance(key, pd.arrays.NumpyExtensionArray):
-                key = key.to_numpy()
-            # sorted, missing last, as groupby(sort=True, dropna=False) orders them
-            codes, labels = pd.factorize(key, sort=True, use_na_sentinel=False)
+        codes, labels = _segment_codes(key)
         out = _aggregate(spec, obs, rows, codes, len(labels))
         if isinstance(key, pd.Categorical):  # categories no row has are left out, as groupby does
             present = np.bincount(codes, minlength=len(labels)) > 0
@@ -572,13 +577,7 @@ def contact_kpis(
                                              start, end, freq)
         groups = len(periods) + 1
     elif by:
-        key = contacts[by].array[keep]
-        if isinstance(key, pd.Categorical):
-            codes, labels = _category_codes(key)
-        else:
-            if isinstance(key, pd.arrays.NumpyExtensionArray):
-                key = key.to_numpy()
-            codes, labels = pd.factorize(key, sort=True, use_na_sentinel=False)
+        codes, labels = _segment_codes(contacts[by].array[keep])
         groups = len(labels)
     else:
         codes, groups = np.zeros(int(keep.sum()), dtype=np.intp), 1

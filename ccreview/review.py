@@ -367,8 +367,9 @@ class Review:
             if not rows:
                 skipped.append(label)
                 continue
-            table = compare_periods(pd.concat(rows, ignore_index=True))
-            table["segment_by"] = pd.concat(rows, ignore_index=True)["segment_by"].to_numpy()
+            family = pd.concat(rows, ignore_index=True)
+            table = compare_periods(family)
+            table["segment_by"] = family["segment_by"].to_numpy()
             table.insert(0, "against", label)
             frames.append(table)
         out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

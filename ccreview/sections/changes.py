@@ -9,12 +9,11 @@ import pandas as pd
 
 from ccreview import columns as c
 from ccreview.changes import CANNOT_JUDGE, ChangeEvaluation, report_name
-from ccreview.display import figure_html, fmt_day, note_html, paragraphs_html, table_html
+from ccreview.display import figure_html, fmt_change, fmt_day, note_html, paragraphs_html, table_html
 from ccreview.metrics import METRICS
 from ccreview.publish import SUMMARY_MIMETYPE
 from ccreview.review import Review
 from ccreview.sections.base import Section
-from ccreview.sections.performance import fmt_change
 
 __all__ = ["ChangeEvidence", "ChangeRecord", "ChangeVerdicts", "verdict_html"]
 
@@ -113,7 +112,7 @@ class ChangeEvidence(Section):
                                           "corrected."]))
             return "".join(parts) + self._confounders_html()
         metric = METRICS[ev.change[c.METRIC]]
-        parts.append("<h3>Interrupted time series</h3>")
+        parts.append("<h3>Before and after (interrupted time series)</h3>")
         parts.append(paragraphs_html([
             f"Weekly {metric.label.lower()} ({ev.scope}) before and after the change, with a "
             "segmented regression: the trend before the change, extended (dashed), is what would "
@@ -147,8 +146,8 @@ class ChangeEvidence(Section):
         ev = self.evaluation
         metric = ev.change[c.METRIC]
         rows = []
-        for name, result in (("Interrupted time series", ev.its),
-                             ("Difference in differences", ev.did)):
+        for name, result in (("Against the trend before the change", ev.its),
+                             ("Against the comparison group", ev.did)):
             if result is None:
                 continue
             row = result.effect.iloc[0]

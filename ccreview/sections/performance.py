@@ -5,17 +5,17 @@ from __future__ import annotations
 import html
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
 from ccreview import columns as c
 from ccreview.display import (
     figure_html,
+    fmt_change,
     fmt_count,
     fmt_day,
+    fmt_metric,
     fmt_number,
     fmt_pct,
-    format_value,
     note_html,
     paragraphs_html,
     plural,
@@ -27,7 +27,7 @@ from ccreview.review import Review
 from ccreview.sections.base import Section
 from ccreview.spc import DEFAULT_RULES, RULES, resolve_rules, signals_summary
 
-__all__ = ["ControlCharts", "Performance", "TechniqueEfficiency", "fmt_change", "fmt_metric"]
+__all__ = ["ControlCharts", "Performance", "TechniqueEfficiency"]
 
 #: readable names of the segment columns
 SEGMENT_WORDS = {c.QUEUE: "queue", c.CHANNEL: "channel", c.PRIORITY: "priority",
@@ -36,34 +36,6 @@ SEGMENT_WORDS = {c.QUEUE: "queue", c.CHANNEL: "channel", c.PRIORITY: "priority",
 ADJECTIVE = {"day": "daily", "week": "weekly"}
 VERDICT_ORDER = {"worsened": 0, "improved": 1, "increased": 2, "decreased": 2,
                  "no evidence of change": 3, "too little data": 4}
-
-
-def fmt_metric(value: object, name: str) -> str:
-    """A metric's value in its unit (counts compared per day show one decimal)."""
-    metric = METRICS[name]
-    if metric.unit == "per 1,000":
-        return fmt_number(value, 2)
-    if metric.unit == "score":
-        return fmt_number(value, 1)
-    if metric.kind == "count" and value is not None and not float(value).is_integer():
-        return f"{fmt_number(value, 1)} a day"
-    return format_value(value, metric.unit)
-
-
-def fmt_change(value: object, name: str, scale: str) -> str:
-    """A change on the scale it was estimated on: points, a ratio, or the metric's unit."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "–"
-    value = float(value)
-    if scale == "ratio":
-        return "–" if np.isinf(value) else f"×{value:.2f}"
-    metric = METRICS[name]
-    sign = "+" if value > 0 else "−" if value < 0 else "±"
-    if metric.unit == "share":
-        return f"{sign}{abs(100 * value):.1f} pts"
-    if metric.unit == "seconds" and abs(value) < 10:  # a few seconds: one decimal tells apart
-        return f"{sign}{abs(value):.1f} s"
-    return sign + fmt_metric(abs(value), name)
 
 
 def _interval(row) -> str:
