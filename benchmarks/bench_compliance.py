@@ -2,12 +2,12 @@
 
 Usage: ``python benchmarks/bench_compliance.py [--sample 20000] [--repeat 3]``.
 
-(a) The business-hours clock (:func:`ccreview.calendar.elapsed_seconds` and its inverse
-    :func:`~ccreview.calendar.add_seconds`) against a row-wise pandas reference
+(a) The business-hours clock (:func:`ccreview.clocks.business_hours.elapsed_seconds` and its inverse
+    :func:`~ccreview.clocks.business_hours.add_seconds`) against a row-wise pandas reference
     (``DataFrame.apply`` per row, walking the days in Python) on the same intervals: the
     row-wise version runs on a random sample and is extrapolated to all rows (it would
     take many minutes on all of them); results on the sample must be identical.
-(b) The per-incident x criterion table (:func:`ccreview.checks.criterion_table`: targets
+(b) The per-incident x criterion table (:func:`ccreview.incidents.criteria_table.criterion_table`: targets
     with pauses, priority grading and every procedure rule of parameters/criteria.yaml)
     against an equivalent DuckDB SQL query on the same in-memory DataFrames; both outputs
     are compared row by row.
@@ -29,11 +29,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ccreview import columns as c
-from ccreview.calendar import add_seconds, elapsed_seconds
-from ccreview.checks import criterion_table
-from ccreview.config import Criteria, load_criteria
-from ccreview.rules import EVENT_PREFIX, MAJOR_TIMES
+from ccreview.clocks.business_hours import add_seconds, elapsed_seconds
+from ccreview.config.criteria import Criteria, load_criteria
+from ccreview.config.rules import EVENT_PREFIX, MAJOR_TIMES
+from ccreview.data import columns as c
+from ccreview.incidents.criteria_table import criterion_table
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -45,9 +45,9 @@ def load_data(work: Path) -> tuple[dict[str, pd.DataFrame], dict[str, list[str]]
     """The validated tables (generated and validated once, then read from Parquet)."""
     cache = work / f"compliance-{SCALE}-{MONTHS}m-seed{SEED}"
     if not (cache / "incidents.parquet").exists():
-        from ccreview.demo import generate
-        from ccreview.parameters import load_parameters
-        from ccreview.validate import load_inputs
+        from ccreview.config.parameters import load_parameters
+        from ccreview.data.validate import load_inputs
+        from ccreview.demo.generator import generate
 
         data = work / f"{SCALE}-{MONTHS}m-seed{SEED}"
         if not (data / "truth.json").exists():

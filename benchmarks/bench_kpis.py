@@ -6,10 +6,10 @@ Generates the large quarter once into benchmarks/work/ (as ``bench_run.py`` does
 validates its contacts once and keeps them as Parquet in ``benchmarks/work/kpi-cache/`` (the
 form in which the review's notebooks read them), then times, in this one process:
 
-* ours: :func:`~ccreview.kpis.contact_kpis` (every contact metric in one pass, as the review's
+* ours: :func:`~ccreview.kpis.compute.contact_kpis` (every contact metric in one pass, as the review's
   scorecard computes them) for the quarter overall, by queue and weekly; and, for reference,
-  the metric-by-metric path (:func:`~ccreview.kpis.observations` with
-  :func:`~ccreview.kpis.kpi_values` and :func:`~ccreview.kpis.kpi_series`) that the
+  the metric-by-metric path (:func:`~ccreview.kpis.compute.observations` with
+  :func:`~ccreview.kpis.compute.kpi_values` and :func:`~ccreview.kpis.compute.kpi_series`) that the
   comparisons and charts use;
 * DuckDB: the same values in three plain SQL queries (overall, by queue, per whole week from
   Monday, local time) over the same in-memory DataFrame, and again over an Arrow table made from
@@ -33,11 +33,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ccreview import columns as c
-from ccreview.demo import generate
-from ccreview.kpis import KpiSettings, contact_kpis, kpi_series, kpi_values, observations
-from ccreview.parameters import load_parameters
-from ccreview.validate import load_inputs
+from ccreview.config.parameters import load_parameters
+from ccreview.data import columns as c
+from ccreview.data.validate import load_inputs
+from ccreview.demo.generator import generate
+from ccreview.kpis.compute import KpiSettings, contact_kpis, kpi_series, kpi_values, observations
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -119,7 +119,7 @@ def load_contacts(scale: str, months: int, seed: int):
 
 def ours(contacts: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp, settings: KpiSettings,
          stages: dict[str, float] | None = None) -> dict[str, pd.DataFrame]:
-    """Every metric overall, by queue and weekly, through ccreview.kpis (seconds per step
+    """Every metric overall, by queue and weekly, through ccreview.kpis.compute (seconds per step
     added to ``stages`` when given)."""
     tables = {"contacts": contacts}
     found: dict[str, list[pd.DataFrame]] = {"overall": [], "queue": [], "week": []}
@@ -147,7 +147,7 @@ def ours(contacts: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp, sett
 
 def ours_one_pass(contacts: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp,
                   settings: KpiSettings) -> dict[str, pd.DataFrame]:
-    """The same numbers through :func:`ccreview.kpis.contact_kpis`, the one-pass path the
+    """The same numbers through :func:`ccreview.kpis.compute.contact_kpis`, the one-pass path the
     review's scorecard uses: three calls (overall, by queue, weekly)."""
     kw = {"start": start, "end": end, "settings": settings}
     weekly = contact_kpis(contacts, freq="W", **kw).rename(columns={c.PERIOD_START: "week"})
@@ -235,9 +235,9 @@ def main() -> None:
 
     steps: list[dict[str, float]] = []
     runs = {
-        "ccreview.kpis (observations + kpi_values x2 + kpi_series, 8 metrics)":
+        "ccreview.kpis.compute (observations + kpi_values x2 + kpi_series, 8 metrics)":
             lambda: ours(contacts, start=start, end=end, settings=settings, stages=steps[-1]),
-        "ccreview.kpis.contact_kpis, one pass per grouping (3 calls, 8 metrics)":
+        "ccreview.kpis.compute.contact_kpis, one pass per grouping (3 calls, 8 metrics)":
             lambda: ours_one_pass(contacts, start=start, end=end, settings=settings),
         "DuckDB SQL over the pandas DataFrame (3 queries)":
             lambda: with_duckdb(con, contacts, query_params),

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psutil
 
-from ccreview.demo import generate
+from ccreview.demo.generator import generate
 from ccreview.runner import run
 
 HERE = Path(__file__).resolve().parent

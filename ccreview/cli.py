@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "check":
             return _check(args.parameters)
         elif args.command == "demo-data":
-            from ccreview.demo import generate
+            from ccreview.demo.generator import generate
 
             truth = generate(args.out, seed=args.seed, scale=args.scale, months=args.months,
                              end=args.end, progress=lambda line: print(line, file=sys.stderr))
@@ -79,8 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check(parameters: str) -> int:
-    from ccreview.parameters import load_parameters
-    from ccreview.validate import load_inputs
+    from ccreview.config.parameters import load_parameters
+    from ccreview.data.validate import load_inputs
 
     params = load_parameters(parameters)
     print(f"Parameters: {params.source} are valid (period {params.period_label}, "

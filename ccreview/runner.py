@@ -18,12 +18,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ccreview import columns as c
+from ccreview.config.parameters import RunParameters, load_parameters
+from ccreview.data import columns as c
+from ccreview.data.prepared import save_prepared
+from ccreview.data.readers import file_sha256
+from ccreview.data.validate import Dataset, load_inputs
 from ccreview.exceptions import NotebookError
-from ccreview.io import file_sha256
-from ccreview.parameters import PROJECT_ROOT, RunParameters, load_parameters
-from ccreview.prepared import save_prepared
-from ccreview.validate import Dataset, load_inputs
 
 __all__ = ["NotebookResult", "RunResult", "describe_failure", "raise_for_failures", "run"]
 
@@ -47,7 +47,7 @@ class Job:
 def plan_jobs(params: RunParameters, dataset: Dataset) -> list[Job]:
     """The notebook runs of a review: one per notebook, and ``change_evaluation`` once per
     change to evaluate (implemented in the period or the one before), in date order."""
-    from ccreview.changes import changes_to_evaluate, report_name
+    from ccreview.review.changes import changes_to_evaluate, report_name
 
     jobs = []
     for notebook in params.notebooks:
@@ -167,7 +167,7 @@ def run(
         folder = params.run if ok else f"{params.run}-failed"
         timings["total"] = time.perf_counter() - clock
         manifest = _manifest(params, dataset, jobs, results, started, timings, ok, fingerprints)
-        from ccreview.publish import earlier_runs, move_into_place, write_index, write_manifest
+        from ccreview.report.publish import earlier_runs, move_into_place, write_index, write_manifest
 
         write_manifest(staging / "run.json", manifest)
         write_index(staging / "index.html", manifest, earlier=earlier_runs(reports, exclude=folder))
@@ -185,7 +185,7 @@ def run(
 
 def _display(path: Path) -> str:
     try:
-        return str(path.relative_to(PROJECT_ROOT))
+        return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
 
@@ -304,7 +304,7 @@ def _export_all(
     progress: Callable[[str], None],
     fingerprints: dict[Path, str],
 ) -> None:
-    from ccreview.publish import HtmlExporter
+    from ccreview.report.publish import HtmlExporter
 
     context = _context(params, started, fingerprints)
     exporter = HtmlExporter()

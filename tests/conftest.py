@@ -21,7 +21,7 @@ def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory) -> Path:
     """The small demo data set (seed 7), generated once per test session."""
-    from ccreview.demo import generate
+    from ccreview.demo.generator import generate
 
     out = tmp_path_factory.mktemp("demo")
     generate(out, seed=7, scale="small")

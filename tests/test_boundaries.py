@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from ccreview import columns as c
-from ccreview.boundaries import handoff_summary, holding_periods, team_time
+from ccreview.data import columns as c
+from ccreview.incidents.handoffs import handoff_summary, holding_periods, team_time
 
 TZ = "Europe/London"
 
@@ -41,9 +41,9 @@ def test_breach_owner_by_hand():
     Network from 09:10, waiting on the customer 10:00-11:00 (Network), Field from 12:00;
     first response 09:40, resolved 15:00. The response fell due at 09:15 (Network held it);
     the resolution at 09:00 + 4 h + 1 h paused = 14:00 (Field held it)."""
-    from ccreview.boundaries import breach_owners, breach_summary
-    from ccreview.compliance import target_outcomes
-    from ccreview.config import load_criteria
+    from ccreview.config.criteria import load_criteria
+    from ccreview.incidents.handoffs import breach_owners, breach_summary
+    from ccreview.incidents.targets import target_outcomes
 
     from .conftest import ROOT
 
@@ -84,10 +84,10 @@ def test_due_times_are_consistent_with_the_outcomes(demo_dir, tmp_path):
     time shows exactly the target (checked with the forward clock and the pause sums)."""
     import numpy as np
 
-    from ccreview.boundaries import breach_owners
-    from ccreview.calendar import elapsed_seconds
-    from ccreview.compliance import in_period, paused_seconds, target_outcomes
-    from ccreview.review import open_review
+    from ccreview.clocks.business_hours import elapsed_seconds
+    from ccreview.incidents.handoffs import breach_owners
+    from ccreview.incidents.targets import in_period, paused_seconds, target_outcomes
+    from ccreview.review.review import open_review
 
     from .conftest import make_params
 

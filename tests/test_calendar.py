@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ccreview.calendar import elapsed_seconds
-from ccreview.config import Calendar
+from ccreview.clocks.business_hours import elapsed_seconds
+from ccreview.config.criteria import Calendar
 
 TZ = "Europe/London"
 OFFICE = Calendar(
@@ -99,7 +99,7 @@ def test_matches_slow_reference(pairs, calendar):
 
 # --- running the clock forwards: the instant a target falls due -----------------------------
 
-from ccreview.calendar import add_seconds  # noqa: E402
+from ccreview.clocks.business_hours import add_seconds  # noqa: E402
 
 
 def due(start: str, hours_: float, calendar: Calendar = OFFICE, pauses=()) -> pd.Timestamp:

@@ -14,9 +14,9 @@ import json
 import pandas as pd
 import pytest
 
-from ccreview import columns as c
-from ccreview.changes import CANNOT_JUDGE, changes_to_evaluate, evaluate_change
-from ccreview.review import Review, open_review
+from ccreview.data import columns as c
+from ccreview.review.changes import CANNOT_JUDGE, changes_to_evaluate, evaluate_change
+from ccreview.review.review import Review, open_review
 from tests.conftest import make_params
 
 

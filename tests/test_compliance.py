@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ccreview import columns as c
-from ccreview.compliance import compliance_rates, in_period, target_outcomes
-from ccreview.config import Calendar, Criteria
-from ccreview.grading import expected_priority
-from ccreview.stats import wilson_interval
+from ccreview.config.criteria import Calendar, Criteria
+from ccreview.data import columns as c
+from ccreview.incidents.grading import expected_priority
+from ccreview.incidents.targets import compliance_rates, in_period, target_outcomes
+from ccreview.stats.intervals import wilson_interval
 
 TZ = "Europe/London"
 
@@ -146,7 +146,7 @@ def test_pause_states_stop_the_clock(incidents, criteria):
 
 
 def test_unknown_pause_state_is_a_config_error(tmp_path):
-    from ccreview.config import load_criteria
+    from ccreview.config.criteria import load_criteria
     from ccreview.exceptions import ConfigError
 
     from .conftest import ROOT, write
@@ -164,7 +164,7 @@ def test_unknown_pause_state_is_a_config_error(tmp_path):
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from ccreview.compliance import paused_seconds  # noqa: E402
+from ccreview.incidents.targets import paused_seconds  # noqa: E402
 
 _STATES = ["new", "in_progress", "awaiting_customer", "awaiting_vendor", "resolved"]
 _PAUSE = ("awaiting_customer", "awaiting_vendor")
@@ -221,7 +221,7 @@ def test_segments_ranked_by_excess_breaches_not_by_rate():
     outcomes = pd.DataFrame({c.INCIDENT_ID: ids, "target": "resolution",
                              "outcome": [o for _, o in rows]})
     incidents = pd.DataFrame({c.INCIDENT_ID: ids, c.ASSIGNED_TEAM: [t for t, _ in rows]})
-    from ccreview.compliance import least_compliant_segments
+    from ccreview.incidents.targets import least_compliant_segments
 
     table = least_compliant_segments(outcomes, incidents, by=[c.ASSIGNED_TEAM])
     assert table["value"].tolist() == ["big", "tiny"]  # 'ok' breaches less than expected
@@ -236,7 +236,7 @@ def test_segments_ranked_by_excess_breaches_not_by_rate():
 
 # --- every incident against every criterion ----------------------------------------------
 
-from ccreview.checks import (  # noqa: E402
+from ccreview.incidents.criteria_table import (  # noqa: E402
     compare_criteria,
     criterion_rates,
     criterion_table,
@@ -357,7 +357,7 @@ def test_data_health_counts():
 
 @pytest.fixture(scope="module")
 def demo(demo_dir, tmp_path_factory):
-    from ccreview.review import open_review
+    from ccreview.review.review import open_review
 
     from .conftest import make_params
 
@@ -383,7 +383,7 @@ def test_grading_audit_finds_the_planted_under_grading(demo, demo_dir):
     """truth.json: Field Services records priority + 1 in 35% of its incidents (so they get
     looser targets). Under-graded incidents must look compliant as recorded and much less so
     on the targets of the priority the matrix gives them."""
-    from ccreview.grading import grading_audit, grading_classes
+    from ccreview.incidents.grading import grading_audit, grading_classes
 
     data, params = demo.data, demo.params
     audit = grading_audit(data["incidents"], criteria=params.criteria, as_of=params.end,
@@ -415,7 +415,7 @@ def test_grading_audit_by_hand():
                           c.OPENED_AT: [ts("2026-09-01 09:00")] * 2,
                           c.FIRST_RESPONSE_AT: [ts("2026-09-01 09:20"), ts("2026-09-01 09:10")],
                           c.RESOLVED_AT: [ts("2026-09-01 10:00")] * 2})
-    from ccreview.grading import grading_audit
+    from ccreview.incidents.grading import grading_audit
 
     audit = grading_audit(frame, criteria=criteria, as_of=ts("2026-10-01 00:00"))
     conf = audit.confusion.set_index(["expected_priority", "recorded_priority"])["n"]

@@ -7,10 +7,10 @@ import shutil
 import pandas as pd
 import pytest
 
-from ccreview.config import load_criteria, load_objectives, load_services, parse_duration
+from ccreview.config.criteria import load_criteria, load_objectives, load_services, parse_duration
+from ccreview.config.parameters import KEYS, load_parameters, parse_period
 from ccreview.exceptions import ConfigError, ParameterError
-from ccreview.metrics import METRICS
-from ccreview.parameters import KEYS, load_parameters, parse_period
+from ccreview.kpis.catalogue import METRICS
 
 from .conftest import ROOT, write
 

@@ -1,4 +1,4 @@
-"""Tests of :mod:`ccreview.demo`: determinism, canonical columns, planted truths, bad rows.
+"""Tests of :mod:`ccreview.demo.generator`: determinism, canonical columns, planted truths, bad rows.
 
 The planted effects are checked against the files with plain pandas, independently of
 the generator's own bookkeeping. Sampling tolerances are 4 binomial standard errors
@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ccreview import columns as c
-from ccreview import demo
-from ccreview.demo import SCALES, generate
+from ccreview.data import columns as c
+from ccreview.data.schema import CHANNELS, TABLES
+from ccreview.demo import generator as demo
+from ccreview.demo.generator import SCALES, generate
 from ccreview.exceptions import ParameterError
-from ccreview.schema import CHANNELS, TABLES
 
 FILES = [*(f"{name}.csv" for name in TABLES), "truth.json"]
 # ITIL impact x urgency -> priority, written out independently of the generator

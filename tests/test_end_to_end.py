@@ -11,8 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ccreview.display import fmt_count, fmt_pct
-from ccreview.review import open_review
+from ccreview.report.formatting import fmt_count, fmt_pct
+from ccreview.review.review import open_review
 from ccreview.runner import run
 
 from .conftest import CATEGORY_PAYLOAD, ORG_PAYLOAD, TEAM_PAYLOAD, TITLE_PAYLOAD, write
@@ -144,7 +144,7 @@ def test_interrupted_publication_leaves_the_earlier_run(published, monkeypatch):
     def boom(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("ccreview.publish.HtmlExporter.export", boom)
+    monkeypatch.setattr("ccreview.report.publish.HtmlExporter.export", boom)
     with pytest.raises(KeyboardInterrupt):
         run(published["params"], progress=lambda _: None)
     assert (run_dir / "index.html").read_bytes() == before

@@ -27,8 +27,9 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
-from ccreview import evidence as ev
-from ccreview.evidence import (
+from ccreview.exceptions import ParameterError, SchemaError
+from ccreview.stats import comparisons as ev
+from ccreview.stats.comparisons import (
     MIN_EVENTS_TOTAL,
     MIN_TRIALS_PER_SIDE,
     MIN_VALUES_PER_SIDE,
@@ -39,7 +40,6 @@ from ccreview.evidence import (
     newcombe_difference,
     poisson_rate_comparison,
 )
-from ccreview.exceptions import ParameterError, SchemaError
 
 # --- Newcombe hybrid score interval -----------------------------------------------------------
 
@@ -374,7 +374,7 @@ SLEEP_2 = [1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4]
 
 
 def test_mean_difference_matches_r_welch_t_test():
-    from ccreview.evidence import mean_difference
+    from ccreview.stats.comparisons import mean_difference
 
     row = mean_difference(SLEEP_2, SLEEP_1).iloc[0]  # R reports group 1 - group 2
     assert row["before"] == pytest.approx(2.33) and row["after"] == pytest.approx(0.75)
@@ -385,7 +385,7 @@ def test_mean_difference_matches_r_welch_t_test():
 
 
 def test_quantile_difference_by_hand_and_in_compare_periods():
-    from ccreview.evidence import compare_periods, quantile_difference
+    from ccreview.stats.comparisons import compare_periods, quantile_difference
 
     before, after = np.arange(1.0, 101.0), np.arange(1.0, 101.0) + 10
     row = quantile_difference(before, after, q=0.9).iloc[0]

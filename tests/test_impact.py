@@ -24,9 +24,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ccreview import columns as c
+from ccreview.data import columns as c
 from ccreview.exceptions import ParameterError, SchemaError
-from ccreview.impact import (
+from ccreview.stats.change_models import (
     COUNT,
     EXPOSURE,
     VALUE,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ccreview import columns as c
+from ccreview.data import columns as c
+from ccreview.data.readers import read_raw
+from ccreview.data.validate import load_dataset
 from ccreview.exceptions import InputError
-from ccreview.io import read_raw
-from ccreview.validate import load_dataset
 
 from .conftest import write
 

@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ccreview import columns as c
+from ccreview.data import columns as c
 from ccreview.exceptions import ParameterError
-from ccreview.kpis import (
+from ccreview.kpis.catalogue import METRICS
+from ccreview.kpis.compute import (
     KpiSettings,
     backlog_age_profile,
     kpi_series,
@@ -25,7 +26,6 @@ from ccreview.kpis import (
     observations,
     service_level_definition,
 )
-from ccreview.metrics import METRICS
 
 START = pd.Timestamp("2026-07-01", tz="Europe/London")
 END = pd.Timestamp("2026-10-01", tz="Europe/London")
@@ -163,7 +163,7 @@ def test_every_catalogue_metric_says_how_it_is_computed():
 
 
 def test_parameter_file_kpi_and_chart_choices(tmp_path, demo_dir):
-    from ccreview.parameters import load_parameters
+    from ccreview.config.parameters import load_parameters
     from tests.conftest import make_params
 
     extra = ("kpis:\n  service_level: {threshold_s: 30, variant: answered}\n  short_abandon_s: 4\n"
@@ -177,7 +177,7 @@ def test_parameter_file_kpi_and_chart_choices(tmp_path, demo_dir):
 
 
 def test_parameter_file_kpi_mistakes_are_all_named(tmp_path, demo_dir):
-    from ccreview.parameters import load_parameters
+    from ccreview.config.parameters import load_parameters
     from tests.conftest import make_params
 
     extra = ("kpis:\n  service_level: {threshold: 30, variant: ofered}\n"
@@ -197,8 +197,8 @@ def test_parameter_file_kpi_mistakes_are_all_named(tmp_path, demo_dir):
 @pytest.mark.parametrize("variant", ["offered", "short_abandons_excluded"])
 def test_contact_kpis_in_one_pass_equal_the_metric_by_metric_path(demo_dir, variant):
     """contact_kpis must give exactly what observations + kpi_values / kpi_series give."""
-    from ccreview.kpis import CONTACT_METRICS, contact_kpis
-    from ccreview.review import open_review
+    from ccreview.kpis.compute import CONTACT_METRICS, contact_kpis
+    from ccreview.review.review import open_review
     from tests.conftest import make_params
 
     review = open_review(make_params(demo_dir.parent / f"one-pass-{variant}", demo_dir))

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ccreview import columns as c
-from ccreview.metrics import contact_summary, resolution_time_stats
+from ccreview.data import columns as c
+from ccreview.kpis.catalogue import contact_summary, resolution_time_stats
 
 
 def icmi_contacts() -> pd.DataFrame:

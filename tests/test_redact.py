@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from ccreview.redact import defuse_formulas, redact_frame, redact_text
+from ccreview.data.redact import defuse_formulas, redact_frame, redact_text
 
 
 def test_emails_and_phone_numbers_are_redacted():

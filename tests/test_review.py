@@ -8,9 +8,9 @@ import json
 import pandas as pd
 import pytest
 
-from ccreview import narrative
-from ccreview.publish import write_index
-from ccreview.review import open_review
+from ccreview.report import narrative
+from ccreview.report.publish import write_index
+from ccreview.review.review import open_review
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +93,7 @@ def test_index_page_shows_status_errors_and_escapes(tmp_path):
 
 
 def test_recommendations_rank_the_planted_problems_with_owners(review, truth):
-    from ccreview.recommend import recommendations
+    from ccreview.report.recommendations import recommendations
 
     table = recommendations(review)
     assert table["rank"].tolist() == list(range(1, len(table) + 1))

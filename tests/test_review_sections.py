@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ccreview import sections
-from ccreview.review import open_review
+from ccreview.report import sections
+from ccreview.review.review import open_review
 from tests.conftest import make_params
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,7 +105,7 @@ def test_period_comparison_finds_the_planted_worsening_and_leaves_stable_metrics
 
 
 def test_case_for_change_puts_the_planted_degradation_first(demo_review):
-    from ccreview.casework import cases_for_change
+    from ccreview.review.case_for_change import cases_for_change
 
     cases = cases_for_change(demo_review)
     top = cases.iloc[0]

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ccreview import columns as c
-from ccreview.config import load_criteria
+from ccreview.config.criteria import load_criteria
+from ccreview.data import columns as c
 from ccreview.exceptions import ConfigError
-from ccreview.grading import expected_priority, grading_check
-from ccreview.rule_checks import Context, evaluate_rule
+from ccreview.incidents.grading import expected_priority, grading_check
+from ccreview.incidents.rule_evaluation import Context, evaluate_rule
 
 from .conftest import ROOT, write
 
@@ -133,7 +133,7 @@ def events():
 
 
 def judge(rule_yaml, incidents, tmp_path, *, events=None, major=None, absent=None):
-    from ccreview.compliance import order_events
+    from ccreview.incidents.targets import order_events
 
     criteria = criteria_with(rule_yaml, tmp_path)
     ctx = Context(incidents, criteria=criteria, as_of=AS_OF, events=events,

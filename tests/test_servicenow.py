@@ -8,10 +8,10 @@ import re
 import pandas as pd
 import pytest
 
-from ccreview import columns as c
-from ccreview.importers import import_servicenow
-from ccreview.parameters import load_parameters
-from ccreview.validate import load_inputs
+from ccreview.config.parameters import load_parameters
+from ccreview.data import columns as c
+from ccreview.data.importers import import_servicenow
+from ccreview.data.validate import load_inputs
 
 from .conftest import ROOT, SHARED_DATA
 
@@ -91,7 +91,7 @@ def test_the_review_runs_on_the_real_log(tmp_path, plain, dataset):
 
 
 def test_made_sla_is_reconciled_with_the_recomputed_targets(plain):
-    from ccreview.review import open_review
+    from ccreview.review.review import open_review
 
     _, last = plain
     review = open_review(PARAMS)

@@ -30,9 +30,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from ccreview import spc
 from ccreview.exceptions import ParameterError
-from ccreview.plots import PALETTE
+from ccreview.report.plots import PALETTE
+from ccreview.stats import control_charts as spc
 
 # NIST e-Handbook 6.3.2.2, flow rate of batches 1-10
 NIST_FLOWRATE = [49.6, 47.6, 49.9, 51.3, 47.8, 51.2, 52.6, 52.4, 53.6, 52.1]
@@ -426,7 +426,7 @@ def test_laney_p_prime_chart_by_hand():
     p_bar +/- 3 sigma_z sqrt(p_bar (1 - p_bar) / n_i). Hand calculation on four periods."""
     import math
 
-    from ccreview.spc import laney_sigma_z, p_chart
+    from ccreview.stats.control_charts import laney_sigma_z, p_chart
 
     d, n = [100, 150, 80, 135], [1000, 1000, 1000, 1000]
     p_bar = 465 / 4000  # 0.11625

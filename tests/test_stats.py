@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ccreview.stats import wilson_interval
+from ccreview.stats.intervals import wilson_interval
 
 
 @pytest.mark.parametrize(

@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ccreview import spc
-from ccreview import techniques as t
 from ccreview.exceptions import ParameterError, SchemaError
+from ccreview.stats import control_charts as spc
+from ccreview.stats import techniques as t
 
 
 @pytest.fixture(scope="module")
@@ -260,15 +260,15 @@ def test_plot_and_html(normal_weekly):
 
 @pytest.fixture(scope="module")
 def demo_review(demo_dir, tmp_path_factory):
-    from ccreview.review import open_review
+    from ccreview.review.review import open_review
     from tests.conftest import make_params
 
     return open_review(make_params(tmp_path_factory.mktemp("techniques"), demo_dir))
 
 
 def test_demo_chart_raises_fewer_false_alarms_than_rag(demo_review, demo_dir):
-    from ccreview.kpis import kpi_series
-    from ccreview.metrics import METRICS
+    from ccreview.kpis.catalogue import METRICS
+    from ccreview.kpis.compute import kpi_series
 
     truth = json.loads((demo_dir / "truth.json").read_text())
     zone = truth["timezone"]

@@ -1,0 +1,370 @@
+"""The organisation's configuration: agreed criteria, objectives and services.
+
+``criteria.yaml`` holds the business calendars, the impact x urgency priority
+matrix, the response/resolution targets per priority, the pause states and the
+procedure rules (:mod:`ccreview.config.rules`). ``objectives.yaml``
+maps organisational objectives to KPI targets. ``services.yaml`` lists the
+incident-management services and which team is responsible for what.
+Each reader reports every problem in the file at once, naming the key.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pandas as pd
+
+from ccreview.config.yaml_files import check_keys, did_you_mean, read_yaml
+from ccreview.exceptions import ConfigError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ccreview.config.rules import Rule
+
+__all__ = [
+    "Calendar",
+    "Criteria",
+    "Objective",
+    "Services",
+    "load_criteria",
+    "load_objectives",
+    "load_services",
+    "parse_duration",
+]
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ALWAYS_OPEN = "24x7"
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|m|min|mins|h|hr|hrs|d|day|days)\s*$")
+_UNIT_SECONDS = {"s": 1, "sec": 1, "secs": 1, "m": 60, "min": 60, "mins": 60, "h": 3600,
+                 "hr": 3600, "hrs": 3600, "d": 86400, "day": 86400, "days": 86400}
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """A business calendar: opening hours per weekday and holidays.
+
+    ``hours`` maps weekday index (0 = Monday) to a tuple of ``(open, close)``
+    times; an empty tuple means closed. ``always_open`` calendars count every
+    second (24x7).
+    """
+
+    name: str
+    hours: dict[int, tuple[tuple[time, time], ...]] = field(default_factory=dict)
+    holidays: frozenset[date] = frozenset()
+    always_open: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """The agreed criteria incidents are checked against.
+
+    Attributes
+    ----------
+    version : str
+        Shown in every report's provenance footer.
+    timezone : str
+        The centre's IANA time zone.
+    calendars : dict
+        Name -> :class:`Calendar`.
+    priority_matrix : dict
+        ``(impact, urgency)`` -> expected priority.
+    targets : DataFrame
+        One row per priority: ``priority``, ``name``, ``response``, ``resolution``
+        (Timedelta) and ``calendar`` (a calendar name).
+    source : Path
+        The file read.
+    pause_states : tuple of str
+        Event states that stop the clocks (from ``incident_events``).
+    rules : tuple of Rule
+        Procedure rules (:mod:`ccreview.config.rules`), in the file's order.
+    """
+
+    version: str
+    timezone: str
+    calendars: dict[str, Calendar]
+    priority_matrix: dict[tuple[int, int], int]
+    targets: pd.DataFrame
+    source: Path
+    #: incident states during which the target clocks stop (e.g. awaiting the customer)
+    pause_states: tuple[str, ...] = ()
+    #: procedure rules every incident is checked against (ccreview.config.rules)
+    rules: tuple[Rule, ...] = ()
+
+    @property
+    def target_hours(self) -> pd.DataFrame:
+        """The targets with ``response`` and ``resolution`` in hours (floats)."""
+        hours = self.targets.copy()
+        for target in ("response", "resolution"):
+            hours[target] = hours[target].dt.total_seconds() / 3600
+        return hours
+
+    @property
+    def priorities(self) -> list[int]:
+        """Priorities that have targets, most urgent first."""
+        return sorted(self.targets["priority"].tolist())
+
+
+@dataclass(frozen=True)
+class Objective:
+    """An organisational objective and the KPI targets that measure it."""
+
+    id: str
+    title: str
+    owner: str
+    kpis: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class Services:
+    """Services offered and team responsibilities."""
+
+    contact_centre_team: str
+    teams: pd.DataFrame
+    services: pd.DataFrame
+    source: Path
+
+
+def parse_duration(value: Any, *, where: str) -> pd.Timedelta:
+    """Parse ``"15min"``, ``"4h"``, ``"2d"`` or ``"90s"`` into a Timedelta.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``where`` and showing the accepted forms.
+    """
+    match = _DURATION.match(str(value).lower())
+    if not match or float(match.group(1)) <= 0:
+        raise ConfigError(
+            f"{where}: {value!r} is not a duration; write a positive number with a unit, "
+            "e.g. 90s, 15min, 4h or 2d."
+        )
+    return pd.Timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+def load_criteria(path: str | Path) -> Criteria:
+    """Read and check ``criteria.yaml``; every problem is reported at once.
+
+    Raises
+    ------
+    ConfigError
+    """
+    path = Path(path)
+    data = read_yaml(path, ConfigError)
+    problems: list[str] = []
+    check_keys(data, ("version", "timezone", "calendars", "priority_matrix", "priorities",
+                      "pause_states", "rules"), where=str(path), problems=problems)
+    from ccreview.data.schema import EVENT_STATES
+
+    pause_states = data.get("pause_states") or []
+    if not isinstance(pause_states, list):
+        problems.append(f"{path}: pause_states: expected a list, e.g. [awaiting_customer].")
+        pause_states = []
+    for state in pause_states:
+        if state not in EVENT_STATES:
+            problems.append(f"{path}: pause_states: {state!r} is not an event state."
+                            f"{did_you_mean(str(state), EVENT_STATES)} "
+                            f"States: {', '.join(EVENT_STATES)}.")
+    timezone = str(data.get("timezone", ""))
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"{path}: timezone {timezone!r} is not an IANA time zone "
+                        "(e.g. Europe/London, America/New_York).")
+    calendars = {ALWAYS_OPEN: Calendar(ALWAYS_OPEN, always_open=True, description="24x7")}
+    for name, spec in (data.get("calendars") or {}).items():
+        calendars[str(name)] = _calendar(str(name), spec, f"{path}: calendars.{name}", problems)
+    matrix = _matrix(data.get("priority_matrix"), f"{path}: priority_matrix", problems)
+    rows = []
+    declared: set[int] = set()
+    for priority, spec in (data.get("priorities") or {}).items():
+        where = f"{path}: priorities.{priority}"
+        if not isinstance(spec, dict):
+            problems.append(f"{where}: expected name, response, resolution and calendar.")
+            continue
+        check_keys(spec, ("name", "response", "resolution", "calendar"), where=where,
+                   problems=problems)
+        calendar = str(spec.get("calendar", ALWAYS_OPEN))
+        if calendar not in calendars:
+            problems.append(f"{where}.calendar: unknown calendar {calendar!r}."
+                            f"{did_you_mean(calendar, calendars)} Define it under 'calendars:'.")
+        elif _never_open(calendars[calendar]):
+            problems.append(f"{where}.calendar: calendar {calendar!r} has no opening hours, so "
+                            "no target on it could ever be met; give it hours.")
+        try:
+            response = parse_duration(spec.get("response"), where=f"{where}.response")
+            resolution = parse_duration(spec.get("resolution"), where=f"{where}.resolution")
+        except ConfigError as exc:
+            problems.append(str(exc))
+            declared.add(_int(priority, where, problems))  # it has targets, just not valid ones
+            continue
+        rows.append({"priority": _int(priority, where, problems), "name": str(spec.get("name", "")),
+                     "response": response, "resolution": resolution, "calendar": calendar})
+    if not rows:
+        problems.append(f"{path}: 'priorities:' must give targets for at least one priority.")
+    defined = {r["priority"] for r in rows} | declared
+    for (impact, urgency), priority in matrix.items():
+        if priority not in defined:
+            problems.append(f"{path}: priority_matrix maps impact {impact} x urgency {urgency} to "
+                            f"priority {priority}, which has no targets under 'priorities:'.")
+    produced = set(matrix.values())
+    for priority in sorted(defined - produced - {-1}) if matrix else []:
+        problems.append(f"{path}: priorities.{priority} has targets, but the priority_matrix "
+                        f"never gives priority {priority} (it gives "
+                        f"{', '.join(map(str, sorted(produced)))}); remove it or add it to the "
+                        "matrix.")
+    from ccreview.config.rules import parse_rules
+
+    rules = parse_rules(data.get("rules"), where=f"{path}: rules", problems=problems,
+                        priorities=defined, calendars=list(calendars))
+    if problems:
+        raise ConfigError("\n".join(problems))
+    targets = pd.DataFrame(rows).sort_values("priority").reset_index(drop=True)
+    return Criteria(str(data.get("version", "unversioned")), timezone, calendars, matrix,
+                    targets, path, tuple(str(p) for p in pause_states), rules)
+
+
+def _never_open(calendar: Calendar) -> bool:
+    return not calendar.always_open and not any(calendar.hours.values())
+
+
+def _int(value: Any, where: str, problems: list[str]) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        problems.append(f"{where}: {value!r} is not a whole number.")
+        return -1
+
+
+def _matrix(spec: Any, where: str, problems: list[str]) -> dict[tuple[int, int], int]:
+    if not isinstance(spec, dict) or not spec:
+        problems.append(f"{where}: give one row per impact, e.g. '1: [1, 2, 3]' "
+                        "(the priorities for urgency 1, 2, 3).")
+        return {}
+    matrix = {}
+    for impact, row in spec.items():
+        if not isinstance(row, list) or not row:
+            problems.append(f"{where}.{impact}: expected a list of priorities, one per urgency.")
+            continue
+        for urgency, priority in enumerate(row, start=1):
+            matrix[(_int(impact, where, problems), urgency)] = _int(priority, where, problems)
+    return matrix
+
+
+def _calendar(name: str, spec: Any, where: str, problems: list[str]) -> Calendar:
+    if not isinstance(spec, dict):
+        problems.append(f"{where}: expected 'hours:' (and optionally 'holidays:').")
+        return Calendar(name)
+    check_keys(spec, ("description", "hours", "holidays"), where=where, problems=problems)
+    hours_spec = spec.get("hours")
+    if hours_spec == ALWAYS_OPEN:
+        return Calendar(name, always_open=True, description=str(spec.get("description", "")))
+    if not isinstance(hours_spec, dict):
+        problems.append(f"{where}.hours: give opening hours per weekday, e.g. "
+                        "mon: \"08:00-18:00\", or write hours: 24x7.")
+        return Calendar(name)
+    hours: dict[int, tuple[tuple[time, time], ...]] = {}
+    for day, text in hours_spec.items():
+        key = str(day).lower()[:3]
+        if key not in WEEKDAYS:
+            problems.append(f"{where}.hours: {day!r} is not a weekday.{did_you_mean(key, WEEKDAYS)}")
+            continue
+        spans = []
+        for part in str(text).split(","):
+            span = _span(part, f"{where}.hours.{day}", problems)
+            if span:
+                spans.append(span)
+        spans.sort()
+        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+            if start < end:
+                problems.append(f"{where}.hours.{day}: opening spans overlap ({text}).")
+        hours[WEEKDAYS.index(key)] = tuple(spans)
+    holidays = set()
+    for value in spec.get("holidays") or []:
+        try:
+            holidays.add(pd.Timestamp(str(value)).date())
+        except ValueError:
+            problems.append(f"{where}.holidays: {value!r} is not a date (use YYYY-MM-DD).")
+    return Calendar(name, hours, frozenset(holidays), description=str(spec.get("description", "")))
+
+
+def _span(text: str, where: str, problems: list[str]) -> tuple[time, time] | None:
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", text)
+    if not match:
+        problems.append(f"{where}: {text.strip()!r} is not a span like 08:00-18:00.")
+        return None
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2):
+        problems.append(f"{where}: {text.strip()!r} is not a valid time of day.")
+        return None
+    start = time(h1, m1)
+    end = time(23, 59, 59, 999999) if h2 == 24 else time(h2, m2)
+    if end <= start:
+        problems.append(f"{where}: {text.strip()!r} closes before it opens (inverted hours).")
+        return None
+    return start, end
+
+
+def load_objectives(path: str | Path, *, known_metrics: list[str]) -> list[Objective]:
+    """Read ``objectives.yaml``; KPI metric names are checked against ``known_metrics``."""
+    path = Path(path)
+    data = read_yaml(path, ConfigError)
+    problems: list[str] = []
+    check_keys(data, ("objectives",), where=str(path), problems=problems)
+    objectives = []
+    for i, spec in enumerate(data.get("objectives") or [], start=1):
+        where = f"{path}: objectives[{i}]"
+        if not isinstance(spec, dict):
+            problems.append(f"{where}: expected id, title, owner and kpis.")
+            continue
+        check_keys(spec, ("id", "title", "owner", "kpis"), where=where, problems=problems)
+        kpis = []
+        for j, kpi in enumerate(spec.get("kpis") or [], start=1):
+            kwhere = f"{where}.kpis[{j}]"
+            if not isinstance(kpi, dict):
+                problems.append(f"{kwhere}: expected metric and target.")
+                continue
+            check_keys(kpi, ("metric", "target"), where=kwhere, problems=problems)
+            metric = str(kpi.get("metric"))
+            if metric not in known_metrics:
+                problems.append(f"{kwhere}: unknown metric {metric!r}."
+                                f"{did_you_mean(metric, known_metrics)} "
+                                f"Known metrics: {', '.join(known_metrics)}.")
+            if not isinstance(kpi.get("target"), int | float):
+                problems.append(f"{kwhere}: target must be a number (a share like 0.8 for 80%).")
+            kpis.append({"metric": metric, "target": kpi.get("target")})
+        objectives.append(Objective(str(spec.get("id", i)), str(spec.get("title", "")),
+                                    str(spec.get("owner", "")), tuple(kpis)))
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return objectives
+
+
+def load_services(path: str | Path) -> Services:
+    """Read ``services.yaml``: the contact-centre team, resolver teams and services."""
+    path = Path(path)
+    data = read_yaml(path, ConfigError)
+    problems: list[str] = []
+    check_keys(data, ("contact_centre_team", "teams", "services"), where=str(path),
+               problems=problems)
+    teams = pd.DataFrame(data.get("teams") or [], columns=["name", "role", "description"])
+    bad_roles = ~teams["role"].isin(["contact_centre", "resolver", "supplier"])
+    for name, role in teams.loc[bad_roles, ["name", "role"]].itertuples(index=False):
+        problems.append(f"{path}: teams: {name!r} has role {role!r}; "
+                        "use contact_centre, resolver or supplier.")
+    centre = str(data.get("contact_centre_team", ""))
+    if centre not in set(teams["name"]):
+        problems.append(f"{path}: contact_centre_team {centre!r} is not listed under 'teams:'.")
+    services = pd.DataFrame(data.get("services") or [],
+                            columns=["id", "name", "owner", "responsibilities"])
+    unknown = ~services["owner"].isin(teams["name"])
+    for sid, owner in services.loc[unknown, ["id", "owner"]].itertuples(index=False):
+        problems.append(f"{path}: services: {sid!r} is owned by {owner!r}, not a listed team."
+                        f"{did_you_mean(str(owner), teams['name'])}")
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return Services(centre, teams, services, path)

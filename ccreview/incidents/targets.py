@@ -1,0 +1,372 @@
+"""Response and resolution compliance against the agreed targets per priority.
+
+Definitions (metric-definitions.md section 1.8), chosen and stated in every report:
+
+* A target is measured from ``opened_at`` to ``first_response_at`` (response)
+  or to ``resolved_at`` (resolution), on the calendar the criteria name for the
+  incident's recorded priority.
+* It is attributed to the period in which it *completed*. A target still
+  running at the end of the period counts as breached in that period once its
+  time has already run out; one still within its time is not yet judged.
+* Cancelled incidents are left out. Time spent in the pause states of
+  ``criteria.yaml`` (from ``incident_events``) is taken off the clocks.
+* Compliance = met / (met + breached), with a 95% Wilson interval.
+
+Events are matched to incidents once (:func:`positions`, an Arrow hash look-up) and put
+in incident and time order once (:func:`order_events`); the pauses, the procedure rules
+(:mod:`ccreview.incidents.rule_evaluation`) and the per-incident x criterion table
+(:mod:`ccreview.incidents.criteria_table`) share that order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ccreview.clocks.business_hours import NAT, elapsed_seconds, from_micros, to_micros
+from ccreview.config.criteria import Criteria
+from ccreview.data import columns as c
+from ccreview.stats.intervals import wilson_interval
+
+__all__ = ["TARGETS", "compliance_rates", "in_period", "least_compliant_segments",
+           "order_events", "pause_intervals", "paused_seconds", "positions", "target_arrays",
+           "target_outcomes"]
+
+RESPONSE = "response"
+RESOLUTION = "resolution"
+#: target name -> column that completes it
+TARGETS = {RESPONSE: c.FIRST_RESPONSE_AT, RESOLUTION: c.RESOLVED_AT}
+MET, BREACHED, RUNNING, NO_TARGET = "met", "breached", "running", "no_target"
+_OUTCOME_NAMES = np.array([MET, BREACHED, RUNNING, NO_TARGET], dtype=object)
+
+
+def positions(values: pd.Series, keys: pd.Series) -> np.ndarray:
+    """Position of each of ``values`` among the unique ``keys`` (-1 where absent).
+
+    A hash look-up in Arrow: ``Index.get_indexer`` on Arrow strings converts them to
+    Python objects first (seconds on millions of events).
+    """
+    try:
+        found = pc.index_in(pa.array(pd.Series(values).array),
+                            value_set=pa.array(pd.Series(keys).array))
+        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return pd.Index(keys).get_indexer(values)
+
+
+def order_events(events: pd.DataFrame, incidents: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The events of known incidents in incident and time order.
+
+    Returns
+    -------
+    pos, rows : ndarray of int
+        For each event in order, its incident's position in ``incidents`` and its
+        row number in ``events``. Events of unknown incidents are left out.
+    """
+    pos = positions(events[c.INCIDENT_ID], incidents[c.INCIDENT_ID])
+    at = to_micros(events[c.AT])
+    steps = np.diff(pos)
+    if len(pos) and (steps >= 0).all() and (np.diff(at)[steps == 0] >= 0).all():
+        rows = np.flatnonzero(pos >= 0)  # already in order: nothing to sort
+    else:
+        rows = np.lexsort((at, pos))
+        rows = rows[pos[rows] >= 0]
+    return pos[rows], rows
+
+
+def _pauses(events: pd.DataFrame, pos: np.ndarray, rows: np.ndarray,
+            criteria: Criteria) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pause stretches from ordered events: incident position, start and end (int64 us;
+    the end is the incident's next event, :data:`NAT` when the pause is its last)."""
+    at = to_micros(events[c.AT])[rows]
+    paused = events[c.STATE].isin(list(criteria.pause_states)).to_numpy(
+        dtype=bool, na_value=False)[rows]
+    following = np.full(len(rows), NAT)
+    same = pos[1:] == pos[:-1]
+    following[:-1] = np.where(same, at[1:], NAT)
+    return pos[paused], at[paused], following[paused]
+
+
+def pause_intervals(events: pd.DataFrame | None, *, criteria: Criteria) -> pd.DataFrame:
+    """Every pause: ``incident_id``, ``at`` (start) and ``until`` (the incident's next
+    event, missing when the pause is its last event), for the pause states of ``criteria``."""
+    columns = [c.INCIDENT_ID, c.AT, "until"]
+    if events is None or not len(events) or not criteria.pause_states:
+        return pd.DataFrame(columns=columns)
+    ids = pd.Series(events[c.INCIDENT_ID].array).drop_duplicates()
+    pos, rows = order_events(events, pd.DataFrame({c.INCIDENT_ID: ids.to_numpy()}))
+    who, begin, until = _pauses(events, pos, rows, criteria)
+    tz = events[c.AT].dt.tz
+    return pd.DataFrame({c.INCIDENT_ID: ids.to_numpy()[who],
+                         c.AT: from_micros(begin, str(tz)).array,
+                         "until": from_micros(until, str(tz)).array})
+
+
+def _paused(opened: np.ndarray, stop: np.ndarray, calendar_names: np.ndarray,
+            pauses: tuple[np.ndarray, np.ndarray, np.ndarray], criteria: Criteria) -> np.ndarray:
+    """Clock seconds each incident spent paused between ``opened`` and ``stop`` (int64 us)."""
+    total = np.zeros(len(opened))
+    pos, begin, until = pauses
+    if not len(pos):
+        return total
+    begin = np.maximum(begin, opened[pos])
+    until = np.minimum(np.where(until == NAT, stop[pos], until), stop[pos])
+    real = (until > begin) & (opened[pos] != NAT) & (stop[pos] != NAT)
+    for name, calendar in criteria.calendars.items():
+        rows = real & (calendar_names[pos] == name)
+        if not rows.any():
+            continue
+        if calendar.always_open:
+            seconds = (until[rows] - begin[rows]) / 1e6
+        else:
+            seconds = elapsed_seconds(from_micros(begin[rows], criteria.timezone),
+                                      from_micros(until[rows], criteria.timezone),
+                                      calendar=calendar, timezone=criteria.timezone).to_numpy()
+        total += np.bincount(pos[rows], weights=seconds, minlength=len(opened))
+    return total
+
+
+def paused_seconds(
+    incidents: pd.DataFrame,
+    stop: pd.Series,
+    calendar_names: np.ndarray,
+    events: pd.DataFrame | None,
+    *,
+    criteria: Criteria,
+    pauses: pd.DataFrame | None = None,
+) -> np.ndarray:
+    """Seconds each incident spent in a pause state between opening and ``stop``.
+
+    A pause runs from an event whose state is one of ``criteria.pause_states`` to the
+    incident's next event (or to ``stop`` if there is none), clipped to
+    ``[opened_at, stop]`` and counted on the incident's calendar. ``pauses`` (from
+    :func:`pause_intervals`) saves finding them again when called once per target.
+
+    Returns
+    -------
+    ndarray of float
+        One value per row of ``incidents`` (0 where there was no pause).
+    """
+    if pauses is None:
+        pauses = pause_intervals(events, criteria=criteria)
+    pos = positions(pauses[c.INCIDENT_ID], incidents[c.INCIDENT_ID]) if len(pauses) else \
+        np.zeros(0, dtype=np.int64)
+    keep = pos >= 0
+    found = (pos[keep], to_micros(pauses[c.AT])[keep], to_micros(pauses["until"])[keep]) \
+        if len(pauses) else (pos, pos, pos)
+    return _paused(to_micros(incidents[c.OPENED_AT]), to_micros(stop),
+                   np.asarray(calendar_names), found, criteria)
+
+
+def target_arrays(
+    incidents: pd.DataFrame,
+    *,
+    criteria: Criteria,
+    as_of: pd.Timestamp,
+    pauses: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> dict[str, dict[str, np.ndarray]]:
+    """Per target, arrays aligned with ``incidents`` (cancelled ones included): ``calendar``,
+    ``target_h``, ``paused_h``, ``elapsed_h``, ``completed`` and ``judged`` (int64 us),
+    ``outcome`` (code into met, breached, running, no_target).
+
+    ``pauses`` are (incident position, start, end) arrays as :func:`order_events` gives
+    them; without them no time is paused.
+    """
+    targets = criteria.target_hours.set_index("priority")
+    priority = incidents[c.PRIORITY].to_numpy(dtype=float, na_value=np.nan)
+    opened = to_micros(incidents[c.OPENED_AT])
+    limit = np.int64(pd.Timestamp(as_of).value // 1000)
+    known = np.isin(priority, targets.index.to_numpy(dtype=float))
+    row = targets.index.get_indexer(np.where(known, priority, -1))
+    calendar = np.where(known, targets["calendar"].to_numpy(dtype=object)[row], None)
+    if pauses is None:
+        pauses = (np.zeros(0, dtype=np.int64),) * 3
+    out = {}
+    for target, done_col in TARGETS.items():
+        hours = np.where(known, targets[target].to_numpy(dtype=float)[row], np.nan)
+        done = to_micros(incidents[done_col])
+        is_done = (done != NAT) & (done <= limit)
+        stop = np.where(is_done, done, limit)
+        elapsed = np.full(len(opened), np.nan)
+        for name, cal in criteria.calendars.items():
+            rows = (calendar == name) & (opened != NAT)
+            if not rows.any():
+                continue
+            if cal.always_open:
+                elapsed[rows] = (stop[rows] - opened[rows]) / 1e6
+            else:
+                elapsed[rows] = elapsed_seconds(
+                    from_micros(opened[rows], criteria.timezone),
+                    from_micros(stop[rows], criteria.timezone),
+                    calendar=cal, timezone=criteria.timezone).to_numpy()
+        paused = _paused(opened, stop, calendar, pauses, criteria)
+        elapsed_h = (elapsed - paused) / 3600
+        within = elapsed_h <= hours
+        no_target = np.isnan(hours)
+        outcome = np.select([no_target, is_done & within, is_done | ~within], [3, 0, 1], default=2)
+        # breaches still running are judged at the period end
+        judged = np.where(is_done, done, np.where(outcome == 1, limit, NAT))
+        out[target] = {"calendar": calendar, "target_h": hours, "paused_h": paused / 3600,
+                       "elapsed_h": elapsed_h, "completed": np.where(is_done, done, NAT),
+                       "judged": judged, "outcome": outcome, "open_at_end": ~is_done}
+    return out
+
+
+def target_outcomes(
+    incidents: pd.DataFrame,
+    *,
+    criteria: Criteria,
+    as_of: pd.Timestamp,
+    events: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per incident and target with the measured time and the outcome.
+
+    Parameters
+    ----------
+    incidents : DataFrame
+        Canonical incidents.
+    criteria : Criteria
+        Targets and calendars per priority.
+    as_of : Timestamp
+        When the data is judged (normally the end of the review period);
+        targets not completed by then are ``running`` or ``breached``.
+    events : DataFrame, optional
+        Canonical incident events; time in ``criteria.pause_states`` is taken off
+        the clocks. Without events no time is paused.
+
+    Returns
+    -------
+    DataFrame
+        ``incident_id``, ``priority``, ``target``, ``calendar``, ``target_h``,
+        ``paused_h``, ``elapsed_h`` (clock time less paused time), ``completed_at``,
+        ``outcome`` (met, breached, running, no_target), ``judged_at``
+        (completion, or ``as_of`` for breaches still running) and ``open_at_end``
+        (not completed by ``as_of``). Cancelled incidents are left out.
+    """
+    pauses = None
+    if events is not None and len(events) and criteria.pause_states:
+        pos, rows = order_events(events, incidents)
+        pauses = _pauses(events, pos, rows, criteria)
+    arrays = target_arrays(incidents, criteria=criteria, as_of=as_of, pauses=pauses)
+    # cancelled incidents have no targets to meet (reference 1.8 iii)
+    keep = (incidents[c.STATUS].ne("cancelled").to_numpy(dtype=bool, na_value=True)
+            if c.STATUS in incidents else np.ones(len(incidents), dtype=bool))
+    tz = str(incidents[c.OPENED_AT].dt.tz)
+    frames = []
+    for target, a in arrays.items():
+        frames.append(pd.DataFrame({
+            c.INCIDENT_ID: incidents[c.INCIDENT_ID].to_numpy()[keep],
+            c.PRIORITY: incidents[c.PRIORITY].to_numpy()[keep],
+            "target": target,
+            "calendar": a["calendar"][keep],
+            "target_h": a["target_h"][keep],
+            "paused_h": a["paused_h"][keep],
+            "elapsed_h": a["elapsed_h"][keep],
+            "completed_at": from_micros(a["completed"][keep], tz).array,
+            "outcome": _OUTCOME_NAMES[a["outcome"][keep]],
+            "judged_at": from_micros(a["judged"][keep], tz).array,
+            "open_at_end": a["open_at_end"][keep],
+        }))
+    return pd.concat(frames, ignore_index=True)
+
+
+def in_period(outcomes: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Outcomes judged in ``[start, end)``, plus breaches still open at ``end``.
+
+    ``outcomes`` must have been computed with ``as_of=end``.
+    """
+    judged = outcomes["judged_at"]
+    completed_inside = (judged >= start) & (judged < end) & ~outcomes["open_at_end"]
+    open_breach = outcomes["open_at_end"] & outcomes["outcome"].eq(BREACHED)
+    return outcomes[(completed_inside | open_breach).to_numpy()]
+
+
+def compliance_rates(
+    outcomes: pd.DataFrame, *, by: list[str] | str | None = None, confidence: float = 0.95
+) -> pd.DataFrame:
+    """Compliance per target (and per ``by`` segments) with Wilson intervals.
+
+    Parameters
+    ----------
+    outcomes : DataFrame
+        From :func:`target_outcomes`, already restricted to the period of interest.
+    by : str or list of str, optional
+        Extra grouping columns (e.g. ``"priority"``); ``target`` is always used.
+    confidence : float
+        Interval level.
+
+    Returns
+    -------
+    DataFrame
+        ``target``, the ``by`` columns, ``n`` (judged), ``met``, ``breached``,
+        ``rate``, ``ci_low``, ``ci_high``.
+    """
+    keys = ["target"] + ([by] if isinstance(by, str) else list(by or []))
+    judged = outcomes[outcomes["outcome"].isin([MET, BREACHED])]
+    counts = (
+        judged.assign(met=judged["outcome"].eq(MET), breached=judged["outcome"].eq(BREACHED))
+        .groupby(keys, observed=True, dropna=False)[["met", "breached"]]
+        .sum()
+        .reset_index()
+    )
+    counts["n"] = counts["met"] + counts["breached"]
+    counts["rate"] = counts["met"] / counts["n"]
+    counts["ci_low"], counts["ci_high"] = wilson_interval(
+        counts["met"].to_numpy(), counts["n"].to_numpy(), confidence=confidence
+    )
+    order = counts["target"].map({name: i for i, name in enumerate(TARGETS)})
+    counts = counts.assign(_order=order).sort_values(["_order", *keys[1:]], kind="stable")
+    return counts[keys + ["n", "met", "breached", "rate", "ci_low", "ci_high"]].reset_index(drop=True)
+
+
+def least_compliant_segments(
+    outcomes: pd.DataFrame, incidents: pd.DataFrame, *, by: list[str], top: int = 5
+) -> pd.DataFrame:
+    """The segments with the most breaches beyond what the overall rate predicts.
+
+    A segment's *excess breaches* are its breaches minus those expected at its target's
+    overall breach rate (n x overall rate). Ranking by excess, not by rate, keeps a small
+    team with 2 breaches out of 3 (excess about 1.5) below a large team with a real problem
+    (say 60 of 200 against an expected 30: excess 30), while the Wilson interval shows how
+    sure each rate is.
+
+    Parameters
+    ----------
+    outcomes : DataFrame
+        From :func:`target_outcomes`, restricted to the period.
+    incidents : DataFrame
+        Canonical incidents, for the segment columns.
+    by : list of str
+        Incident columns to segment by, each on its own (e.g. team, channel, category).
+    top : int
+        Segments kept per target.
+
+    Returns
+    -------
+    DataFrame
+        ``target``, ``segment`` (the column), ``value``, ``n``, ``breached``, ``rate``
+        (share met), ``ci_low``, ``ci_high``, ``expected_breaches``, ``excess_breaches``
+        and ``beyond_chance`` (the whole 95% interval lies below the overall rate).
+    """
+    judged = outcomes[outcomes["outcome"].isin([MET, BREACHED])]
+    attributes = incidents.set_index(c.INCIDENT_ID)
+    frames = []
+    for column in by:
+        value = judged[c.INCIDENT_ID].map(attributes[column]).fillna("(blank)").to_numpy()
+        rates = compliance_rates(judged.assign(value=value), by="value")
+        overall = compliance_rates(judged).set_index("target")
+        breach_rate = rates["target"].map(overall["breached"] / overall["n"])
+        rates["expected_breaches"] = rates["n"] * breach_rate
+        rates["excess_breaches"] = rates["breached"] - rates["expected_breaches"]
+        # the segment's whole interval lies below the overall rate: not chance
+        rates["beyond_chance"] = rates["ci_high"] < 1 - breach_rate
+        frames.append(rates.assign(segment=column))
+    if not frames:
+        return pd.DataFrame()
+    table = pd.concat(frames, ignore_index=True)
+    table = table[table["excess_breaches"] > 0].sort_values("excess_breaches", ascending=False)
+    table = table.groupby("target", sort=False).head(top)
+    return table[["target", "segment", "value", "n", "breached", "rate", "ci_low", "ci_high",
+                  "expected_breaches", "excess_breaches", "beyond_chance"]].reset_index(drop=True)

@@ -1,0 +1,213 @@
+"""HTML building blocks for report output: tables, figures, notes, KPI tiles.
+
+Every value taken from data or parameters is HTML-escaped here, so comments,
+names and categories can never inject markup into a report.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ccreview.kpis.catalogue import METRICS
+
+if TYPE_CHECKING:  # pragma: no cover
+    import matplotlib.pyplot as plt
+
+__all__ = [
+    "figure_html",
+    "fmt_change",
+    "fmt_count",
+    "fmt_metric",
+    "format_value",
+    "fmt_day",
+    "fmt_hours",
+    "hours_unit",
+    "fmt_number",
+    "fmt_pct",
+    "note_html",
+    "paragraphs_html",
+    "plural",
+    "priority_label",
+    "table_html",
+]
+
+
+def plural(n: int, noun: str, plural_form: str | None = None) -> str:
+    """``plural(1, "row")`` -> ``"1 row"``; ``plural(1200, "row")`` -> ``"1,200 rows"``."""
+    return f"{n:,} {noun if n == 1 else (plural_form or noun + 's')}"
+
+Formatter = Callable[[object], str]
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
+
+
+def fmt_day(value: pd.Timestamp) -> str:
+    """``"1 Jul 2026"`` (portable: no platform-specific strftime flags)."""
+    return f"{value.day} {value:%b %Y}"
+
+
+def priority_label(priority: object) -> str:
+    """``3`` -> ``"P3"``."""
+    return f"P{int(priority)}"
+
+
+def fmt_count(value: object) -> str:
+    """``12345`` -> ``"12,345"``."""
+    return "–" if _missing(value) else f"{int(value):,}"
+
+
+def fmt_pct(value: object, digits: int = 1) -> str:
+    """``0.8234`` -> ``"82.3%"``."""
+    return "–" if _missing(value) else f"{100 * float(value):.{digits}f}%"
+
+
+def fmt_hours(value: object, unit: str | None = None) -> str:
+    """Hours in the unit a reader expects: ``"45 min"``, ``"5.2 h"``, ``"3.1 days"``.
+
+    ``unit`` ("min", "h" or "days") forces one unit, so numbers compared in one
+    sentence share it; :func:`hours_unit` picks it for a set of values.
+    """
+    if _missing(value):
+        return "–"
+    hours = float(value)
+    unit = unit or hours_unit([hours])
+    if unit == "min":
+        return f"{hours * 60:.0f} min"
+    if unit == "h":
+        return f"{hours:.1f} h"
+    return f"{hours / 24:.1f} days"
+
+
+def hours_unit(values: list[float]) -> str:
+    """The unit that suits the largest of ``values`` (hours): min, h or days."""
+    largest = max((v for v in values if not _missing(v)), default=0.0)
+    return "min" if largest < 1 else "h" if largest < 48 else "days"
+
+
+def fmt_number(value: object, digits: int = 1) -> str:
+    """``1234.56`` -> ``"1,234.6"``."""
+    return "–" if _missing(value) else f"{float(value):,.{digits}f}"
+
+
+def format_value(value: float, unit: str) -> str:
+    """Format a KPI value in its unit."""
+    return {"share": fmt_pct, "hours": fmt_hours, "count": fmt_count,
+            "seconds": lambda v: f"{fmt_number(v, 0)} s"}.get(unit, fmt_number)(value)
+
+
+def table_html(
+    frame: pd.DataFrame,
+    *,
+    formats: Mapping[str, Formatter] | None = None,
+    labels: Mapping[str, str] | None = None,
+    caption: str | None = None,
+    max_rows: int | None = None,
+) -> str:
+    """Render a DataFrame as an escaped, formatted HTML table.
+
+    Numeric columns are right-aligned; ``formats`` maps column -> formatter;
+    ``labels`` renames headers for readers.
+    """
+    formats = dict(formats or {})
+    labels = dict(labels or {})
+    shown = frame if max_rows is None else frame.head(max_rows)
+    numeric = {col for col in shown.columns if pd.api.types.is_numeric_dtype(shown[col].dtype)}
+    head = "".join(
+        f'<th{" class=num" if col in numeric else ""} scope="col">'
+        f"{html.escape(labels.get(col, str(col).replace('_', ' ')))}</th>"
+        for col in shown.columns
+    )
+    body = []
+    for row in shown.itertuples(index=False):  # report-sized tables only (tens of rows)
+        cells = []
+        for col, value in zip(shown.columns, row, strict=True):
+            text = formats[col](value) if col in formats else _default(value)
+            attrs = ""
+            if col in numeric:
+                raw = "" if _missing(value) else f"{float(value):.10g}"
+                attrs = f' class=num data-sort="{raw}"'
+            cells.append(f"<td{attrs}>{html.escape(text)}</td>")
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    more = ""
+    if max_rows is not None and len(frame) > max_rows:
+        more = (f'<p class="ccr-small">Showing the first {max_rows:,} of {len(frame):,} rows; '
+                "the download below has them all.</p>")
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return (f'<table class="ccr-table">{cap}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table>{more}")
+
+
+def _default(value: object) -> str:
+    if _missing(value):
+        return "–"
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
+    if isinstance(value, float | np.floating):
+        return f"{float(value):,.2f}"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d") if value == value.normalize() else value.strftime(
+            "%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def figure_html(fig: plt.Figure, *, alt: str, caption: str | None = None) -> str:
+    """Embed a Matplotlib figure as an inline PNG with alt text, then close it."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+    return (f'<figure class="ccr-figure"><img src="data:image/png;base64,{data}" '
+            f'alt="{html.escape(alt, quote=True)}">{cap}</figure>')
+
+
+def note_html(text: str) -> str:
+    """A highlighted caveat (small sample, missing table...) shown in the report body."""
+    return f'<div class="ccr-note">{html.escape(text)}</div>'
+
+
+def paragraphs_html(sentences: list[str]) -> str:
+    """Escaped sentences as a bulleted list."""
+    items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
+    return f"<ul>{items}</ul>"
+
+
+def fmt_metric(value: object, name: str) -> str:
+    """A metric's value in its unit (counts compared per day show one decimal)."""
+    metric = METRICS[name]
+    if metric.unit == "per 1,000":
+        return fmt_number(value, 2)
+    if metric.unit == "score":
+        return fmt_number(value, 1)
+    if metric.kind == "count" and value is not None and not float(value).is_integer():
+        return f"{fmt_number(value, 1)} a day"
+    return format_value(value, metric.unit)
+
+
+def fmt_change(value: object, name: str, scale: str) -> str:
+    """A change on the scale it was estimated on: points, a ratio, or the metric's unit."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "–"
+    value = float(value)
+    if scale == "ratio":
+        return "–" if np.isinf(value) else f"×{value:.2f}"
+    metric = METRICS[name]
+    sign = "+" if value > 0 else "−" if value < 0 else "±"
+    if metric.unit == "share":
+        return f"{sign}{abs(100 * value):.1f} pts"
+    if metric.unit == "seconds" and abs(value) < 10:  # a few seconds: one decimal tells apart
+        return f"{sign}{abs(value):.1f} s"
+    return sign + fmt_metric(abs(value), name)

@@ -1,0 +1,217 @@
+"""Sentences built from computed results, so every number in prose is computed.
+
+Each function takes results and returns a list of plain-text sentences (the
+display layer escapes them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ccreview.data import columns as c
+from ccreview.kpis.catalogue import resolution_time_stats
+from ccreview.report.formatting import (
+    fmt_count,
+    fmt_day,
+    fmt_hours,
+    fmt_pct,
+    format_value,
+    hours_unit,
+    plural,
+    priority_label,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ccreview.report.sections import ResolutionTimes
+    from ccreview.review.review import Review
+
+__all__ = ["DegradedWeeks", "coverage_notes", "degraded_weeks", "findings", "grading_sentences",
+           "pooled_service_level", "resolution_sentences",
+           "worst_weeks"]
+
+#: a week is "degraded" when its abandonment rate is this many times the period's median week
+DEGRADED_FACTOR = 1.5
+
+
+def _change(now: float, before: float) -> str:
+    if not before:
+        return ""
+    delta = (now - before) / before
+    if round(abs(delta), 2) == 0:
+        return f", about the same as the previous period of the same length ({fmt_count(before)})"
+    direction = "up" if delta > 0 else "down"
+    return (f", {direction} {abs(delta):.0%} on the previous period of the same length "
+            f"({fmt_count(before)})")
+
+
+def coverage_notes(review: Review) -> list[str]:
+    """Warnings when the period lies partly or wholly outside the data supplied."""
+    p = review.params
+    if "incidents" not in review.data:
+        return ["No incidents file was given: this review covers what the other files hold "
+                "(contacts, feedback, quality), and the incident sections say so."]
+    opened = review.data["incidents"][c.OPENED_AT]
+    if not len(opened):
+        return ["The incidents file has no usable rows."]
+    first, last = opened.min(), opened.max()
+    span = f"the incidents file covers {fmt_day(first)} to {fmt_day(last)}"
+    if not len(review.incidents):
+        return [f"No incidents were opened between {fmt_day(p.start)} and "
+                f"{fmt_day(p.end - pd.Timedelta(days=1))}; {span}. Check 'period' in the parameter "
+                "file."]
+    notes = []
+    if first > p.start + pd.Timedelta(days=1) or last < p.end - pd.Timedelta(days=2):
+        notes.append(f"The data does not cover the whole period: {span}.")
+    return notes
+
+
+def findings(review: Review) -> list[str]:
+    """The executive summary's findings, most important first."""
+    p = review.params
+    out: list[str] = []
+    length = p.end - p.start
+    opened = review.data["incidents"][c.OPENED_AT]
+    covers_previous = len(opened) and opened.min() <= p.start - length + pd.Timedelta(days=1)
+    previous = ((opened >= p.start - length) & (opened < p.start)).sum() if covers_previous else 0
+    if "incidents" in review.data:
+        out.append(f"{fmt_count(len(review.incidents))} incidents were opened"
+                   f"{_change(len(review.incidents), previous)}.")
+    for row in review.compliance.itertuples(index=False):
+        by_p = review.compliance_by_priority
+        part = by_p[(by_p["target"] == row.target) & (by_p["n"] >= 30)]
+        worst = ""
+        if len(part) > 1:
+            w = part.loc[part["rate"].idxmin()]
+            worst = (f"; the weakest priority was {priority_label(w[c.PRIORITY])} at "
+                     f"{fmt_pct(w['rate'])}")
+        out.append(f"{row.target.capitalize()} targets were met for {fmt_pct(row.rate)} of "
+                   f"incidents judged in the period (95% CI {fmt_pct(row.ci_low)} to "
+                   f"{fmt_pct(row.ci_high)}, n = {fmt_count(row.n)}){worst}.")
+    card = review.scorecard.dropna(subset=["met"])
+    if len(card):
+        missed = card[~card["met"].astype(bool)]
+        met = len(card) - len(missed)
+        text = f"{met} of {len(card)} KPI targets {'was' if met == 1 else 'were'} met"
+        if len(missed):
+            text += "; missed: " + "; ".join(
+                f"{r.label} {format_value(r.value, r.unit)} against {format_value(r.target, r.unit)}"
+                for r in missed.itertuples())
+        out.append(text + ".")
+    out.extend(worst_weeks(review.weekly_contacts))
+    grading = review.grading
+    out.extend(grading_sentences(grading)[:1] if grading["stands_out"].any() else [])
+    stats = review.resolved
+    if len(stats):
+        times = resolution_time_stats(stats).iloc[0]
+        unit = hours_unit([times["median_h"], times["p90_h"]])
+        out.append(f"Half of the incidents resolved in the period took under "
+                   f"{fmt_hours(times['median_h'], unit)} to resolve; nine in ten under "
+                   f"{fmt_hours(times['p90_h'], unit)} (calendar clock).")
+    health = review.data.health()
+    rejected = int(health["rows_rejected"].sum())
+    if rejected:
+        out.append(f"{plural(rejected, 'row')} of the input files (the whole export, not only "
+                   f"this period) {'was' if rejected == 1 else 'were'} quarantined as unusable "
+                   "and left out of every figure; see Data health for the reasons.")
+    return out
+
+
+@dataclass(frozen=True)
+class DegradedWeeks:
+    """Weeks whose abandonment stands out from the period's typical week, and the rest."""
+
+    weeks: str  # "10 Aug 2026, 17 Aug 2026"
+    abandonment: float
+    abandonment_elsewhere: float
+    service_level: float
+    service_level_elsewhere: float
+
+
+def degraded_weeks(weekly: pd.DataFrame) -> DegradedWeeks | None:
+    """Whole weeks whose abandonment exceeds :data:`DEGRADED_FACTOR` times the median week's.
+
+    Weeks with under half the median week's contacts are not judged. Rates are
+    pooled over the weeks (weighted by contacts), not averaged.
+    """
+    if len(weekly) < 4:
+        return None
+    full = weekly[weekly["offered"] >= 0.5 * weekly["offered"].median()]
+    typical = full["abandonment_rate"].median()
+    bad = full[full["abandonment_rate"] > DEGRADED_FACTOR * typical]
+    if not len(bad):
+        return None
+    rest = full.drop(bad.index)
+
+    def rate(weeks: pd.DataFrame) -> float:
+        offered = weeks["realtime_offered"].sum()
+        return weeks["realtime_abandoned"].sum() / offered if offered else np.nan
+
+    return DegradedWeeks(
+        weeks=", ".join(fmt_day(pd.Timestamp(w)) for w in bad[c.PERIOD_START]),
+        abandonment=rate(bad), abandonment_elsewhere=rate(rest),
+        service_level=pooled_service_level(bad), service_level_elsewhere=pooled_service_level(rest),
+    )
+
+
+def worst_weeks(weekly: pd.DataFrame) -> list[str]:
+    """A sentence on weeks whose abandonment stands out, if any do."""
+    found = degraded_weeks(weekly)
+    if found is None:
+        return []
+    sentence = (f"Service to callers was worst in the week(s) starting {found.weeks}: "
+                f"{fmt_pct(found.abandonment)} of phone and chat contacts abandoned, against "
+                f"{fmt_pct(found.abandonment_elsewhere)} in the other weeks")
+    if not np.isnan(found.service_level):
+        sentence += (f"; service level {fmt_pct(found.service_level, 0)} against "
+                     f"{fmt_pct(found.service_level_elsewhere, 0)}")
+    return [sentence + "."]
+
+
+def pooled_service_level(weeks: pd.DataFrame) -> float:
+    """Service level over several weeks, weighting each week by its contacts."""
+    judged = weeks["realtime_offered"]
+    if not judged.sum() or weeks["service_level"].isna().all():
+        return np.nan
+    return float((weeks["service_level"] * judged).sum() / judged.sum())
+
+
+def grading_sentences(grading: pd.DataFrame) -> list[str]:
+    """Which teams' incidents carry a priority that disagrees with the matrix."""
+    if not len(grading):
+        return ["No incident had both impact and urgency recorded, so grading was not checked."]
+    overall = grading.attrs["overall_rate"]
+    if overall == 0:
+        return [f"Every one of the {fmt_count(grading['n'].sum())} incidents with impact and "
+                "urgency recorded carries the priority the impact × urgency matrix gives."]
+    out = []
+    for row in grading[grading["stands_out"]].itertuples(index=False):
+        out.append(f"Incidents assigned to {row.assigned_team} carry a priority that differs from the "
+                   f"impact × urgency matrix in {fmt_pct(row.rate)} of cases (95% CI "
+                   f"{fmt_pct(row.ci_low)} to {fmt_pct(row.ci_high)}, n = {fmt_count(row.n)}), "
+                   f"against {fmt_pct(overall)} across all teams: review how this team grades.")
+    out.append(f"Across all teams, {fmt_pct(overall)} of incidents carry a priority that differs "
+               "from the matrix; a team is called out when even the low end of its interval is "
+               "more than twice that (and above 1%).")
+    return out
+
+
+def resolution_sentences(times: ResolutionTimes) -> list[str]:
+    """Spread and trend of time to resolve."""
+    table = times.table
+    out = []
+    for row in table.itertuples(index=False):
+        out.append(f"{priority_label(row.priority)}: median {fmt_hours(row.median_h)}, "
+                   "90th percentile "
+                   f"{fmt_hours(row.p90_h)} (n = {fmt_count(row.n)}).")
+    trend = times.trend[times.trend["n"] >= 20]
+    if len(trend) >= 4:
+        worst = trend.loc[trend["p90_h"].idxmax()]
+        out.append(f"The slowest week was the one starting "
+                   f"{fmt_day(pd.Timestamp(worst[c.PERIOD_START]))}: 90th percentile "
+                   f"{fmt_hours(worst['p90_h'])} against a typical "
+                   f"{fmt_hours(trend['p90_h'].median())}.")
+    return out

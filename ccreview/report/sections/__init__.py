@@ -1,0 +1,37 @@
+"""The sections of the published reports, one object per notebook cell.
+
+A notebook shows a section with one expression, e.g. ``sections.Compliance(review)``.
+"""
+
+from ccreview.report.sections.base import Section
+from ccreview.report.sections.changes import ChangeEvidence, ChangeRecord, ChangeVerdicts
+from ccreview.report.sections.incidents import (
+    Compliance,
+    DataHealth,
+    Definitions,
+    ExecutiveSummary,
+    Handoffs,
+    ResolutionTimes,
+    Volumes,
+)
+from ccreview.report.sections.performance import ControlCharts, Performance, TechniqueEfficiency
+from ccreview.report.sections.procedures import CaseForChange, Procedures
+
+__all__ = [
+    "CaseForChange",
+    "ChangeEvidence",
+    "ChangeRecord",
+    "ChangeVerdicts",
+    "Compliance",
+    "ControlCharts",
+    "DataHealth",
+    "Definitions",
+    "ExecutiveSummary",
+    "Handoffs",
+    "Performance",
+    "Procedures",
+    "ResolutionTimes",
+    "Section",
+    "TechniqueEfficiency",
+    "Volumes",
+]

@@ -1,0 +1,209 @@
+"""Change sections: the evidence for one agreed change, and the verdicts of the period."""
+
+from __future__ import annotations
+
+import html
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from ccreview.data import columns as c
+from ccreview.kpis.catalogue import METRICS
+from ccreview.report.formatting import (
+    figure_html,
+    fmt_change,
+    fmt_day,
+    note_html,
+    paragraphs_html,
+    table_html,
+)
+from ccreview.report.publish import SUMMARY_MIMETYPE
+from ccreview.report.sections.base import Section
+from ccreview.review.changes import CANNOT_JUDGE, ChangeEvaluation, report_name
+from ccreview.review.review import Review
+
+__all__ = ["ChangeEvidence", "ChangeRecord", "ChangeVerdicts", "verdict_html"]
+
+#: axis labels per metric unit
+UNIT_LABELS = {"share": "Share", "seconds": "Seconds", "hours": "Hours", "count": "Per day",
+               "per 1,000": "Per 1,000 contacts", "score": "Score"}
+#: verdict -> CSS status class
+VERDICT_CLASS = {"achieved": "ccr-status-ok", "not achieved": "ccr-status-bad",
+                 "inconclusive": "ccr-status-warn", "too little data": "ccr-status-warn",
+                 CANNOT_JUDGE: "ccr-status-bad"}
+
+
+def verdict_html(evaluation: ChangeEvaluation) -> str:
+    """The verdict in words, coloured, with its sentence."""
+    verdict = evaluation.verdict
+    css = VERDICT_CLASS.get(verdict.verdict, "ccr-status-warn")
+    return (f'<div class="ccr-summary"><strong>Verdict: <span class="{css}">'
+            f"{html.escape(verdict.verdict)}</span></strong>"
+            f"<p>{html.escape(verdict.sentence)}</p></div>")
+
+
+def _day(value: object) -> str:
+    return "–" if value is None or pd.isna(value) else fmt_day(pd.Timestamp(value))
+
+
+def _text(value: object) -> str:
+    return "–" if value is None or pd.isna(value) or not str(value).strip() else str(value)
+
+
+def _expected(change: pd.Series) -> str:
+    metric, effect = change[c.METRIC], change[c.EXPECTED_EFFECT]
+    direction = _text(change[c.EXPECTED_DIRECTION])
+    if metric in METRICS and not pd.isna(effect):
+        return f"{direction}, by {fmt_change(abs(float(effect)), metric, 'difference').lstrip('+')}"
+    return direction if pd.isna(effect) else f"{direction}, by {effect:g}"
+
+
+class ChangeRecord(Section):
+    """What was changed, where, by whom, what it should do, and who was consulted."""
+
+    def __init__(self, review: Review, change_id: str) -> None:
+        super().__init__(review)
+        self.evaluation = review.change_evaluation(change_id)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        verdict = self.evaluation.verdict
+        return {**super()._repr_mimebundle_(include, exclude),
+                SUMMARY_MIMETYPE: {"summary": f"Verdict: {verdict.verdict}. {verdict.sentence}"}}
+
+    def _body_html(self) -> str:
+        change = self.evaluation.change
+        metric = change[c.METRIC]
+        label = METRICS[metric].label if metric in METRICS else str(metric)
+        facts = pd.DataFrame({"": ["Change", "What", "Scope", "Metric it should move",
+                                   "Expected effect", "Agreed on", "Implemented on", "Owner",
+                                   "Status"],
+                              "value": [f"{change[c.CHANGE_ID]}: {change[c.TITLE]}",
+                                        _text(change.get(c.DESCRIPTION)), self.evaluation.scope,
+                                        label, _expected(change), _day(change[c.AGREED_ON]),
+                                        _day(change[c.IMPLEMENTED_ON]), _text(change[c.OWNER]),
+                                        _text(change[c.STATUS])]})
+        consulted = pd.DataFrame({"": ["Consulted", "When", "What they said", "Decision"],
+                                  "value": [_text(change.get(c.CONSULTED)),
+                                            _day(change.get(c.CONSULTED_ON)),
+                                            _text(change.get(c.CONSULTATION_OUTCOME)),
+                                            _text(change.get(c.DECISION))]})
+        parts = [verdict_html(self.evaluation), table_html(facts, caption="The change"),
+                 "<h3>Consultation</h3>",
+                 table_html(consulted, caption="Who was consulted before the change was agreed")]
+        if consulted["value"].iloc[0] == "–":
+            parts.append(note_html("The register records no consultation for this change: the "
+                                   "people who work the process were not asked, or it was not "
+                                   "written down."))
+        return "".join(parts)
+
+
+class ChangeEvidence(Section):
+    """Before and after: interrupted time series, difference in differences, confounders."""
+
+    def __init__(self, review: Review, change_id: str) -> None:
+        super().__init__(review)
+        self.evaluation = review.change_evaluation(change_id)
+        ev = self.evaluation
+        if ev.its is not None:
+            self.table = ev.its.effect
+            self.downloads = {f"{ev.change_id}_weekly_series": ev.treated,
+                              f"{ev.change_id}_its_coefficients": ev.its.table}
+            if ev.did is not None:
+                self.downloads[f"{ev.change_id}_comparison_series"] = ev.control
+
+    def _body_html(self) -> str:
+        ev = self.evaluation
+        parts = [note_html(issue) for issue in ev.issues]
+        if ev.its is None:
+            parts.append(paragraphs_html(["Nothing can be estimated until the register entry is "
+                                          "corrected."]))
+            return "".join(parts) + self._confounders_html()
+        metric = METRICS[ev.change[c.METRIC]]
+        parts.append("<h3>Before and after (interrupted time series)</h3>")
+        parts.append(paragraphs_html([
+            f"Weekly {metric.label.lower()} ({ev.scope}) before and after the change, with a "
+            "segmented regression: the trend before the change, extended (dashed), is what would "
+            "have been expected without it. " + ev.its.headline()]))
+        ylabel = UNIT_LABELS.get(metric.unit, metric.unit)
+        fig, ax = plt.subplots(figsize=(8, 3.4))
+        ev.its.plot(ax, title=f"{metric.label}, {ev.scope}", ylabel=ylabel)
+        parts.append(figure_html(fig, alt=f"Weekly {metric.label.lower()} before and after "
+                                          f"{ev.change_id}, with the fitted trend and the "
+                                          "counterfactual."))
+        parts.extend(note_html(w) for w in ev.its.warnings)
+        if ev.did is not None:
+            parts.append("<h3>Against a comparison group</h3>")
+            sentences = [f"The same metric for {ev.comparison_group}, which the change did not "
+                         "touch: anything that hit the whole centre at the same time (a surge, a "
+                         "system outage) shows in both and cancels out. " + ev.did.headline()]
+            if ev.did.parallel_trends is not None:
+                sentences.append(ev.did.parallel_trends.sentence)
+            parts.append(paragraphs_html(sentences))
+            fig, ax = plt.subplots(figsize=(8, 3.4))
+            ev.did.plot(ax, title=f"{metric.label}: changed scope and comparison group",
+                        ylabel=ylabel)
+            parts.append(figure_html(fig, alt=f"Weekly {metric.label.lower()} of the changed scope "
+                                              "and of the comparison group around the change."))
+            parts.extend(note_html(w) for w in ev.did.warnings)
+        parts.append(table_html(self._estimates(), caption="Estimated effect of the change "
+                                                           "(average over the weeks after it)"))
+        return "".join(parts) + self._confounders_html()
+
+    def _estimates(self) -> pd.DataFrame:
+        ev = self.evaluation
+        metric = ev.change[c.METRIC]
+        rows = []
+        for name, result in (("Against the trend before the change", ev.its),
+                             ("Against the comparison group", ev.did)):
+            if result is None:
+                continue
+            row = result.effect.iloc[0]
+            rows.append({"method": name, "weeks_before": int(result.n_before),
+                         "weeks_after": int(result.n_after),
+                         "effect": fmt_change(row["estimate"], metric, "difference"),
+                         "ci_low": fmt_change(row["ci_low"], metric, "difference"),
+                         "ci_high": fmt_change(row["ci_high"], metric, "difference")})
+        return pd.DataFrame(rows)
+
+    def _confounders_html(self) -> str:
+        table = self.evaluation.confounders
+        head = "<h3>What else happened</h3>"
+        if not len(table):
+            return head + paragraphs_html(["No other change on this scope and no major incident "
+                                           "fell in the weeks analysed."])
+        shown = table[["kind", "what", "when", "scope"]]
+        return head + paragraphs_html([
+            "Other changes on the same scope and major incidents in the weeks analysed: each "
+            "could move the metric too. The comparison group, where there is one, absorbs what "
+            "hit the whole centre."]) + table_html(shown, max_rows=20)
+
+
+class ChangeVerdicts(Section):
+    """One row per change evaluated at this review: verdict and its sentence."""
+
+    def __init__(self, review: Review) -> None:
+        super().__init__(review)
+        rows = [{"change": ev.change_id, "title": ev.change[c.TITLE],
+                 "implemented": _day(ev.change[c.IMPLEMENTED_ON]), "scope": ev.scope,
+                 "verdict": ev.verdict.verdict, "evidence": ev.verdict.sentence}
+                for ev in review.change_evaluations.values()]
+        self.table = pd.DataFrame(rows, columns=["change", "title", "implemented", "scope",
+                                                 "verdict", "evidence"])
+        if len(self.table):
+            self.downloads = {"change_verdicts": self.table}
+
+    def _body_html(self) -> str:
+        if "changes" not in self.review.data:
+            return "<p>No change register was given.</p>"
+        if not len(self.table):
+            return ("<p>No change of the register was implemented in this period or the one "
+                    "before, so none is evaluated.</p>")
+        table = table_html(self.table, caption="Changes implemented in this period or the one "
+                                               "before, judged against their expected effect")
+        if "change_evaluation" not in self.review.params.notebooks:
+            return table
+        links = " · ".join(
+            f'<a href="{html.escape(report_name(cid))}.html">'
+            f"{html.escape(cid)}</a>" for cid in self.table["change"])
+        return table + f'<p class="ccr-small">The evidence for each change: {links}.</p>'
+

@@ -1,0 +1,461 @@
+"""The incident sections of the review report: summary, data health, volumes, compliance,
+resolution times, handoffs and definitions.
+
+Each section takes a :class:`~ccreview.review.review.Review`, computes (or reuses) its
+results, and shows itself with ``_repr_html_``: narrative built from the
+numbers, charts with alt text, escaped tables. ``.table`` holds the main tidy
+DataFrame, ``.plot(ax=None)`` draws the main chart where there is one, and the
+tables listed in ``.downloads`` are published beside the report as CSV files.
+"""
+
+from __future__ import annotations
+
+import html
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from ccreview.data import columns as c
+from ccreview.data.prepared import ISSUES_FILE, QUARANTINE_SUFFIX
+from ccreview.incidents.handoffs import handoff_summary, team_time
+from ccreview.kpis.catalogue import (
+    METRICS,
+    resolution_hours,
+    resolution_time_stats,
+    volume_by_period,
+    week_start,
+)
+from ccreview.kpis.compute import service_level_definition
+from ccreview.report import narrative
+from ccreview.report.formatting import (
+    figure_html,
+    fmt_count,
+    fmt_hours,
+    fmt_number,
+    fmt_pct,
+    format_value,
+    note_html,
+    paragraphs_html,
+    plural,
+    priority_label,
+    table_html,
+)
+from ccreview.report.plots import (
+    plot_compliance,
+    plot_resolution_distribution,
+    plot_resolution_trend,
+    plot_weekly_counts,
+)
+from ccreview.report.publish import SUMMARY_MIMETYPE
+from ccreview.report.recommendations import recommendations
+from ccreview.report.sections.base import Section
+from ccreview.report.sections.changes import ChangeVerdicts
+from ccreview.review.review import Review
+
+__all__ = [
+    "Compliance",
+    "DataHealth",
+    "Definitions",
+    "ExecutiveSummary",
+    "Handoffs",
+    "ResolutionTimes",
+    "Volumes",
+]
+
+PARTIAL_WEEKS = "Weeks start on Monday; partial weeks at the ends of the period are left out."
+
+
+class ExecutiveSummary(Section):
+    """The headline KPIs against targets and the findings, built from computed numbers.
+
+    Besides HTML, it emits a one-line summary under :data:`SUMMARY_MIMETYPE`, which
+    reports do not display and the run's index page shows beside the report's link.
+    """
+
+    def __init__(self, review: Review) -> None:
+        super().__init__(review)
+        self.findings = narrative.findings(review)
+        self.table = review.scorecard
+        self.recommendations = recommendations(review)
+        self.changes = review.changes_implemented
+        self.downloads = {"kpi_scorecard": self.table, "recommendations": self.recommendations}
+
+    @property
+    def one_line(self) -> str:
+        """E.g. ``"10,365 incidents; response 83.7%, resolution 81.1% met; 0 of 5 KPI targets met"``."""
+        rates = self.review.compliance.set_index("target")["rate"]
+        parts = [f"{fmt_count(len(self.review.incidents))} incidents"]
+        if len(rates):
+            parts.append(", ".join(f"{t} {fmt_pct(r)}" for t, r in rates.items()) + " met")
+        card = self.table.dropna(subset=["met"])
+        if len(card):
+            parts.append(f"{int(card['met'].astype(bool).sum())} of {len(card)} KPI targets met")
+        return "; ".join(parts)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        return {**super()._repr_mimebundle_(include, exclude),
+                SUMMARY_MIMETYPE: {"summary": self.one_line}}
+
+    def _body_html(self) -> str:
+        tiles = []
+        for row in self.table.itertuples(index=False):
+            css = {True: "ccr-status-ok", False: "ccr-status-bad"}.get(row.met, "ccr-status-warn")
+            verdict = {True: "target met", False: "target missed"}.get(row.met, row.note)
+            tiles.append(
+                f'<div class="ccr-kpi"><div class="label">{html.escape(row.label)}</div>'
+                f'<div class="value">{html.escape(format_value(row.value, row.unit))}</div>'
+                f'<div class="target">target {"≥" if row.better == "higher" else "≤"} '
+                f'{html.escape(format_value(row.target, row.unit))}'
+                f' · <span class="{css}">{html.escape(verdict)}</span></div></div>')
+        notes = "".join(note_html(n) for n in narrative.coverage_notes(self.review))
+        parts = [notes, f'<div class="ccr-kpis">{"".join(tiles)}</div>',
+                 '<div class="ccr-summary"><strong>Findings</strong>'
+                 f"{paragraphs_html(self.findings)}</div>", "<h3>Recommendations</h3>"]
+        if len(self.recommendations):
+            parts.append(table_html(self.recommendations.head(5).drop(columns="severity"),
+                                    formats={"rank": str}))
+            if len(self.recommendations) > 5:
+                parts.append(f'<p class="ccr-small">{len(self.recommendations) - 5} more in '
+                             "recommendations.csv.</p>")
+        else:
+            parts.append("<p>No finding calls for action this period.</p>")
+        parts.append("<h3>Changes and their evidence</h3>")
+        parts.append(ChangeVerdicts(self.review)._body_html())
+        return "".join(parts)
+
+
+class DataHealth(Section):
+    """Rows read, accepted and quarantined per table, and what was wrong."""
+
+    def __init__(self, review: Review) -> None:
+        super().__init__(review)
+        self.table = review.data.health()
+        issues = review.data.issues()
+        self.problems = (
+            issues.groupby(["table", "column", "problem"], sort=False)
+            .agg(rows=("row", "size"), example_row=("row", "first"), example=("value", "first"))
+            .reset_index()
+            .sort_values("rows", ascending=False)
+        )
+
+    def _body_html(self) -> str:
+        t = self.table
+        read, rejected = int(t["rows_read"].sum()), int(t["rows_rejected"].sum())
+        reconciles = bool((t["rows_read"] == t["rows_accepted"] + t["rows_rejected"]).all())
+        parts = [f"<p>{plural(read, 'row')} were read from {plural(len(t), 'file')}; "
+                 f"{fmt_count(rejected)} ({fmt_pct(rejected / read if read else 0, 2)}) "
+                 f"{'was' if rejected == 1 else 'were'} quarantined and left out of every figure "
+                 "below. "
+                 f"{'Every file reconciles: rows read = accepted + quarantined.' if reconciles else ''}"
+                 "</p>",
+                 table_html(t, formats={"rows_read": fmt_count, "rows_accepted": fmt_count,
+                                        "rows_rejected": fmt_count},
+                            labels={"rows_rejected": "quarantined"})]
+        if len(self.problems):
+            parts.append("<h3>What was wrong</h3>")
+            parts.append(table_html(self.problems, max_rows=25,
+                                    formats={"example_row": str, "rows": fmt_count},
+                                    labels={"example_row": "e.g. row", "example": "value",
+                                            "rows": "rows affected"}))
+            links = " · ".join(
+                f'<a href="downloads/{html.escape(name)}{QUARANTINE_SUFFIX}">'
+                f"{html.escape(name)} ({plural(int(n), 'row')})</a>"
+                for name, n in zip(t["table"], t["rows_rejected"], strict=True) if n)
+            parts.append(f"<p>Download the quarantined rows, each with its reasons: {links}; "
+                         f'all problems: <a href="downloads/{ISSUES_FILE}">{ISSUES_FILE}</a>.</p>')
+        for result in self.review.data.tables.values():
+            if result.ignored_columns:
+                parts.append(note_html(f"{result.source}: columns not used by the kit were "
+                                       f"ignored: {', '.join(result.ignored_columns)}."))
+        return "".join(parts)
+
+
+class Volumes(Section):
+    """Incident and contact volumes by week, channel and category."""
+
+    def __init__(self, review: Review) -> None:
+        super().__init__(review)
+        inc = review.incidents
+        self.weekly_incidents = review.full_weeks(volume_by_period(inc, at=c.OPENED_AT, by=c.CHANNEL))
+        self.by_category = (inc[c.CATEGORY].fillna("(blank)").value_counts()
+                            .rename_axis(c.CATEGORY).reset_index(name="incidents"))
+        self.by_category["share"] = self.by_category["incidents"] / max(len(inc), 1)
+        cont = review.contacts
+        self.weekly_contacts = (
+            review.full_weeks(volume_by_period(cont, at=c.ARRIVED_AT, by=c.CHANNEL))
+            if len(cont) else pd.DataFrame())
+        self.table = self.weekly_incidents
+        self.downloads = {"incidents_per_week_by_channel": self.weekly_incidents,
+                          "incidents_by_category": self.by_category}
+        if len(self.weekly_contacts):
+            self.downloads["contacts_per_week_by_channel"] = self.weekly_contacts
+
+    def plot(self, ax: plt.Axes | None = None) -> plt.Axes:
+        """Weekly incidents opened, one line per channel."""
+        return plot_weekly_counts(self.weekly_incidents, hue=c.CHANNEL,
+                                  title="Incidents opened per week, by channel",
+                                  ylabel="Incidents", ax=ax)
+
+    def _body_html(self) -> str:
+        total = len(self.review.incidents)
+        contacts = len(self.review.contacts)
+        also = f", and {fmt_count(contacts)} contacts arrived" if contacts else ""
+        parts = [f"<p>{plural(total, 'incident')} {'was' if total == 1 else 'were'} opened in "
+                 f"the period{also}.</p>"]
+        if len(self.weekly_incidents) < 2:
+            parts.append(note_html("Too few whole weeks of incidents in the period to chart a "
+                                   "weekly trend."))
+            return "".join(parts)
+        fig, ax = plt.subplots()
+        self.plot(ax)
+        parts.append(figure_html(fig, alt="Line chart of incidents opened per week by channel.",
+                                 caption=PARTIAL_WEEKS))
+        if "contacts" not in self.review.data:
+            parts.append(note_html("No contacts file was given, so contact volumes are not shown."))
+        elif len(self.weekly_contacts) >= 2:
+            fig, ax = plt.subplots()
+            plot_weekly_counts(self.weekly_contacts, hue=c.CHANNEL, ax=ax,
+                               title="Contacts arriving per week, by channel", ylabel="Contacts")
+            parts.append(figure_html(fig, alt="Line chart of contacts per week by channel.",
+                                     caption=PARTIAL_WEEKS))
+        if len(self.by_category):
+            parts.append(table_html(self.by_category, formats={"incidents": fmt_count,
+                                                               "share": fmt_pct},
+                                    caption="Incidents opened by category", max_rows=15))
+        return "".join(parts)
+
+
+class Compliance(Section):
+    """Response and resolution compliance per priority, with 95% Wilson intervals."""
+
+    def __init__(self, review: Review) -> None:
+        super().__init__(review)
+        self.table = review.compliance_by_priority
+        self.downloads = {"compliance_by_priority": self.table,
+                          "priority_grading_by_team": review.grading.drop(columns="stands_out")}
+        if len(review.segments):
+            self.downloads["breaches_by_segment"] = review.segments
+        if len(review.reconciliation):
+            self.downloads["reconciliation_with_source_sla"] = review.reconciliation
+        self.targets = review.params.criteria.target_hours
+
+    def plot(self, ax: plt.Axes | None = None) -> plt.Axes:
+        """Bars per priority and target, with interval bars."""
+        return plot_compliance(self.table, ax=ax)
+
+    def _body_html(self) -> str:
+        if not len(self.table):
+            return note_html("No response or resolution targets were judged in this period.")
+        fig, ax = plt.subplots()
+        self.plot(ax)
+        shown = self.table.assign(priority=self.table[c.PRIORITY].map(priority_label),
+                                  target=self.table["target"].str.capitalize())
+        small = shown[shown["n"] < 30]
+        parts = [
+            table_html(self.targets, caption="Agreed targets (criteria.yaml)",
+                       formats={"response": fmt_hours, "resolution": fmt_hours}),
+            figure_html(fig, alt="Bar chart of the share of response and resolution targets "
+                                 "met for each priority, with 95% interval bars."),
+            table_html(shown, formats={"n": fmt_count, "met": fmt_count, "breached": fmt_count,
+                                       "rate": fmt_pct, "ci_low": fmt_pct, "ci_high": fmt_pct},
+                       labels={"n": "judged", "rate": "met %", "ci_low": "95% CI low",
+                               "ci_high": "95% CI high"}),
+        ]
+        if len(small):
+            parts.append(note_html(
+                "Small samples: " + ", ".join(f"{r.target} {r.priority} (n={r.n})"
+                                              for r in small.itertuples())
+                + " — read these rates with their wide intervals."))
+        parts.append(self._segments_html())
+        parts.append(self._reconciliation_html())
+        grading = self.review.grading
+        parts.append("<h3>Priority grading</h3>")
+        parts.append(paragraphs_html(narrative.grading_sentences(grading)))
+        if grading.attrs.get("overall_rate", 0) == 0:
+            return "".join(parts)
+        parts.append(table_html(grading.drop(columns="stands_out"), max_rows=15,
+                                formats={"n": fmt_count, "mis_graded": fmt_count,
+                                         "rate": fmt_pct, "ci_low": fmt_pct, "ci_high": fmt_pct},
+                                labels={"rate": "mis-graded %", "ci_low": "95% CI low",
+                                        "ci_high": "95% CI high", "mis_graded": "mis-graded",
+                                        "n": "incidents"}))
+        return "".join(parts)
+
+
+    def _segments_html(self) -> str:
+        table = self.review.segments
+        if not len(table):
+            return ""
+        real = table[table["beyond_chance"]]
+        if len(real):
+            first = real.iloc[0]
+            sentence = (f"The most breaches beyond what the overall rate predicts: "
+                        f"{first['segment'].replace('_', ' ')} {first['value']} on "
+                        f"{first['target']}, {fmt_count(first['breached'])} breaches where "
+                        f"{fmt_number(first['expected_breaches'], 0)} were expected "
+                        f"({fmt_pct(first['rate'])} met, 95% CI {fmt_pct(first['ci_low'])} to "
+                        f"{fmt_pct(first['ci_high'])}, below the overall rate).")
+        else:
+            sentence = ("No team, channel or category stands out beyond chance: for each, the "
+                        "95% interval of its rate includes the overall rate. The largest "
+                        "excesses are listed for reference.")
+        shown = table.assign(target=table["target"].str.capitalize(),
+                             segment=table["segment"].str.replace("_", " "),
+                             beyond_chance=table["beyond_chance"].map({True: "yes", False: "no"}))
+        return ("<h3>Where breaches concentrate</h3>"
+                f"<p>{html.escape(sentence)} Segments are ranked by excess breaches, not by "
+                "rate, so a small group with a few breaches does not outrank a large one with a "
+                "real problem.</p>"
+                + table_html(shown, formats={"n": fmt_count, "breached": fmt_count,
+                                             "rate": fmt_pct, "ci_low": fmt_pct,
+                                             "ci_high": fmt_pct,
+                                             "expected_breaches": lambda v: fmt_number(v, 1),
+                                             "excess_breaches": lambda v: fmt_number(v, 1)},
+                             labels={"n": "judged", "rate": "met %", "ci_low": "95% CI low",
+                                     "ci_high": "95% CI high", "beyond_chance": "beyond chance"}))
+
+    def _reconciliation_html(self) -> str:
+        table = self.review.reconciliation
+        if not len(table):
+            return ""
+        best = table.loc[table["agreement"].idxmax()]
+        sentences = ["The source system records its own verdict on whether each incident met "
+                     "its SLA; here it is set against the targets recomputed from criteria.yaml."]
+        sentences += [
+            f"{row.target.capitalize()}: they agree for {fmt_pct(row.agreement)} of "
+            f"{fmt_count(row.n)} incidents; the source says met where the criteria say breached "
+            f"{fmt_count(row.source_met_we_breached)} times, and breached where they say met "
+            f"{fmt_count(row.source_breached_we_met)} times."
+            for row in table.itertuples(index=False)]
+        sentences.append(
+            f"Its flag is closest to the {best['target']} target. Differences come from the "
+            "definitions: the source system's own targets, clocks and pause rules, and which SLA "
+            "its flag belongs to, are not in the export; the figures in this report follow "
+            "criteria.yaml.")
+        return ("<h3>Reconciliation with the source system's SLA flag</h3>"
+                + paragraphs_html(sentences)
+                + table_html(table, formats={"n": fmt_count, "agree": fmt_count,
+                                             "source_met_we_breached": fmt_count,
+                                             "source_breached_we_met": fmt_count,
+                                             "agreement": fmt_pct},
+                             labels={"n": "incidents", "source_met_we_breached":
+                                     "source met, criteria breached", "source_breached_we_met":
+                                     "source breached, criteria met"}))
+
+
+class ResolutionTimes(Section):
+    """Time to resolve: distribution per priority and weekly median / 90th percentile."""
+
+    def __init__(self, review: Review) -> None:
+        super().__init__(review)
+        resolved = review.resolved
+        self.table = resolution_time_stats(resolved, by=c.PRIORITY)
+        week = week_start(resolved[c.RESOLVED_AT])
+        self.trend = review.full_weeks(
+            resolution_time_stats(resolved.assign(**{c.PERIOD_START: week.to_numpy()}), by=c.PERIOD_START))
+        self.downloads = {"time_to_resolve_by_priority": self.table,
+                          "time_to_resolve_per_week": self.trend}
+
+    def plot(self, ax: plt.Axes | None = None) -> plt.Axes:
+        """Weekly median and 90th percentile."""
+        return plot_resolution_trend(self.trend, ax=ax)
+
+    def plot_distribution(self, ax: plt.Axes | None = None) -> plt.Axes:
+        """Box plot per priority with the resolution targets."""
+        resolved = self.review.resolved
+        hours = pd.DataFrame({c.PRIORITY: resolved[c.PRIORITY].to_numpy(),
+                              "hours": resolution_hours(resolved).to_numpy()})
+        targets = self.review.params.criteria.target_hours.set_index("priority")["resolution"]
+        return plot_resolution_distribution(hours[hours["hours"] > 0], targets=targets, ax=ax)
+
+    def _body_html(self) -> str:
+        if not len(self.table):
+            return note_html("No incidents were resolved in this period.")
+        fig, ax = plt.subplots()
+        self.plot_distribution(ax)
+        distribution = figure_html(fig, alt="Box plot of calendar time to resolve for each "
+                                            "priority on a log scale, with each priority's "
+                                            "resolution target marked.")
+        fig, ax = plt.subplots()
+        self.plot(ax)
+        shown = self.table.assign(priority=self.table[c.PRIORITY].map(priority_label))
+        return "".join([
+            paragraphs_html(narrative.resolution_sentences(self)),
+            distribution,
+            figure_html(fig, alt="Line chart of weekly median and 90th percentile time to "
+                                 "resolve, in hours."),
+            table_html(shown, formats={"n": fmt_count, "median_h": fmt_hours,
+                                       "p90_h": fmt_hours, "mean_h": fmt_hours},
+                       labels={"n": "resolved", "median_h": "median", "p90_h": "90th pct",
+                               "mean_h": "mean"},
+                       caption="Calendar time from opened to resolved, incidents resolved in "
+                               "the period"),
+        ])
+
+
+class Handoffs(Section):
+    """Time in each team's hands and handoffs between the contact centre and resolver teams."""
+
+    def __init__(self, review: Review) -> None:
+        super().__init__(review)
+        periods = review.holding
+        centre = review.params.services.contact_centre_team
+        self.table = team_time(periods) if len(periods) else pd.DataFrame()
+        self.summary = (handoff_summary(periods, contact_centre_team=centre)
+                        if len(periods) else pd.DataFrame())
+        if len(self.table):
+            self.downloads = {"time_in_each_teams_hands": self.table}
+
+    def _body_html(self) -> str:
+        if not len(self.table):
+            return note_html("No incident events were given, so time in each team's hands and "
+                             "handoffs cannot be shown.")
+        centre = self.review.params.services.contact_centre_team
+        s = self.summary.iloc[0]
+        share = self.table.set_index(c.TEAM)["share_of_time"]
+        sentences = [
+            f"{fmt_pct(s['with_handoff'] / s['incidents'])} of the {fmt_count(s['incidents'])} "
+            f"incidents opened in the period changed hands at least once "
+            f"({fmt_number(s['handoffs_per_incident'], 2)} handoffs per incident on average).",
+            (f"{fmt_count(s['with_bounce_back'])} "
+             f"({fmt_pct(s['with_bounce_back'] / s['incidents'])}) were handed back from a "
+             f"resolver team to {centre}." if s["with_bounce_back"]
+             else f"None was handed back from a resolver team to {centre}."),
+            f"{centre} held them for {fmt_pct(share.get(centre, 0))} of their open time; the "
+            f"resolver teams for the rest.",
+        ]
+        return (paragraphs_html(sentences)
+                + table_html(self.table, max_rows=15,
+                             formats={"incidents": fmt_count, "total_hours": fmt_hours_total,
+                                      "median_hours": fmt_hours, "share_of_time": fmt_pct},
+                             labels={"incidents": "incidents held", "total_hours": "total time",
+                                     "median_hours": "median per incident",
+                                     "share_of_time": "share of time"},
+                             caption="Time in each team's hands, incidents opened in the period "
+                                     "(calendar clock)"))
+
+
+def fmt_hours_total(value: object) -> str:
+    """Total hours as whole days: ``"1,234 days"``."""
+    return f"{fmt_number(float(value) / 24, 0)} days"
+
+
+class Definitions(Section):
+    """The definitions of the metrics this report shows."""
+
+    def __init__(self, review: Review, names: list[str] | None = None, *,
+                 change_id: str | None = None) -> None:
+        super().__init__(review)
+        if change_id is not None:  # the metric a change evaluation shows
+            metric = review.change_evaluation(change_id).change[c.METRIC]
+            names = [metric] if metric in METRICS else []
+        names = list(METRICS) if names is None else names
+        chosen = {"service_level": service_level_definition(review.params.kpi_settings)}
+        self.table = pd.DataFrame(
+            [{"metric": METRICS[n].label, "definition": chosen.get(n, METRICS[n].definition),
+              "better": METRICS[n].better} for n in names])
+
+    def _body_html(self) -> str:
+        if not len(self.table):
+            return "<p>The metric named is not in the KPI catalogue.</p>"
+        return table_html(self.table)

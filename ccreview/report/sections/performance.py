@@ -1,0 +1,293 @@
+"""Performance sections: how each KPI moved (real change or noise) and its control chart."""
+
+from __future__ import annotations
+
+import html
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from ccreview.data import columns as c
+from ccreview.kpis.catalogue import METRICS
+from ccreview.kpis.compute import service_level_definition
+from ccreview.report.formatting import (
+    figure_html,
+    fmt_change,
+    fmt_count,
+    fmt_day,
+    fmt_metric,
+    fmt_number,
+    fmt_pct,
+    note_html,
+    paragraphs_html,
+    plural,
+    table_html,
+)
+from ccreview.report.sections.base import Section
+from ccreview.review.review import Review
+from ccreview.stats.control_charts import DEFAULT_RULES, RULES, resolve_rules, signals_summary
+
+__all__ = ["ControlCharts", "Performance", "TechniqueEfficiency"]
+
+#: readable names of the segment columns
+SEGMENT_WORDS = {c.QUEUE: "queue", c.CHANNEL: "channel", c.PRIORITY: "priority",
+                 c.CATEGORY: "category", c.ASSIGNED_TEAM: "team", c.TEAM: "team"}
+#: chart point -> its adjective
+ADJECTIVE = {"day": "daily", "week": "weekly"}
+VERDICT_ORDER = {"worsened": 0, "improved": 1, "increased": 2, "decreased": 2,
+                 "no evidence of change": 3, "too little data": 4}
+
+
+def _interval(row) -> str:
+    if pd.isna(row.ci_low):
+        return "–"
+    return f"{fmt_change(row.ci_low, row.metric, row.effect_scale)} to " \
+           f"{fmt_change(row.ci_high, row.metric, row.effect_scale)}"
+
+
+def _readable(table: pd.DataFrame) -> pd.DataFrame:
+    """Comparison rows as a reader sees them: label, values, change, interval, verdict."""
+    return pd.DataFrame({
+        "kpi": [METRICS[m].label for m in table[c.METRIC]],
+        "this_period": [fmt_metric(v, m) for v, m in zip(table["after"], table[c.METRIC],
+                                                          strict=True)],
+        "earlier": [fmt_metric(v, m) for v, m in zip(table["before"], table[c.METRIC],
+                                                     strict=True)],
+        "change": [fmt_change(v, m, s) for v, m, s in zip(table["difference"], table[c.METRIC],
+                                                          table["effect_scale"], strict=True)],
+        "interval": [_interval(r) for r in table.itertuples()],
+        "verdict": table["verdict"].to_numpy(),
+    })
+
+
+class Performance(Section):
+    """Every KPI this period against earlier periods: estimate, 95% interval, verdict."""
+
+    def __init__(self, review: Review) -> None:
+        super().__init__(review)
+        self.table = review.comparisons
+        if len(self.table):
+            self.downloads = {"kpi_comparisons": self.table}
+
+    def _body_html(self) -> str:
+        review = self.review
+        table = self.table
+        parts = []
+        if not len(table):
+            parts.append(note_html(
+                "No earlier period is in the data, so nothing can be compared yet. Include the "
+                "previous quarter's exports in the parameter file to see how the KPIs moved."))
+            return "".join(parts) + self._backlog_html()
+        for label in table.attrs.get("skipped", []):
+            parts.append(note_html(f"No comparison with the {label}: the data does not reach back "
+                                   "that far."))
+        for against, rows in table.groupby("against", sort=False):
+            overall = rows[rows["segment_by"] == ""]
+            tested = rows["q_value"].notna().sum()
+            first = review.params.start
+            parts.append(f"<h3>Against the {html.escape(str(against))}</h3>")
+            parts.append(paragraphs_html(self._headline(overall, against, tested, first)))
+            shown = _readable(overall).rename(columns={"earlier": str(against)})
+            parts.append(table_html(shown, labels={"kpi": "KPI", "this_period": "this period",
+                                                   "interval": "95% interval"},
+                                    caption=f"Each KPI this period against the {against}"))
+            moved = rows[(rows["segment_by"] != "")
+                         & rows["verdict"].isin(["improved", "worsened"])].copy()
+            if len(moved):
+                moved["order"] = moved["verdict"].map(VERDICT_ORDER)
+                moved = moved.sort_values(["order", "q_value"])
+                shown = _readable(moved)
+                shown.insert(1, "segment", [f"{SEGMENT_WORDS.get(b, b)} {s}" for b, s in
+                                            zip(moved["segment_by"], moved["segment"], strict=True)])
+                parts.append(table_html(shown.rename(columns={"earlier": str(against)}),
+                                        labels={"kpi": "KPI", "this_period": "this period",
+                                                "interval": "95% interval"}, max_rows=15,
+                                        caption="Segments that moved beyond chance (worsened first)"))
+        parts.append(self._method_html())
+        return "".join(parts) + self._backlog_html()
+
+    def _headline(self, overall: pd.DataFrame, against: str, tested: int,
+                  start: pd.Timestamp) -> list[str]:
+        sentences = []
+        for verdict in ("worsened", "improved"):
+            rows = overall[overall["verdict"] == verdict]
+            if len(rows):
+                items = ", ".join(
+                    f"{METRICS[r.metric].label.lower()} ({fmt_metric(r.after, r.metric)} against "
+                    f"{fmt_metric(r.before, r.metric)})" for r in rows.itertuples())
+                sentences.append(f"{verdict.capitalize()} beyond chance: {items}.")
+        steady = overall[overall["verdict"] == "no evidence of change"]
+        if len(steady):
+            sentences.append("No evidence of change: " + ", ".join(
+                METRICS[m].label.lower() for m in steady[c.METRIC]) + ".")
+        sentences.append(f"{plural(int(tested), 'comparison')} against the {against} were tested "
+                         "together, overall and by segment; at most 5% of the changes called "
+                         "real are expected to be false discoveries (Benjamini-Hochberg).")
+        return sentences
+
+    def _method_html(self) -> str:
+        settings = self.review.params.kpi_settings
+        return paragraphs_html([
+            "How changes are judged: shares by the difference in percentage points with "
+            "Newcombe's hybrid score interval; volumes and complaints by the ratio of rates with "
+            "an exact Poisson interval; averages by Welch's t interval; medians and 90th "
+            "percentiles by the Mann-Whitney test and a bootstrap interval. A change is called "
+            "real when its Benjamini-Hochberg q-value is at most 0.05.",
+            "Service level here: " + service_level_definition(settings),
+        ])
+
+    def _backlog_html(self) -> str:
+        backlog = self.review.backlog
+        if not len(backlog) or not backlog.attrs.get("open"):
+            return ""
+        end = self.review.params.end - pd.Timedelta(days=1)
+        median = backlog.attrs["median_age_days"]
+        text = (f"At the end of the period ({fmt_day(end)}), {plural(backlog.attrs['open'], 'incident')}"
+                f" were open, with a median age of {fmt_number(median, 1)} days.")
+        return ("<h3>Backlog at the period end</h3>" + paragraphs_html([text])
+                + table_html(backlog, formats={"n": fmt_count, "share": fmt_pct},
+                             labels={"n": "incidents"}, caption="Open incidents by age"))
+
+
+class ControlCharts(Section):
+    """Weekly control charts of the charted KPIs, with the run rules' signals listed."""
+
+    def __init__(self, review: Review) -> None:
+        super().__init__(review)
+        self.charts = review.control_charts
+        frames = [chart.table.assign(metric=name) for name, chart in self.charts.items()]
+        self.table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        signals = [signals_summary(chart, metric=name) for name, chart in self.charts.items()]
+        self.signals = (pd.concat(signals, ignore_index=True) if signals else pd.DataFrame())
+        if len(self.table):
+            self.downloads = {"control_chart_points": self.table}
+
+    def _body_html(self) -> str:
+        review = self.review
+        if not self.charts:
+            return note_html("None of the charted metrics can be computed from the files given.")
+        first, last = review.chart_baseline
+        rules = resolve_rules(review.params.chart_rules or DEFAULT_RULES)
+        unit = "day" if review.params.chart_freq == "D" else "week"
+        parts = [paragraphs_html([
+            f"Each chart shows a KPI {unit} by {unit}. The centre line and the control limits "
+            f"come from the baseline {unit}s ({fmt_day(first)} to "
+            f"{fmt_day(last - pd.Timedelta(days=1))}, shaded, unless a note under the chart says "
+            f"otherwise): points inside the limits are the {unit}-to-{unit} noise of a process "
+            f"that has not changed. A diamond marks a {unit} where a run rule signals a real "
+            "change.",
+            "Rules checked: " + " ".join(f"{RULES[r]}" for r in rules),
+        ])]
+        in_period = self._signals_in_period()
+        if len(in_period):
+            parts.append(table_html(in_period, caption="Signals in the review period",
+                                    labels={"first_period": f"from {unit} of",
+                                            "last_period": f"to {unit} of", "points": f"{unit}s"}))
+        else:
+            parts.append(paragraphs_html([f"No charted KPI signalled in the review period: the "
+                                          f"{unit}s stayed within what the baseline's noise "
+                                          "explains."]))
+        for name, chart in self.charts.items():
+            metric = METRICS[name]
+            fig, ax = plt.subplots(figsize=(8, 3.2))
+            axis = {"share": "share", "seconds": "seconds", "hours": "hours",
+                    "count": "per day", "per 1,000": "per 1,000 contacts"}.get(metric.unit, "")
+            chart.plot(ax, title=metric.label, ylabel=axis)
+            n_signals = int(chart.table["signal"].sum())
+            parts.append(f"<h3>{html.escape(metric.label)}</h3>")
+            parts.append(figure_html(
+                fig, alt=f"Control chart of {ADJECTIVE[unit]} {metric.label.lower()}: centre line, "
+                         f"control limits and {plural(n_signals, 'signal')} marked."))
+            parts.extend(note_html(w) for w in chart.warnings)
+        return "".join(parts)
+
+    def _signals_in_period(self) -> pd.DataFrame:
+        if not len(self.signals):
+            return pd.DataFrame()
+        start = self.review.params.start.tz_localize(None).normalize()
+        last = pd.to_datetime(self.signals["last_period"])
+        part = self.signals[(last >= start - pd.Timedelta(days=6)).to_numpy()]
+        return pd.DataFrame({
+            "kpi": [METRICS[m].label for m in part["metric"]],
+            "first_period": pd.to_datetime(part["first_period"]).dt.strftime("%d %b %Y").to_numpy(),
+            "last_period": pd.to_datetime(part["last_period"]).dt.strftime("%d %b %Y").to_numpy(),
+            "points": part["points"].to_numpy(),
+            "direction": part["direction"].to_numpy(),
+            "rules": part["rules"].str.replace("_", " ").to_numpy(),
+        })
+
+
+class TechniqueEfficiency(Section):
+    """Which monitoring technique to trust: month-on-month RAG against control charts."""
+
+    def __init__(self, review: Review) -> None:
+        super().__init__(review)
+        self.comparisons = review.technique_comparisons
+        rows = []
+        for name, result in self.comparisons.items():
+            table = result.table.set_index("technique")
+            rag, chart = table.loc["month_on_month_rag"], table.loc["control_chart"]
+            rows.append({
+                "kpi": METRICS[name].label, "chart": chart["label"].split(" (")[0],
+                "rag_false_alarms": rag["false_alarms_per_month"],
+                "chart_false_alarms": chart["false_alarms_per_month"],
+                "rag_found_2sd": rag["detection_rate_2sd"],
+                "chart_found_2sd": chart["detection_rate_2sd"],
+                "rag_delay_2sd": rag["median_delay_weeks_2sd"],
+                "chart_delay_2sd": chart["median_delay_weeks_2sd"],
+                "trust": ("control chart" if "Trust the control chart" in result.recommendation
+                          else "month-on-month RAG" if "Trust the month-on-month"
+                          in result.recommendation else "neither clearly"),
+            })
+        self.table = pd.DataFrame(rows)
+        if len(self.table):
+            self.downloads = {"technique_comparison": self.table}
+
+    def _body_html(self) -> str:
+        window = self.review.stable_window
+        if not self.comparisons or window is None:
+            return note_html("There is too little data before the review period, so the "
+                             "techniques cannot be compared on this centre's own history yet: "
+                             "include earlier exports (at least 12 weeks) in the parameter "
+                             "file.") + "".join(note_html(n) for n in self.review.technique_notes)
+        first = next(iter(self.comparisons.values()))
+        s = first.settings
+        trusted = int((self.table["trust"] == "control chart").sum())
+        parts = [paragraphs_html([
+            "A monitoring technique is worth trusting when it stays quiet while nothing changes "
+            "and speaks up soon when something does. Both are measured here on this centre's own "
+            f"weeks from {fmt_day(window[0])} to {fmt_day(window[1] - pd.Timedelta(days=1))}, "
+            "when no agreed change went live (major-incident days left out): "
+            f"{plural(s['n_sim'], 'simulated half-year')} are resampled from those weeks in "
+            f"blocks of {s.get('block_weeks', 4)}, once as they were (any alarm is false) and "
+            "once with a sustained worsening of two weekly standard deviations planted (how "
+            "often and how fast each technique finds it).",
+            "The month-on-month comparison turns a 4-week month RED when it is over 5% worse "
+            "than the month before; the control chart sets its limits from 12 baseline weeks "
+            "and applies the run rules of the control-chart section.",
+            f"The control chart is the better technique for {trusted} of "
+            f"{plural(len(self.table), 'KPI')}. " + first.recommendation.replace(
+                "Trust", f"For {METRICS[next(iter(self.comparisons))].label.lower()}: trust", 1),
+        ])]
+        parts.append(table_html(
+            self.table,
+            formats={col: fmt_pct for col in ("rag_false_alarms", "chart_false_alarms",
+                                              "rag_found_2sd", "chart_found_2sd")}
+            | {col: (lambda v: fmt_number(v, 1)) for col in ("rag_delay_2sd", "chart_delay_2sd")},
+            labels={"kpi": "KPI", "chart": "control chart",
+                    "rag_false_alarms": "RAG: false alarm in a month",
+                    "chart_false_alarms": "chart: false alarm in a month",
+                    "rag_found_2sd": "RAG: 2σ worsening found in 12 weeks",
+                    "chart_found_2sd": "chart: found in 12 weeks",
+                    "rag_delay_2sd": "RAG: median weeks to find",
+                    "chart_delay_2sd": "chart: median weeks to find", "trust": "trust"},
+            caption="False alarms when nothing changed, and detection of a planted worsening"))
+        fig, ax = plt.subplots(figsize=(8, 3.4))
+        first.plot(ax)
+        label = METRICS[next(iter(self.comparisons))].label.lower()
+        parts.append(figure_html(fig, alt=f"Bar chart comparing month-on-month RAG and the control "
+                                          f"chart on {label}: false alarms and detection rates."))
+        for name, result in self.comparisons.items():
+            parts.extend(note_html(f"{METRICS[name].label}: {w}") for w in result.warnings)
+        parts.extend(note_html(n) for n in self.review.technique_notes)
+        return "".join(parts)

@@ -1,0 +1,158 @@
+"""Real change or noise for the KPI catalogue: period comparisons and control charts.
+
+Both read the rows :func:`ccreview.kpis.compute.observations` makes, so a comparison, a
+chart and the scorecard agree on what a metric counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ccreview.data import columns as c
+from ccreview.kpis.catalogue import METRICS
+from ccreview.kpis.compute import kpi_series, kpi_values
+from ccreview.stats.control_charts import DEFAULT_RULES, ControlChart, p_chart, u_chart, xmr_chart
+
+__all__ = [
+    "BASELINE_WEEKS",
+    "comparison_rows",
+    "comparison_windows",
+    "metric_chart",
+]
+
+#: weeks before the review period that make the default control-chart baseline
+BASELINE_WEEKS = 26
+
+
+def comparison_windows(
+    start: pd.Timestamp, end: pd.Timestamp
+) -> list[tuple[str, pd.Timestamp, pd.Timestamp]]:
+    """The periods a review period is compared with: the one before it and the same one a year
+    earlier, as ``(label, start, end)``.
+
+    A period of whole months (a quarter, say) moves back by whole months, so Q3 is compared
+    with Q2 and with Q3 a year earlier; any other period moves back by its length in days.
+    """
+    first, stop = start.tz_localize(None), end.tz_localize(None)
+    months = (stop.year - first.year) * 12 + stop.month - first.month
+    whole_months = first.day == 1 and stop.day == 1 and first.time() == stop.time()
+    if whole_months:
+        shift = pd.DateOffset(months=months)
+        word = {3: "quarter", 1: "month", 12: "year"}.get(months, f"{months} months")
+    else:
+        shift = pd.Timedelta(days=(stop - first).days)
+        word = "period"
+    windows = [(f"previous {word}", first - shift, first)]
+    windows.append((f"same {word} a year earlier", first - pd.DateOffset(years=1),
+                    stop - pd.DateOffset(years=1)))
+    tz = start.tz
+    return [(label, a.tz_localize(tz), b.tz_localize(tz)) for label, a, b in windows]
+
+
+def _samples(obs: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, by: str | None
+             ) -> dict[str, np.ndarray]:
+    at = obs["at"]
+    part = obs.loc[((at >= start) & (at < end)).to_numpy()]
+    if not by:
+        return {"all": part["value"].to_numpy(dtype=float)}
+    codes, names = pd.factorize(part[by], use_na_sentinel=False)
+    labels = pd.Index(names).astype("string").fillna("(blank)")
+    values = part["value"].to_numpy(dtype=float)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(1, len(labels)))
+    return dict(zip(labels, np.split(values[order], bounds), strict=True))
+
+
+def comparison_rows(
+    obs: pd.DataFrame,
+    *,
+    metric: str,
+    before: tuple[pd.Timestamp, pd.Timestamp],
+    after: tuple[pd.Timestamp, pd.Timestamp],
+    by: str | None = None,
+) -> pd.DataFrame:
+    """The input rows of :func:`ccreview.stats.comparisons.compare_periods` for one metric.
+
+    Proportions and rates carry the counts of each period; counts (volumes) are compared
+    as events per day; durations and scores carry each period's values.
+
+    Returns
+    -------
+    DataFrame
+        ``metric``, ``segment``, ``kind``, ``statistic`` and the counts or values of both periods;
+        empty for snapshot metrics, which are not tested.
+    """
+    spec = METRICS[metric]
+    if spec.kind == "snapshot":
+        return pd.DataFrame()
+    if spec.kind in ("duration", "score"):
+        first, second = _samples(obs, *before, by), _samples(obs, *after, by)
+        names = sorted(set(first) | set(second))
+        empty = np.array([], dtype=float)
+        return pd.DataFrame({
+            c.METRIC: metric, "segment": names, "kind": "duration", "statistic": spec.statistic,
+            "before_values": [first.get(n, empty) for n in names],
+            "after_values": [second.get(n, empty) for n in names]})
+    parts = []
+    for (start, end), side in ((before, "before"), (after, "after")):
+        values = kpi_values(obs, metric=metric, start=start, end=end, by=by)
+        values = values.rename(columns={by: "segment"}) if by else values.assign(segment="all")
+        if spec.kind == "count":
+            values["denominator"] = (end - start).total_seconds() / 86400  # events per day
+        parts.append(values.set_index("segment")[["numerator", "denominator"]]
+                     .add_prefix(f"{side}_"))
+    both = parts[0].join(parts[1], how="outer").fillna(0).reset_index()
+    kind = "proportion" if spec.kind == "proportion" else "rate"
+    return pd.DataFrame({
+        c.METRIC: metric, "segment": both["segment"], "kind": kind, "statistic": spec.statistic,
+        "before_count": both["before_numerator"], "before_total": both["before_denominator"],
+        "after_count": both["after_numerator"], "after_total": both["after_denominator"]})
+
+
+def metric_chart(
+    obs: pd.DataFrame,
+    *,
+    metric: str,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    baseline: tuple[pd.Timestamp, pd.Timestamp],
+    rules: Sequence[str] | str = DEFAULT_RULES,
+    freq: str = "W",
+) -> ControlChart:
+    """The weekly (or daily, ``freq="D"``) control chart suited to a catalogue metric.
+
+    Proportions get a p chart (varying weekly counts), rates and counts a u chart (per
+    contact, or per day), durations and scores an XmR chart of the weekly statistic. p and u
+    limits are widened by Laney's sigma_z when the baseline weeks vary more than sampling
+    explains (Laney 2002): with thousands of contacts a week, classic limits are so tight that
+    nearly every week signals.
+
+    Parameters
+    ----------
+    obs : DataFrame
+        :func:`ccreview.kpis.compute.observations` of the metric.
+    start, end : Timestamp
+        The weeks charted (whole weeks inside ``[start, end)``).
+    baseline : (Timestamp, Timestamp)
+        Weeks starting in ``[baseline[0], baseline[1])`` set the centre line and limits.
+    rules
+        Run rules by name (:data:`ccreview.stats.control_charts.RULES`).
+    """
+    spec = METRICS[metric]
+    series = kpi_series(obs, metric=metric, start=start, end=end, freq=freq)
+    weeks = series[c.PERIOD_START]
+    window = (baseline[0].tz_localize(None), baseline[1].tz_localize(None))
+    in_base = ((weeks >= window[0]) & (weeks < window[1])).to_numpy()
+    options = {"index": weeks, "baseline": in_base, "rules": rules}
+    if spec.kind == "proportion":
+        return p_chart(series["numerator"], series["n"], laney="auto", **options)
+    if spec.kind == "rate":
+        # per 1,000 contacts: the unit is a thousand contacts
+        return u_chart(series["numerator"], series["denominator"].fillna(0) / spec.scale,
+                       laney="auto", **options)
+    if spec.kind == "count":
+        return u_chart(series["numerator"], series["days"], laney="auto", **options)
+    return xmr_chart(series["value"], **options)

@@ -1,0 +1,622 @@
+"""Which monitoring technique to trust: a naive month-on-month RAG comparison or a control chart.
+
+Both techniques watch one weekly KPI series and are scored on the centre's own data:
+
+* **False alarms** ("nothing changed"): the weeks marked stable are resampled into
+  ``n_sim`` synthetic monitoring runs, each a baseline of ``baseline_weeks`` weeks
+  followed by ``months`` monitored 4-week months. Resampling is a moving-block
+  bootstrap of whole weeks (Künsch 1989, Annals of Statistics 17:1217-1241): blocks of
+  ``block_weeks`` consecutive stable weeks keep the short-range week-to-week
+  dependence that an i.i.d. bootstrap would erase and that makes run rules misfire.
+  A week is resampled whole: its value and, for shares and rates, its (numerator,
+  cases) pair, so the real weekly volumes and the real (possibly over-binomial)
+  variation reach the p chart. ``block_weeks=1`` is the plain bootstrap.
+* **Detection**: the same runs with a sustained shift of ``k`` times the standard
+  deviation of the stable weekly values, in the worse direction, from a known week
+  of the monitored part (by default a random week of the first monitored month, so
+  the RAG's month boundaries fall anywhere relative to the change). Delay = weeks
+  of shifted data seen when the first alarm is raised (1 = the first shifted week).
+
+Techniques:
+
+* **Month-on-month RAG**: weeks grouped into 4-week months; a month is RED when it is
+  worse than the previous month by more than ``rag_threshold`` relative (AMBER from
+  half the threshold); only RED is an alarm, raised at the month's end.
+* **Control chart**: p chart (shares), u chart (rates) or XmR chart (counts,
+  durations, scores) of the weekly values, limits recomputed from each run's own
+  baseline weeks as a user would, with the configured run rules
+  (:func:`ccreview.stats.control_charts.detect_array`). An alarm month is a monitored month with a
+  signal in any of its weeks, so both techniques are counted in the same units.
+
+By default only signals on the worse side count (``one_sided=True``), as the RAG
+only flags worsening; rules with no side (trends, alternation, hugging) count either way.
+The RAG's change is relative to the previous month's absolute value, so it is erratic for a
+metric near zero (an NPS around 0).
+
+The recommendation trusts the technique that is no worse on both false alarms per month and
+detection of the reference shift (2 sigma, else the largest), with differences of up to
+:data:`TIE` counted as ties; in a trade-off, the one whose chance of finding the shift within
+``detect_within`` weeks exceeds its chance of a false alarm over the same weeks by more.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
+import numpy as np
+import pandas as pd
+
+from ccreview.data import columns as c
+from ccreview.exceptions import ParameterError, SchemaError
+from ccreview.report.formatting import fmt_number, fmt_pct, note_html, plural, table_html
+from ccreview.report.plots import PALETTE, _axes
+from ccreview.stats.control_charts import (
+    D2,
+    DEFAULT_RULES,
+    NELSON,
+    VALUE,
+    WESTERN_ELECTRIC,
+    N,
+    resolve_rules,
+    z_scores,
+)
+from ccreview.stats.control_charts import detect_array as _detect_array
+
+__all__ = [
+    "AMBER",
+    "CHART",
+    "GREEN",
+    "MIN_STABLE_WEEKS",
+    "RAG",
+    "RED",
+    "WEEKS_PER_MONTH",
+    "TechniqueComparison",
+    "chart_for",
+    "chart_signals",
+    "delay_column",
+    "detection_column",
+    "rag_status",
+    "stable_weeks",
+    "technique_comparison",
+]
+
+WEEKS_PER_MONTH = 4
+#: fewer stable weeks than this make the resampled runs repeat a handful of weeks (a warning)
+MIN_STABLE_WEEKS = 12
+GREEN, AMBER, RED = 0, 1, 2
+NUMERATOR = "numerator"
+#: rules that fire on one side of the centre line (the others have no side)
+SIDED_RULES = frozenset({"beyond_limits", "two_of_three", "four_of_five", "eight_same_side",
+                         "nine_same_side", "eight_outside_one_sigma"})
+#: metric kind -> chart
+CHARTS = {"proportion": "p", "rate": "u"}
+CHART_LABELS = {"p": "p chart", "u": "u chart", "xmr": "XmR chart"}
+#: differences in shares up to this are treated as ties (about the simulation's resolution)
+TIE = 0.01
+#: weekly values vary this many times more than a p/u chart assumes before a warning
+OVERDISPERSION_WARN = 1.5
+
+# columns of TechniqueComparison.table and .delays
+TECHNIQUE, LABEL, RUN, SHIFT_SIGMAS, DELAY_WEEKS = "technique", "label", "run", "shift_sigmas", "delay_weeks"
+FALSE_PER_MONTH, RUNS_WITH_FALSE = "false_alarms_per_month", "runs_with_false_alarm"
+AMBER_PER_MONTH = "amber_per_month"
+#: the two techniques, as named in the ``technique`` column
+RAG, CHART = "month_on_month_rag", "control_chart"
+
+
+def _sd_label(k: float) -> str:
+    return f"{k:g}".replace(".", "_") + "sd"
+
+
+def detection_column(k: float) -> str:
+    """``detection_rate_2sd`` for a shift of 2 sigma (``1_5sd`` for 1.5)."""
+    return f"detection_rate_{_sd_label(k)}"
+
+
+def delay_column(k: float) -> str:
+    """``median_delay_weeks_2sd`` for a shift of 2 sigma."""
+    return f"median_delay_weeks_{_sd_label(k)}"
+
+
+def chart_for(kind: str) -> str:
+    """The chart a metric kind is watched with: ``"p"`` (proportion), ``"u"`` (rate), else ``"xmr"``."""
+    return CHARTS.get(kind, "xmr")
+
+
+def _worse_sign(better: str) -> int:
+    if better not in ("higher", "lower", "neither"):
+        raise ParameterError(f"better: {better!r} is not a direction; use 'higher', 'lower' or 'neither' "
+                             "(the metric's `better` in ccreview.kpis.catalogue.METRICS).")
+    return {"higher": -1, "lower": 1, "neither": 0}[better]
+
+
+# --------------------------------------------------------------------------- the two techniques
+
+
+def chart_signals(values: np.ndarray, *, chart: str, baseline_weeks: int, sizes: np.ndarray | None = None,
+                  rules: str | Iterable[str] = DEFAULT_RULES, better: str = "neither",
+                  laney: bool = False) -> np.ndarray:
+    """Weekly control-chart signals of many runs at once, limits from each run's own baseline.
+
+    Parameters
+    ----------
+    values : 2-D array (runs × weeks)
+        Weekly values (XmR), or events per week (p and u charts).
+    chart : {"xmr", "p", "u"}
+        XmR: centre = baseline mean, sigma = mean moving range / 1.128; p: p̄ = Σ events /
+        Σ cases over the baseline, sigma √(p̄(1 − p̄)/nᵢ); u: ū = Σ events / Σ units, sigma
+        √(ū/nᵢ) (Montgomery 2009, sections 6.4, 7.2.2 and 7.3; as :mod:`ccreview.stats.control_charts`).
+    baseline_weeks : int
+        The first weeks of each run that set its limits.
+    sizes : 2-D array, optional
+        Cases (p) or units (u) per week; required for those charts.
+    rules : str or iterable of str
+        Run rules (:data:`ccreview.stats.control_charts.RULES`).
+    better : {"higher", "lower", "neither"}
+        Count only signals on the worse side ("neither": both sides).
+    laney : bool
+        p and u charts: widen each run's limits by Laney's sigma_z of its baseline when above
+        1 (:func:`ccreview.stats.control_charts.laney_sigma_z`), as the report's control charts do.
+
+    Returns
+    -------
+    ndarray of bool, shaped like ``values``
+        True where any rule fires (baseline weeks included).
+    """
+    x = np.atleast_2d(np.asarray(values, dtype=float))
+    base = slice(0, baseline_weeks)
+    if chart == "xmr":
+        centre = x[:, base].mean(axis=1, keepdims=True)
+        sigma = np.abs(np.diff(x[:, base], axis=1)).mean(axis=1, keepdims=True) / D2
+        z = z_scores(x, centre=centre, sigma=sigma)
+    elif chart in ("p", "u"):
+        if sizes is None:
+            raise ParameterError(f"sizes: a {chart} chart needs the cases (or units) of each week.")
+        n = np.atleast_2d(np.asarray(sizes, dtype=float))
+        centre = x[:, base].sum(axis=1, keepdims=True) / n[:, base].sum(axis=1, keepdims=True)
+        spread = centre * (1 - centre) if chart == "p" else centre
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = z_scores(x / n, centre=centre, sigma=np.sqrt(spread / n))
+        if laney:  # Laney's p'/u' chart, as ccreview.stats.control_charts with laney="auto": widen, never narrow
+            sigma_z = np.nanmean(np.abs(np.diff(z[:, base], axis=1)), axis=1, keepdims=True) / D2
+            z = z / np.where(np.isfinite(sigma_z) & (sigma_z > 1), sigma_z, 1.0)
+    else:
+        raise ParameterError(f"chart: {chart!r} is not a chart; use 'xmr', 'p' or 'u'.")
+    sign = _worse_sign(better)
+    rules = resolve_rules(rules)
+    sided = [r for r in rules if r in SIDED_RULES and sign]
+    fired = np.zeros(x.shape, dtype=bool)
+    if sided:  # the better side's points are put on the centre line, where they fire nothing
+        worse_z = np.where(sign * z > 0, z, np.where(np.isnan(z), np.nan, 0.0))
+        for flags in _detect_array(worse_z, rules=sided).values():
+            fired |= flags
+    rest = [r for r in rules if r not in sided]
+    if rest:
+        for flags in _detect_array(z, rules=rest).values():
+            fired |= flags
+    return fired
+
+
+def rag_status(values: np.ndarray, *, better: str, threshold: float = 0.05, sizes: np.ndarray | None = None,
+               weights: np.ndarray | None = None, weeks_per_month: int = WEEKS_PER_MONTH) -> np.ndarray:
+    """Month-on-month RED/AMBER/GREEN status of many runs at once.
+
+    Parameters
+    ----------
+    values : 2-D array (runs × weeks)
+        Weekly values, or events per week when ``sizes`` is given. The week count must be
+        a multiple of ``weeks_per_month``; the first month is only a comparison base.
+    better : {"higher", "lower", "neither"}
+        "neither": a change of more than the threshold either way is RED.
+    threshold : float
+        RED when the month is worse than the previous one by more than this share of the
+        previous month's value (strictly); AMBER when worse by more than half of it.
+    sizes : 2-D array, optional
+        Cases per week: a month's value is Σ events / Σ cases.
+    weights : 2-D array, optional
+        Otherwise a month's value is the mean of its weekly values, weighted by these.
+
+    Returns
+    -------
+    ndarray of int, runs × (months − 1)
+        :data:`GREEN`, :data:`AMBER` or :data:`RED` for each month after the first.
+    """
+    x = np.atleast_2d(np.asarray(values, dtype=float))
+    runs, weeks = x.shape
+    if weeks % weeks_per_month or weeks < 2 * weeks_per_month:
+        raise ParameterError(f"values: {weeks} weeks is not a whole number (at least 2) of "
+                             f"{weeks_per_month}-week months.")
+    shape = (runs, weeks // weeks_per_month, weeks_per_month)
+    if sizes is not None:
+        num, den = x.reshape(shape).sum(axis=2), np.asarray(sizes, dtype=float).reshape(shape).sum(axis=2)
+    else:
+        w = np.ones(x.shape) if weights is None else np.asarray(weights, dtype=float)
+        num, den = (x * w).reshape(shape).sum(axis=2), w.reshape(shape).sum(axis=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        month = num / den
+        change = (month[:, 1:] - month[:, :-1]) / np.abs(month[:, :-1])
+    sign = _worse_sign(better)
+    worse = np.abs(change) if sign == 0 else sign * change
+    return np.select([worse > threshold, worse > threshold / 2], [RED, AMBER], GREEN)
+
+
+# --------------------------------------------------------------------------- stable weeks
+
+
+def stable_weeks(weekly: pd.DataFrame, *, exclude: Sequence[tuple] = (), start: object = None,
+                 end: object = None) -> np.ndarray:
+    """Which weeks of a weekly series are usable as "nothing changed" weeks.
+
+    Parameters
+    ----------
+    weekly : DataFrame
+        ``period_start`` (the Monday) and ``value`` per week (:func:`ccreview.kpis.compute.kpi_series`).
+    exclude : sequence of (start, end)
+        Windows to leave out, both ends inclusive whole days (a degraded period, a change
+        date as ``(day, day)``); a week touching any of them is not stable.
+    start, end : date-like, optional
+        Only weeks starting on or after ``start`` and ending by ``end`` (exclusive).
+
+    Returns
+    -------
+    ndarray of bool
+        One per week; weeks with no value (or no cases) are never stable.
+    """
+    if c.PERIOD_START not in weekly or VALUE not in weekly:
+        raise SchemaError(f"weekly: needs the columns {c.PERIOD_START!r} and {VALUE!r} "
+                          "(as ccreview.kpis.compute.kpi_series returns).")
+    first = pd.to_datetime(weekly[c.PERIOD_START]).to_numpy()
+    after = first + np.timedelta64(7, "D")
+    keep = weekly[VALUE].notna().to_numpy().copy()
+    if N in weekly:
+        keep &= weekly[N].fillna(0).to_numpy() > 0
+    for window in exclude:
+        try:
+            low, high = (_day(d) for d in window)
+        except (TypeError, ValueError):
+            raise ParameterError(f"exclude: {window!r} is not a (start, end) pair of dates.") from None
+        if high < low:
+            raise ParameterError(f"exclude: window {window!r} ends before it starts; give (start, end).")
+        keep &= ~((first <= high) & (after > low))
+    if start is not None:
+        keep &= first >= _day(start)
+    if end is not None:
+        keep &= after <= _day(end)
+    return keep
+
+
+def _day(value: object) -> np.datetime64:
+    """A date-like value as a timezone-naive local day."""
+    day = pd.Timestamp(value)
+    return (day.tz_localize(None) if day.tz is not None else day).normalize().to_datetime64()
+
+
+# --------------------------------------------------------------------------- the comparison
+
+
+@dataclass
+class TechniqueComparison:
+    """False alarms and detection of a month-on-month RAG comparison and a control chart.
+
+    ``table``: one row per technique: ``technique``, ``label``, ``false_alarms_per_month``
+    (share of monitored months with an alarm when nothing changed), ``runs_with_false_alarm``
+    (share of runs with at least one in ``months`` months), ``amber_per_month`` (RAG only:
+    months AMBER, which are not alarms), then per shift ``k``:
+    ``detection_rate_{k}sd`` (found within ``detect_within`` weeks) and
+    ``median_delay_weeks_{k}sd`` (NaN when fewer than half the runs found it at all).
+    ``delays``: one row per technique, shift and run: ``delay_weeks`` (NaN: not found).
+    """
+
+    table: pd.DataFrame
+    delays: pd.DataFrame
+    recommendation: str
+    settings: dict
+    warnings: list[str] = field(default_factory=list)
+
+    def plot(self, ax: plt.Axes | None = None) -> plt.Axes:
+        """Grouped bars: false-alarm shares and detection rates per technique, median delays noted."""
+        ax = _axes(ax)
+        s = self.settings
+        measures = [(FALSE_PER_MONTH, "False alarm in a month"),
+                    (RUNS_WITH_FALSE, f"False alarm in {s['months']} months")]
+        measures += [(detection_column(k), f"{k:g}-sigma worsening found\nwithin {s['detect_within']} weeks")
+                     for k in s["shift_sigmas"]]
+        slots = np.arange(len(measures))[::-1]
+        height = 0.8 / len(self.table)
+        for i, row in enumerate(self.table.itertuples(index=False)):
+            shares = np.array([getattr(row, col) for col, _ in measures], dtype=float)
+            y = slots + (len(self.table) - 1) / 2 * height - i * height
+            ax.barh(y, shares, height=height * 0.9, color=PALETTE[i], label=row.label)
+            for k, yk, share in zip(s["shift_sigmas"], y[2:], shares[2:], strict=True):
+                delay = getattr(row, delay_column(k))
+                text = "median not reached" if np.isnan(delay) else f"median {fmt_number(delay, 0)} wk"
+                ax.text(share + 0.01, yk, text, va="center", fontsize=8)
+        ax.set_yticks(slots, [label for _, label in measures])
+        ax.set(xlim=(0, 1.15), xlabel="Share of simulated runs or months",
+               title="Month-on-month RAG against a control chart (resampled from stable weeks)")
+        ax.xaxis.set_major_formatter(mticker.PercentFormatter(1.0))
+        ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+        return ax
+
+    def _repr_html_(self) -> str:
+        s = self.settings
+        method = (f"{plural(s['n_sim'], 'simulated run')} of {s['baseline_weeks']} baseline weeks and "
+                  f"{s['months']} monitored 4-week months, resampled from "
+                  f"{plural(s['stable_weeks'], 'stable week')} ({s['resampling']}); shifts of "
+                  f"{', '.join(f'{k:g}' for k in s['shift_sigmas'])} × the weekly standard deviation "
+                  f"({fmt_number(s['weekly_sd'], 4)}) in the worse direction.")
+        formats = {col: fmt_pct for col in self.table.columns
+                   if col in (FALSE_PER_MONTH, RUNS_WITH_FALSE, AMBER_PER_MONTH)
+                   or col.startswith("detection_rate")}
+        formats.update({col: (lambda v: fmt_number(v, 1)) for col in self.table.columns
+                        if col.startswith("median_delay")})
+        labels = {LABEL: "technique", FALSE_PER_MONTH: "false alarm in a month",
+                  RUNS_WITH_FALSE: f"false alarm in {s['months']} months",
+                  AMBER_PER_MONTH: "amber in a month"}
+        for k in s["shift_sigmas"]:
+            labels[detection_column(k)] = f"{k:g}σ worsening found within {s['detect_within']} weeks"
+            labels[delay_column(k)] = f"{k:g}σ: median delay (weeks)"
+        shown = self.table.drop(columns=[TECHNIQUE])
+        return (f"<p><strong>{html.escape(self.recommendation)}</strong></p>"
+                f"<p>{html.escape(method)}</p>"
+                + "".join(note_html(w) for w in self.warnings)
+                + table_html(shown, formats=formats, labels=labels))
+
+
+def _rules_text(rules: tuple[str, ...]) -> str:
+    named = {WESTERN_ELECTRIC: "Western Electric rules", NELSON: "Nelson rules"}
+    return named.get(rules, ", ".join(r.replace("_", " ") for r in rules))
+
+
+def _pct(share: float) -> str:
+    return fmt_pct(share, 1 if 0 < share < 0.1 or 0.99 < share < 1 else 0)
+
+
+def _delay_text(delay: float) -> str:
+    if np.isnan(delay):
+        return "most runs never found it"
+    weeks = fmt_number(delay, 0 if float(delay).is_integer() else 1)
+    return f"median delay {weeks} {'week' if delay == 1 else 'weeks'}"
+
+
+def _better(low_is_good: dict[str, float], *, lower: bool) -> str | None:
+    """The technique clearly ahead (by more than :data:`TIE`), or None for a tie."""
+    diff = low_is_good[CHART] - low_is_good[RAG]
+    if abs(diff) <= TIE:
+        return None
+    return CHART if (diff < 0) == lower else RAG
+
+
+def _recommend(table: pd.DataFrame, *, shift: float, within: int) -> str:
+    rows = table.set_index(TECHNIQUE)
+    det, dly = detection_column(shift), delay_column(shift)
+    fa, found = rows[FALSE_PER_MONTH].to_dict(), rows[det].to_dict()
+    facts = (f"when nothing had changed, the control chart raised a false alarm in {_pct(fa[CHART])} of "
+             f"months against {_pct(fa[RAG])} for the month-on-month RAG comparison; it found a "
+             f"{shift:g}-sigma worsening within {within} weeks in {_pct(found[CHART])} of runs "
+             f"({_delay_text(rows.loc[CHART, dly])}) against {_pct(found[RAG])} "
+             f"({_delay_text(rows.loc[RAG, dly])})")
+    if np.isnan([*fa.values(), *found.values()]).any():
+        return f"No recommendation: the simulation could not score both techniques ({facts})."
+    quieter, sharper = _better(fa, lower=True), _better(found, lower=False)
+    names = {CHART: "the control chart", RAG: "the month-on-month RAG comparison"}
+    if quieter is None and sharper is None:
+        return f"The two techniques performed alike: {facts}."
+    if {quieter, sharper} <= {CHART, None} or {quieter, sharper} <= {RAG, None}:
+        return f"Trust {names[quieter or sharper]}: {facts}."
+    # a trade-off: the chance of catching the worsening against the chance of a false alarm over the
+    # same weeks; the technique with the larger margin earns trust
+    months = within / WEEKS_PER_MONTH
+    margin = {t: found[t] - (1 - (1 - fa[t]) ** months) for t in (RAG, CHART)}
+    best = CHART if margin[CHART] >= margin[RAG] else RAG
+    other = RAG if best == CHART else CHART
+    return (f"Neither technique is better on both counts: {facts}. Trust {names[best]}: over {within} "
+            f"weeks its chance of catching the worsening exceeds its chance of a false alarm by "
+            f"{fmt_number(100 * margin[best], 0)} percentage points, against "
+            f"{fmt_number(100 * margin[other], 0)} for {names[other].removeprefix('the ')}.")
+
+
+def _block_starts(valid: np.ndarray, breaks: np.ndarray, block: int) -> np.ndarray:
+    """Positions where ``block`` consecutive valid weeks, with no gap between them, begin."""
+    total = np.r_[0, np.cumsum(valid)]
+    gaps = np.r_[0, np.cumsum(breaks)]
+    starts = np.arange(len(valid) - block + 1)
+    ok = (total[starts + block] - total[starts] == block) & (gaps[starts + block] - gaps[starts + 1] == 0)
+    return starts[ok]
+
+
+def _first_alarm(alarms: np.ndarray, at_week: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Weeks of shifted data seen at the first alarm at or after ``start`` (NaN: none).
+
+    ``alarms`` is runs × slots, each slot raised at week ``at_week``."""
+    live = alarms & (at_week[None, :] >= start[:, None])
+    first = np.argmax(live, axis=1)
+    return np.where(live.any(axis=1), at_week[first] - start + 1, np.nan)
+
+
+def _check_options(*, n_sim: int, months: int, baseline_weeks: int, rag_threshold: float, block_weeks: int,
+                   shift_sigmas: Sequence[float], detect_within: int, shift_week: int | None) -> None:
+    monitored = months * WEEKS_PER_MONTH
+    latest = shift_week if shift_week is not None else WEEKS_PER_MONTH - 1
+    checks = [(n_sim >= 1, "n_sim must be at least 1"), (months >= 1, "months must be at least 1"),
+              (baseline_weeks >= WEEKS_PER_MONTH, f"baseline_weeks must be at least {WEEKS_PER_MONTH}"),
+              (rag_threshold > 0, "rag_threshold must be a positive share, e.g. 0.05"),
+              (block_weeks >= 1, "block_weeks must be at least 1"),
+              (len(shift_sigmas) > 0 and all(k > 0 for k in shift_sigmas),
+               "shift_sigmas must be positive numbers of standard deviations, e.g. (1.0, 2.0)"),
+              (detect_within >= 1 and latest >= 0 and latest + detect_within <= monitored,
+               f"the shift (from week {latest}) plus detect_within ({detect_within}) must fit in the "
+               f"{monitored} monitored weeks; monitor more months or shorten detect_within")]
+    for ok, message in checks:
+        if not ok:
+            raise ParameterError(f"technique_comparison: {message}.")
+
+
+def _resample(valid: np.ndarray, breaks: np.ndarray, *, runs: int, weeks: int, block: int,
+              rng: np.random.Generator) -> tuple[np.ndarray, int, list[str]]:
+    """Positions of the resampled weeks (runs × weeks), the block length used, and warnings."""
+    count = int(valid.sum())
+    if count < 2:
+        raise ParameterError(f"stable: only {plural(count, 'stable week')} with data; at least 2 are needed "
+                             f"to resample (ideally {MIN_STABLE_WEEKS} or more).")
+    warnings = []
+    if count < MIN_STABLE_WEEKS:
+        warnings.append(f"Only {plural(count, 'stable week')} to resample from: the simulated runs repeat "
+                        f"the same few weeks, so the rates are rough until there are {MIN_STABLE_WEEKS}.")
+    starts = _block_starts(valid, breaks, block)
+    if not len(starts):
+        warnings.append(f"No {block} consecutive stable weeks: weeks were resampled one by one, "
+                        "which ignores any week-to-week dependence.")
+        block, starts = 1, np.flatnonzero(valid)
+    drawn = rng.choice(starts, size=(runs, -(-weeks // block)))
+    return (drawn[..., None] + np.arange(block)).reshape(runs, -1)[:, :weeks], block, warnings
+
+
+def _variation_warnings(events: np.ndarray, size: np.ndarray, *, sd: float, chart: str) -> list[str]:
+    warnings = []
+    if chart in ("p", "u"):
+        centre = events.sum() / size.sum()
+        expected = np.sqrt((centre * (1 - centre) if chart == "p" else centre) / size.mean())
+        if expected > 0 and sd / expected > OVERDISPERSION_WARN:
+            warnings.append(f"The stable weeks vary {fmt_number(sd / expected, 1)} times more than the "
+                            f"{CHART_LABELS[chart]}'s limits assume (over-dispersion; Laney 2002): expect "
+                            "many chart false alarms; an XmR chart of the weekly share would allow for it.")
+    if sd == 0:
+        warnings.append("Every stable week has the same value, so no shift in standard deviations "
+                        "can be planted; detection is not scored.")
+    return warnings
+
+
+def technique_comparison(
+    weekly: pd.DataFrame, *, kind: str, better: str, stable: Sequence[bool] | np.ndarray, n_sim: int = 2000,
+    shift_sigmas: Sequence[float] = (1.0, 2.0), months: int = 6, baseline_weeks: int = 12,
+    rag_threshold: float = 0.05, rules: str | Iterable[str] = DEFAULT_RULES, block_weeks: int = 4,
+    detect_within: int = 12, shift_week: int | None = None, one_sided: bool = True, seed: int = 0,
+    laney: bool = False,
+) -> TechniqueComparison:
+    """Score a month-on-month RAG comparison and a control chart on resampled stable weeks.
+
+    Parameters
+    ----------
+    weekly : DataFrame
+        One metric per week (:func:`ccreview.kpis.compute.kpi_series`): ``value`` and ``n``, plus
+        ``numerator`` for shares and rates; ``period_start`` (optional) marks gaps.
+    kind, better : str
+        The metric's ``kind`` and ``better`` (:data:`ccreview.kpis.catalogue.METRICS`).
+    stable : bool mask, one per week
+        Weeks in which nothing is known to have changed (:func:`stable_weeks`).
+    n_sim : int
+        Simulated monitoring runs.
+    shift_sigmas : sequence of float
+        Planted sustained shifts, in standard deviations of the stable weekly values.
+    months, baseline_weeks : int
+        Each run: ``baseline_weeks`` to set the chart's limits (the last 4 are also the RAG's
+        first comparison month), then ``months`` monitored 4-week months.
+    rag_threshold : float
+        Relative worsening that makes a month RED (AMBER from half of it).
+    rules : str or iterable of str
+        The chart's run rules.
+    block_weeks : int
+        Length of the resampled blocks of consecutive stable weeks (1: plain bootstrap).
+    detect_within : int
+        Weeks within which a shift counts as found.
+    shift_week : int, optional
+        Week of the monitored part at which the shift starts (0 = first); by default a random
+        week of the first monitored month in each run.
+    one_sided : bool
+        Count only chart signals on the worse side, as the RAG does.
+    seed : int
+        Seed of the random generator; the same seed gives the same result.
+    """
+    sign = _worse_sign(better)
+    chart = chart_for(kind)
+    ratio = chart in ("p", "u")
+    missing = [col for col in (VALUE, N, *([NUMERATOR] if ratio else [])) if col not in weekly]
+    if missing:
+        raise SchemaError(f"weekly: missing column(s) {', '.join(missing)}; pass the weekly series of "
+                          "ccreview.kpis.compute.kpi_series.")
+    stable = np.asarray(stable)
+    if stable.dtype != bool or stable.shape != (len(weekly),):
+        raise ParameterError(f"stable: give {len(weekly)} True/False values, one per week "
+                             "(see stable_weeks).")
+    _check_options(n_sim=n_sim, months=months, baseline_weeks=baseline_weeks, rag_threshold=rag_threshold,
+                   block_weeks=block_weeks, shift_sigmas=shift_sigmas, detect_within=detect_within,
+                   shift_week=shift_week)
+    rules = resolve_rules(rules)
+    size = weekly[N].to_numpy(dtype=float, na_value=np.nan)
+    value = weekly[VALUE].to_numpy(dtype=float, na_value=np.nan)
+    events = weekly[NUMERATOR].to_numpy(dtype=float, na_value=np.nan) if ratio else value
+    valid = stable & ~np.isnan(value) & ~np.isnan(events) & (size > 0)
+    breaks = np.zeros(len(weekly), dtype=bool)
+    if c.PERIOD_START in weekly:  # a missing week breaks the run of consecutive weeks
+        breaks[1:] = pd.to_datetime(weekly[c.PERIOD_START]).diff().dt.days.to_numpy()[1:] != 7
+
+    rng = np.random.default_rng(seed)
+    monitored = months * WEEKS_PER_MONTH
+    weeks = baseline_weeks + monitored
+    pos, block, warnings = _resample(valid, breaks, runs=n_sim, weeks=weeks, block=block_weeks, rng=rng)
+    shift_start = baseline_weeks + (np.full(n_sim, shift_week) if shift_week is not None
+                                    else rng.integers(0, WEEKS_PER_MONTH, size=n_sim))
+    x, n = events[pos], size[pos]
+    share = events[valid] / size[valid] if ratio else value[valid]
+    sd = float(np.std(share, ddof=1))
+    warnings += _variation_warnings(events[valid], size[valid], sd=sd, chart=chart)
+
+    weights = n if kind in ("duration", "score") else None
+    first = baseline_weeks - WEEKS_PER_MONTH  # the RAG's comparison month is the baseline's last
+    month_end = baseline_weeks + np.arange(months) * WEEKS_PER_MONTH + WEEKS_PER_MONTH - 1
+    week_no = np.arange(weeks)
+
+    def alarms(xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        status = rag_status(xs[:, first:], better=better, threshold=rag_threshold,
+                            sizes=n[:, first:] if ratio else None,
+                            weights=None if weights is None else weights[:, first:])
+        signals = chart_signals(xs, chart=chart, baseline_weeks=baseline_weeks, sizes=n if ratio else None,
+                                rules=rules, better=better if one_sided else "neither",
+                                laney=laney)
+        return status, signals
+
+    status, signals = alarms(x)
+    red = status == RED
+    chart_months = signals[:, baseline_weeks:].reshape(n_sim, months, WEEKS_PER_MONTH).any(axis=2)
+    rows = {RAG: {FALSE_PER_MONTH: red.mean(), RUNS_WITH_FALSE: red.any(axis=1).mean(),
+                  AMBER_PER_MONTH: (status == AMBER).mean()},
+            CHART: {FALSE_PER_MONTH: chart_months.mean(), RUNS_WITH_FALSE: chart_months.any(axis=1).mean(),
+                    AMBER_PER_MONTH: np.nan}}
+    delay_frames = []
+    after = week_no[None, :] >= shift_start[:, None]
+    for k in shift_sigmas:
+        delta = (sign or 1) * k * sd * after  # "neither": a rise
+        shifted = np.clip(x + delta * n, 0, n if chart == "p" else None) if ratio else x + delta
+        status_k, signals_k = alarms(shifted)
+        found = {RAG: _first_alarm(status_k == RED, month_end, shift_start),
+                 CHART: _first_alarm(signals_k, week_no, shift_start)}
+        for name, delay in found.items():
+            if sd == 0:
+                delay = np.full(n_sim, np.nan)
+            late = np.where(np.isnan(delay), np.inf, delay)
+            median = float(np.median(late))
+            rows[name][detection_column(k)] = float((late <= detect_within).mean()) if sd > 0 else np.nan
+            rows[name][delay_column(k)] = median if np.isfinite(median) else np.nan
+            delay_frames.append(pd.DataFrame({TECHNIQUE: name, SHIFT_SIGMAS: float(k), RUN: np.arange(n_sim),
+                                              DELAY_WEEKS: delay}))
+    labels = {RAG: f"Month-on-month RAG (RED if over {fmt_pct(rag_threshold, 0)} worse)",
+              CHART: f"{'Laney ' if laney and chart != 'xmr' else ''}{CHART_LABELS[chart]} "
+                     f"({_rules_text(rules)})"}
+    table = pd.DataFrame([{TECHNIQUE: t, LABEL: labels[t], **rows[t]} for t in (RAG, CHART)])
+    reference = 2.0 if 2.0 in shift_sigmas else max(shift_sigmas)
+    settings = {"n_sim": n_sim, "months": months, "baseline_weeks": baseline_weeks, "chart": chart,
+                "rules": rules, "rag_threshold": rag_threshold, "stable_weeks": int(valid.sum()),
+                "block_weeks": block,
+                "resampling": ("plain bootstrap of weeks" if block == 1 else
+                               f"moving-block bootstrap, blocks of {block} consecutive weeks"),
+                "weekly_sd": float(np.std(value[valid], ddof=1)),  # in the metric's unit (x 1,000 for rates)
+                "shift_sigmas": tuple(float(k) for k in shift_sigmas),
+                "detect_within": detect_within, "one_sided": one_sided, "seed": seed}
+    return TechniqueComparison(table=table, delays=pd.concat(delay_frames, ignore_index=True),
+                               recommendation=_recommend(table, shift=reference, within=detect_within),
+                               settings=settings, warnings=warnings)
