@@ -45,9 +45,9 @@ def load_data(work: Path) -> tuple[dict[str, pd.DataFrame], dict[str, list[str]]
     """The validated tables (generated and validated once, then read from Parquet)."""
     cache = work / f"compliance-{SCALE}-{MONTHS}m-seed{SEED}"
     if not (cache / "incidents.parquet").exists():
-        from ccreview.config.parameters import load_parameters
         from ccreview.data.validate import load_inputs
         from ccreview.demo.generator import generate
+        from ccreview.review.parameters import load_parameters
 
         data = work / f"{SCALE}-{MONTHS}m-seed{SEED}"
         if not (data / "truth.json").exists():

@@ -33,11 +33,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ccreview.config.parameters import load_parameters
+from ccreview.config.kpi_settings import KpiSettings
 from ccreview.data import columns as c
 from ccreview.data.validate import load_inputs
 from ccreview.demo.generator import generate
-from ccreview.kpis.compute import KpiSettings, contact_kpis, kpi_series, kpi_values, observations
+from ccreview.kpis.compute import contact_kpis, kpi_series, kpi_values, observations
+from ccreview.review.parameters import load_parameters
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

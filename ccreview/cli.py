@@ -79,8 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check(parameters: str) -> int:
-    from ccreview.config.parameters import load_parameters
     from ccreview.data.validate import load_inputs
+    from ccreview.review.parameters import load_parameters
 
     params = load_parameters(parameters)
     print(f"Parameters: {params.source} are valid (period {params.period_label}, "

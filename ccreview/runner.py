@@ -18,12 +18,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ccreview.config.parameters import RunParameters, load_parameters
+from ccreview.config.parameters import RunParameters
 from ccreview.data import columns as c
 from ccreview.data.prepared import save_prepared
 from ccreview.data.readers import file_sha256
 from ccreview.data.validate import Dataset, load_inputs
 from ccreview.exceptions import NotebookError
+from ccreview.review.parameters import load_parameters
 
 __all__ = ["NotebookResult", "RunResult", "describe_failure", "raise_for_failures", "run"]
 

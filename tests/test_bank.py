@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 
 from ccreview.cli import main
-from ccreview.config.parameters import load_parameters
 from ccreview.data import columns as c
 from ccreview.data.importers import IMPORTERS, import_bank_calls
 from ccreview.data.readers import RawTable
 from ccreview.data.validate import load_dataset, load_inputs
 from ccreview.exceptions import InputError
+from ccreview.review.parameters import load_parameters
 
 from .conftest import ROOT, SHARED_DATA, write
 

@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 
 from ccreview.config.criteria import load_criteria, load_objectives, load_services, parse_duration
-from ccreview.config.parameters import KEYS, load_parameters, parse_period
+from ccreview.config.parameters import KEYS, parse_period
 from ccreview.exceptions import ConfigError, ParameterError
 from ccreview.kpis.catalogue import METRICS
+from ccreview.review.parameters import load_parameters
 
 from .conftest import ROOT, write
 

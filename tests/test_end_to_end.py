@@ -11,9 +11,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ccreview.report.formatting import fmt_count, fmt_pct
 from ccreview.review.review import open_review
 from ccreview.runner import run
+from ccreview.wording import fmt_count, fmt_pct
 
 from .conftest import CATEGORY_PAYLOAD, ORG_PAYLOAD, TEAM_PAYLOAD, TITLE_PAYLOAD, write
 

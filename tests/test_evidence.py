@@ -28,6 +28,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from ccreview.exceptions import ParameterError, SchemaError
+from ccreview.kpis.catalogue import METRIC_BETTER
 from ccreview.stats import comparisons as ev
 from ccreview.stats.comparisons import (
     MIN_EVENTS_TOTAL,
@@ -303,7 +304,7 @@ def comparison_table() -> pd.DataFrame:
 
 def test_compare_periods_verdicts_and_columns():
     table = comparison_table()
-    result = compare_periods(table)
+    result = compare_periods(table, directions=METRIC_BETTER)
     assert list(result.columns) == ev.RESULT_COLUMNS
     assert result["verdict"].tolist() == [
         "improved", "worsened", "improved", "no evidence of change", "too little data",
@@ -331,36 +332,36 @@ def test_compare_periods_without_optional_columns_and_with_bad_input():
     counts = pd.DataFrame({"metric": ["abandonment_rate"], "kind": ["proportion"],
                            "before_count": [50], "before_total": [1000], "after_count": [100],
                            "after_total": [1000]})
-    row = compare_periods(counts).iloc[0]
+    row = compare_periods(counts, directions=METRIC_BETTER).iloc[0]
     assert (row["segment"], row["better"], row["verdict"]) == ("all", "lower", "worsened")
     with pytest.raises(SchemaError, match="before_values"):
-        compare_periods(counts.assign(kind="duration"))
+        compare_periods(counts.assign(kind="duration"), directions=METRIC_BETTER)
     with pytest.raises(ParameterError, match="unknown kind"):
-        compare_periods(counts.assign(kind="mean"))
+        compare_periods(counts.assign(kind="mean"), directions=METRIC_BETTER)
     with pytest.raises(ParameterError, match="better direction"):
-        compare_periods(counts.assign(metric="not_in_catalogue"))
+        compare_periods(counts.assign(metric="not_in_catalogue"), directions=METRIC_BETTER)
     with pytest.raises(ParameterError, match="'abandonment_rate'"):
-        compare_periods(counts.assign(after_count=1001))
+        compare_periods(counts.assign(after_count=1001), directions=METRIC_BETTER)
     with pytest.raises(SchemaError, match="'kind'"):
-        compare_periods(counts.drop(columns="kind"))
+        compare_periods(counts.drop(columns="kind"), directions=METRIC_BETTER)
 
 
 def test_identical_periods_are_no_change_and_significance_follows_alpha():
     same = pd.DataFrame({"metric": ["m"], "kind": ["rate"], "better": ["lower"], "before_count": [50],
                          "before_total": [10.0], "after_count": [50], "after_total": [10.0]})
-    assert compare_periods(same)["verdict"][0] == "no evidence of change"
+    assert compare_periods(same, directions=METRIC_BETTER)["verdict"][0] == "no evidence of change"
     # 70 vs 50 events in equal exposure: exact two-sided p ~ 0.08 (binomtest(70, 120, 0.5))
     up = same.assign(after_count=70)
     p = stats.binomtest(70, 120, 0.5).pvalue
     assert 0.05 < p < 0.10
-    assert compare_periods(up, alpha=0.05)["verdict"][0] == "no evidence of change"
-    assert compare_periods(up, alpha=0.10)["verdict"][0] == "worsened"
+    assert compare_periods(up, directions=METRIC_BETTER, alpha=0.05)["verdict"][0] == "no evidence of change"
+    assert compare_periods(up, directions=METRIC_BETTER, alpha=0.10)["verdict"][0] == "worsened"
 
 
 def test_period_comparison_html():
     table = comparison_table()
     table.loc[0, "segment"] = "<b>queue</b>"
-    shown = PeriodComparison(compare_periods(table))._repr_html_()
+    shown = PeriodComparison(compare_periods(table, directions=METRIC_BETTER))._repr_html_()
     assert "&lt;b&gt;queue&lt;/b&gt;" in shown and "<b>queue" not in shown
     assert "improved" in shown and "too little data" in shown
 

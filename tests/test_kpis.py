@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ccreview.config.kpi_settings import KpiSettings
 from ccreview.data import columns as c
 from ccreview.exceptions import ParameterError
 from ccreview.kpis.catalogue import METRICS
 from ccreview.kpis.compute import (
-    KpiSettings,
     backlog_age_profile,
     kpi_series,
     kpi_values,
@@ -163,7 +163,7 @@ def test_every_catalogue_metric_says_how_it_is_computed():
 
 
 def test_parameter_file_kpi_and_chart_choices(tmp_path, demo_dir):
-    from ccreview.config.parameters import load_parameters
+    from ccreview.review.parameters import load_parameters
     from tests.conftest import make_params
 
     extra = ("kpis:\n  service_level: {threshold_s: 30, variant: answered}\n  short_abandon_s: 4\n"
@@ -177,7 +177,7 @@ def test_parameter_file_kpi_and_chart_choices(tmp_path, demo_dir):
 
 
 def test_parameter_file_kpi_mistakes_are_all_named(tmp_path, demo_dir):
-    from ccreview.config.parameters import load_parameters
+    from ccreview.review.parameters import load_parameters
     from tests.conftest import make_params
 
     extra = ("kpis:\n  service_level: {threshold: 30, variant: ofered}\n"

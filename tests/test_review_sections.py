@@ -105,7 +105,7 @@ def test_period_comparison_finds_the_planted_worsening_and_leaves_stable_metrics
 
 
 def test_case_for_change_puts_the_planted_degradation_first(demo_review):
-    from ccreview.review.case_for_change import cases_for_change
+    from ccreview.report.case_for_change import cases_for_change
 
     cases = cases_for_change(demo_review)
     top = cases.iloc[0]

@@ -8,10 +8,10 @@ import re
 import pandas as pd
 import pytest
 
-from ccreview.config.parameters import load_parameters
 from ccreview.data import columns as c
 from ccreview.data.importers import import_servicenow
 from ccreview.data.validate import load_inputs
+from ccreview.review.parameters import load_parameters
 
 from .conftest import ROOT, SHARED_DATA
 

@@ -19,8 +19,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
-from ccreview.config.yaml_files import check_keys, did_you_mean, read_yaml
+from ccreview.config.yaml_files import check_keys, read_yaml
 from ccreview.exceptions import ConfigError
+from ccreview.wording import did_you_mean
 
 if TYPE_CHECKING:  # pragma: no cover
     from ccreview.config.rules import Rule

@@ -8,6 +8,7 @@ and every path must exist. Paths are relative to the parameter file.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -23,13 +24,13 @@ from ccreview.config.criteria import (
     load_objectives,
     load_services,
 )
-from ccreview.config.yaml_files import check_keys, did_you_mean, read_yaml
+from ccreview.config.kpi_settings import KpiSettings
+from ccreview.config.yaml_files import check_keys, read_yaml
 from ccreview.data.schema import TABLES
 from ccreview.exceptions import ConfigError, ParameterError
-from ccreview.kpis.compute import KpiSettings
-from ccreview.report.formatting import fmt_day
+from ccreview.wording import did_you_mean, fmt_day
 
-__all__ = ["KEYS", "RunParameters", "load_parameters", "parse_period"]
+__all__ = ["KEYS", "RunParameters", "read_parameters", "parse_period"]
 
 #: every key a parameter file may hold, with what it means
 KEYS = {
@@ -156,8 +157,21 @@ def parse_period(value: Any, timezone: str) -> tuple[pd.Timestamp, pd.Timestamp]
             (last + pd.Timedelta(days=1)).tz_localize(timezone, **localise))
 
 
-def load_parameters(path: str | Path) -> RunParameters:
+def read_parameters(
+    path: str | Path, *, metrics: Collection[str], chart_rules: Collection[str]
+) -> RunParameters:
     """Read and check a run parameter file and the configuration it points at.
+
+    Use :func:`ccreview.review.parameters.load_parameters`, which passes the names below.
+
+    Parameters
+    ----------
+    path : str or Path
+        The parameter file.
+    metrics : collection of str
+        KPI catalogue ids that objectives and control charts may name.
+    chart_rules : collection of str
+        Run-rule and rule-set names that ``control_charts.rules`` may name.
 
     Raises
     ------
@@ -165,8 +179,6 @@ def load_parameters(path: str | Path) -> RunParameters:
         Listing every problem in the parameter file and the criteria, objectives
         and services files it points at.
     """
-    from ccreview.kpis.catalogue import METRICS  # the KPI catalogue names the objectives may use
-
     path = Path(path).resolve()
     if not path.is_file():
         raise ParameterError(f"{path}: parameter file not found.")
@@ -246,7 +258,7 @@ def load_parameters(path: str | Path) -> RunParameters:
     loaded: dict[str, Any] = {}
     loaders = {"criteria": load_criteria, "services": load_services,
                "what_if_criteria": load_criteria,
-               "objectives": lambda p: load_objectives(p, known_metrics=list(METRICS))}
+               "objectives": lambda p: load_objectives(p, known_metrics=list(metrics))}
     for key, loader in loaders.items():
         if config_paths.get(key):
             try:
@@ -261,7 +273,8 @@ def load_parameters(path: str | Path) -> RunParameters:
             problems.append(f"{path}: {exc}")
     kpi_settings = _kpi_settings(data.get("kpis"), where=f"{path}: kpis", problems=problems)
     charts = _chart_settings(data.get("control_charts"), where=f"{path}: control_charts",
-                             timezone=timezone, problems=problems)
+                             timezone=timezone, problems=problems, metrics=metrics,
+                             chart_rules=chart_rules)
     if problems:
         raise ParameterError("\n".join(problems))
     criteria, objectives, services = loaded["criteria"], loaded["objectives"], loaded["services"]
@@ -323,11 +336,9 @@ def _kpi_settings(spec: Any, *, where: str, problems: list[str]) -> KpiSettings:
         return KpiSettings()
 
 
-def _chart_settings(spec: Any, *, where: str, timezone: str, problems: list[str]) -> dict:
+def _chart_settings(spec: Any, *, where: str, timezone: str, problems: list[str],
+                    metrics: Collection[str], chart_rules: Collection[str]) -> dict:
     """``control_charts:`` -> baseline, rules and metrics (checked against the catalogue)."""
-    from ccreview.kpis.catalogue import METRICS
-    from ccreview.stats.control_charts import RULE_SETS, RULES
-
     out: dict[str, Any] = {"baseline": None, "rules": None, "metrics": DEFAULT_CHART_METRICS,
                            "freq": "W"}
     if spec is None:
@@ -348,7 +359,7 @@ def _chart_settings(spec: Any, *, where: str, timezone: str, problems: list[str]
         else:
             problems.append(f"{where}.frequency: {word!r} is not a frequency; use "
                             f"{' or '.join(CHART_FREQUENCIES)}.")
-    for key, known in (("rules", {**RULE_SETS, **RULES}), ("metrics", METRICS)):
+    for key, known in (("rules", list(chart_rules)), ("metrics", list(metrics))):
         if key not in spec:
             continue
         names = spec[key]

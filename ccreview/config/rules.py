@@ -35,8 +35,9 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from ccreview.config.yaml_files import check_keys, did_you_mean
+from ccreview.config.yaml_files import check_keys
 from ccreview.data import columns as c
+from ccreview.wording import did_you_mean
 
 __all__ = [
     "APPLIES_TO_COLUMNS",

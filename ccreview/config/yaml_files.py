@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-__all__ = ["check_keys", "did_you_mean", "read_yaml"]
+from ccreview.wording import did_you_mean
 
-
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """Return ``" Did you mean 'x'?"`` for the closest choice, or ``""``."""
-    match = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
-    return f" Did you mean {match[0]!r}?" if match else ""
+__all__ = ["check_keys", "read_yaml"]
 
 
 def read_yaml(path: Path, error: type[Exception]) -> dict[str, Any]:

@@ -13,24 +13,33 @@ reasons and the export's row numbers.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
-from ccreview.config.yaml_files import did_you_mean
 from ccreview.data import columns as c
 from ccreview.data.parse import ParseOptions, parse_column
 from ccreview.data.readers import RawTable, read_raw
 from ccreview.data.schema import TABLES, Table
 from ccreview.exceptions import InputError
+from ccreview.wording import did_you_mean
 
-__all__ = ["Dataset", "TableResult", "load_dataset", "load_inputs", "validate_table"]
+__all__ = ["Dataset", "InputSources", "TableResult", "load_dataset", "load_inputs", "validate_table"]
 
-if TYPE_CHECKING:  # pragma: no cover
-    from ccreview.config.parameters import RunParameters
+
+class InputSources(Protocol):
+    """What :func:`load_inputs` reads of a run's parameters
+    (:class:`ccreview.config.parameters.RunParameters` has these attributes)."""
+
+    data: Mapping[str, Path]
+    imports: Mapping[str, Path]
+    timezone: str
+    timestamp_format: str | None
+    date_format: str | None
 
 ISSUE_COLUMNS = ["table", "file", "row", "column", "value", "problem"]
 
@@ -214,7 +223,7 @@ def load_dataset(
     return Dataset(results, timezone)
 
 
-def load_inputs(params: RunParameters, *, display_names: dict[str, str] | None = None) -> Dataset:
+def load_inputs(params: InputSources, *, display_names: dict[str, str] | None = None) -> Dataset:
     """Load and validate every input of a run: its files and what its importers make.
 
     Tables named under ``data:`` take precedence over the same table from an importer.

@@ -18,6 +18,7 @@ from ccreview.config.criteria import Criteria
 from ccreview.data import columns as c
 from ccreview.incidents.rule_evaluation import RuleResult, absent_result, verdict
 from ccreview.incidents.targets import TARGETS, compliance_rates, in_period, target_outcomes
+from ccreview.presentable import Presentable
 
 __all__ = ["GRADES", "GradingAudit", "expected_priority", "grading_audit", "grading_check",
            "grading_classes"]
@@ -80,7 +81,7 @@ def grading_classes(incidents: pd.DataFrame, *, criteria: Criteria) -> pd.DataFr
 
 
 @dataclass
-class GradingAudit:
+class GradingAudit(Presentable):
     """Expected against recorded priority, and the effect of mis-grading on compliance.
 
     Attributes
@@ -107,25 +108,6 @@ class GradingAudit:
         """Counts with expected priorities as rows and recorded ones as columns."""
         return self.confusion.pivot(index=EXPECTED, columns=RECORDED, values="n").fillna(0).astype(
             int)
-
-    def plot(self, ax=None):
-        """Heat map of the wide table (counts), returning the Axes."""
-        import matplotlib.pyplot as plt
-
-        ax = ax or plt.gca()
-        wide = self.wide
-        ax.imshow(wide.to_numpy(), cmap="Blues")
-        ax.set_xticks(range(wide.shape[1]), [f"P{int(p)}" for p in wide.columns])
-        ax.set_yticks(range(wide.shape[0]), [f"P{int(p)}" for p in wide.index])
-        for (i, j), value in np.ndenumerate(wide.to_numpy()):
-            ax.text(j, i, f"{value:,}", ha="center", va="center", fontsize=8)
-        ax.set_xlabel("recorded priority")
-        ax.set_ylabel("priority from impact x urgency")
-        return ax
-
-    def _repr_html_(self) -> str:
-        return (self.wide.rename_axis(index="expected \\ recorded").to_html()
-                + self.effect.to_html(index=False, float_format=lambda v: f"{v:.3f}"))
 
 
 def grading_audit(

@@ -15,6 +15,7 @@ import pandas as pd
 from ccreview.data import columns as c
 
 __all__ = [
+    "METRIC_BETTER",
     "METRICS",
     "Metric",
     "contact_summary",
@@ -167,6 +168,9 @@ _CATALOGUE = (
 
 #: the catalogue, by metric name
 METRICS: dict[str, Metric] = {m.name: m for m in _CATALOGUE}
+
+#: metric name -> the direction that is better ("higher", "lower" or "neither")
+METRIC_BETTER: dict[str, str] = {m.name: m.better for m in _CATALOGUE}
 
 #: channels answered in real time, to which service level and ASA apply
 REAL_TIME_CHANNELS = ("phone", "chat")

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ccreview.kpis.catalogue import METRICS
+from ccreview.wording import fmt_number, format_value, is_missing
 
 if TYPE_CHECKING:  # pragma: no cover
     import matplotlib.pyplot as plt
@@ -23,85 +24,20 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "figure_html",
     "fmt_change",
-    "fmt_count",
     "fmt_metric",
-    "format_value",
-    "fmt_day",
-    "fmt_hours",
-    "hours_unit",
-    "fmt_number",
-    "fmt_pct",
     "note_html",
     "paragraphs_html",
-    "plural",
     "priority_label",
     "table_html",
 ]
 
 
-def plural(n: int, noun: str, plural_form: str | None = None) -> str:
-    """``plural(1, "row")`` -> ``"1 row"``; ``plural(1200, "row")`` -> ``"1,200 rows"``."""
-    return f"{n:,} {noun if n == 1 else (plural_form or noun + 's')}"
-
 Formatter = Callable[[object], str]
-
-
-def _missing(value: object) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
-
-
-def fmt_day(value: pd.Timestamp) -> str:
-    """``"1 Jul 2026"`` (portable: no platform-specific strftime flags)."""
-    return f"{value.day} {value:%b %Y}"
 
 
 def priority_label(priority: object) -> str:
     """``3`` -> ``"P3"``."""
     return f"P{int(priority)}"
-
-
-def fmt_count(value: object) -> str:
-    """``12345`` -> ``"12,345"``."""
-    return "–" if _missing(value) else f"{int(value):,}"
-
-
-def fmt_pct(value: object, digits: int = 1) -> str:
-    """``0.8234`` -> ``"82.3%"``."""
-    return "–" if _missing(value) else f"{100 * float(value):.{digits}f}%"
-
-
-def fmt_hours(value: object, unit: str | None = None) -> str:
-    """Hours in the unit a reader expects: ``"45 min"``, ``"5.2 h"``, ``"3.1 days"``.
-
-    ``unit`` ("min", "h" or "days") forces one unit, so numbers compared in one
-    sentence share it; :func:`hours_unit` picks it for a set of values.
-    """
-    if _missing(value):
-        return "–"
-    hours = float(value)
-    unit = unit or hours_unit([hours])
-    if unit == "min":
-        return f"{hours * 60:.0f} min"
-    if unit == "h":
-        return f"{hours:.1f} h"
-    return f"{hours / 24:.1f} days"
-
-
-def hours_unit(values: list[float]) -> str:
-    """The unit that suits the largest of ``values`` (hours): min, h or days."""
-    largest = max((v for v in values if not _missing(v)), default=0.0)
-    return "min" if largest < 1 else "h" if largest < 48 else "days"
-
-
-def fmt_number(value: object, digits: int = 1) -> str:
-    """``1234.56`` -> ``"1,234.6"``."""
-    return "–" if _missing(value) else f"{float(value):,.{digits}f}"
-
-
-def format_value(value: float, unit: str) -> str:
-    """Format a KPI value in its unit."""
-    return {"share": fmt_pct, "hours": fmt_hours, "count": fmt_count,
-            "seconds": lambda v: f"{fmt_number(v, 0)} s"}.get(unit, fmt_number)(value)
 
 
 def table_html(
@@ -133,7 +69,7 @@ def table_html(
             text = formats[col](value) if col in formats else _default(value)
             attrs = ""
             if col in numeric:
-                raw = "" if _missing(value) else f"{float(value):.10g}"
+                raw = "" if is_missing(value) else f"{float(value):.10g}"
                 attrs = f' class=num data-sort="{raw}"'
             cells.append(f"<td{attrs}>{html.escape(text)}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
@@ -147,7 +83,7 @@ def table_html(
 
 
 def _default(value: object) -> str:
-    if _missing(value):
+    if is_missing(value):
         return "–"
     if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"

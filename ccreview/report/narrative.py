@@ -14,16 +14,8 @@ import pandas as pd
 
 from ccreview.data import columns as c
 from ccreview.kpis.catalogue import resolution_time_stats
-from ccreview.report.formatting import (
-    fmt_count,
-    fmt_day,
-    fmt_hours,
-    fmt_pct,
-    format_value,
-    hours_unit,
-    plural,
-    priority_label,
-)
+from ccreview.report.formatting import priority_label
+from ccreview.wording import fmt_count, fmt_day, fmt_hours, fmt_pct, format_value, hours_unit, plural
 
 if TYPE_CHECKING:  # pragma: no cover
     from ccreview.report.sections import ResolutionTimes

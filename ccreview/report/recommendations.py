@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ccreview.report.formatting import fmt_pct, format_value
 from ccreview.report.narrative import degraded_weeks
+from ccreview.wording import fmt_pct, format_value
 
 if TYPE_CHECKING:  # pragma: no cover
     from ccreview.review.review import Review

@@ -19,11 +19,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ccreview.config.yaml_files import did_you_mean
 from ccreview.data import columns as c
 from ccreview.kpis.catalogue import METRICS
 from ccreview.kpis.compute import kpi_series
-from ccreview.report.formatting import fmt_day
 from ccreview.stats.change_models import (
     INCONCLUSIVE,
     DiDResult,
@@ -32,6 +30,7 @@ from ccreview.stats.change_models import (
     difference_in_differences,
     interrupted_time_series,
 )
+from ccreview.wording import did_you_mean, fmt_day
 
 __all__ = [
     "CANNOT_JUDGE",

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ccreview.config.parameters import RunParameters, load_parameters
+from ccreview.config.parameters import RunParameters
 from ccreview.data import columns as c
 from ccreview.data.prepared import load_prepared
 from ccreview.data.schema import TABLES, empty_frame
@@ -35,7 +35,7 @@ from ccreview.incidents.targets import (
     least_compliant_segments,
     target_outcomes,
 )
-from ccreview.kpis.catalogue import METRICS, contact_summary, full_weeks, week_start
+from ccreview.kpis.catalogue import METRIC_BETTER, METRICS, contact_summary, full_weeks, week_start
 from ccreview.kpis.compute import (
     SEGMENT_COLUMNS,
     backlog_age_profile,
@@ -44,12 +44,12 @@ from ccreview.kpis.compute import (
     kpi_values,
     observations,
 )
-from ccreview.report.formatting import plural
-from ccreview.report.plots import use_style
 from ccreview.review.comparisons import BASELINE_WEEKS, comparison_rows, comparison_windows, metric_chart
+from ccreview.review.parameters import load_parameters
 from ccreview.stats.comparisons import compare_periods
 from ccreview.stats.control_charts import DEFAULT_RULES, MIN_BASELINE_POINTS, ControlChart
 from ccreview.stats.intervals import wilson_interval
+from ccreview.wording import plural
 
 __all__ = ["MIN_STANDOUT_RATE", "Review", "open_review"]
 
@@ -368,7 +368,7 @@ class Review:
                 skipped.append(label)
                 continue
             family = pd.concat(rows, ignore_index=True)
-            table = compare_periods(family)
+            table = compare_periods(family, directions=METRIC_BETTER)
             table["segment_by"] = family["segment_by"].to_numpy()
             table.insert(0, "against", label)
             frames.append(table)
@@ -586,7 +586,6 @@ def open_review(parameters_file: str | Path, *, prepared_dir: str | Path | None 
     -------
     Review
     """
-    use_style()
     params = load_parameters(parameters_file)
     if prepared_dir:
         data = load_prepared(prepared_dir)

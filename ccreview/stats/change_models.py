@@ -15,14 +15,10 @@ effect and its interval into a sentence a manager can act on.
 
 from __future__ import annotations
 
-import html
 import math
 import warnings as pywarnings
 from dataclasses import dataclass, field
 
-import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
-import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
@@ -30,8 +26,8 @@ from scipy import stats
 
 from ccreview.data import columns as c
 from ccreview.exceptions import ParameterError, SchemaError
-from ccreview.report.formatting import figure_html, fmt_day, note_html, paragraphs_html, plural, table_html
-from ccreview.report.plots import PALETTE
+from ccreview.presentable import Presentable
+from ccreview.wording import fmt_day, plural
 
 __all__ = [
     "ACHIEVED", "CONTINUOUS", "COUNT", "EXPOSURE", "INCONCLUSIVE", "NOT_ACHIEVED", "RATE",
@@ -414,15 +410,11 @@ def additional_periods_needed(standard_error: float, *, n_after: int, expected_e
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Verdict(Presentable):
     """A change judged against its expected effect: one of :data:`VERDICTS` and a sentence."""
 
     verdict: str
     sentence: str
-
-    def _repr_html_(self) -> str:
-        return (f"<p><strong>{html.escape(self.verdict.capitalize())}.</strong> "
-                f"{html.escape(self.sentence)}</p>")
 
 
 def verdict(effect: float, ci_low: float, ci_high: float, *, expected_effect: float,
@@ -496,7 +488,7 @@ def verdict(effect: float, ci_low: float, ci_high: float, *, expected_effect: fl
 # ------------------------------------------------------------------------------ results
 
 @dataclass
-class _Result:
+class _Result(Presentable):
     """What both estimators return; see :class:`ITSResult` and :class:`DiDResult`."""
 
     table: pd.DataFrame
@@ -542,62 +534,12 @@ class _Result:
                 f"{self._against}: a difference of {_change(row[ESTIMATE], self.unit)} "
                 f"({_interval(row[CI_LOW], row[CI_HIGH], self.unit, self.confidence)}).")
 
-    def _series(self) -> list[tuple[pd.DataFrame, str, tuple]]:
-        return [(self.fitted, "Observed", (PALETTE[0], PALETTE[3]))]
-
-    def plot(self, ax: plt.Axes | None = None, *, title: str | None = None,
-             ylabel: str | None = None) -> plt.Axes:
-        """Observed points, fitted segments, the dashed counterfactual and the implementation date."""
-        ax = ax if ax is not None else plt.subplots()[1]
-        for i, (part, label, (colour, fit_colour)) in enumerate(self._series()):
-            used, post = ~part[EXCLUDED].to_numpy(bool), part[POST].to_numpy(bool)
-            x, prefix = part[c.PERIOD_START], "" if label == "Observed" else f"{label}: "
-            ax.scatter(x[used], part[OBSERVED][used], s=14, color=colour, label=label, zorder=3)
-            if (~used).any():
-                ax.scatter(x[~used], part[OBSERVED][~used], s=18, facecolors="none", edgecolors=colour,
-                           label=None if i else "Period of the change (not fitted)", zorder=3)
-            for segment, name in ((used & ~post, f"{prefix}fitted".capitalize()), (used & post, None)):
-                ax.plot(x[segment], part[FITTED][segment], color=fit_colour, lw=2, label=name)
-            if (used & post).any() and part[COUNTERFACTUAL][used & post].notna().any():
-                ax.plot(x[used & post], part[COUNTERFACTUAL][used & post], color=fit_colour, lw=1.5, ls="--",
-                        label=f"{prefix}without the change".capitalize())
-        if self.implemented_on is not None:
-            ax.axvline(self.implemented_on, color="0.35", ls=":", lw=1.2, label="Change implemented")
-        locator = mdates.AutoDateLocator()
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-        if self.unit == "share":
-            ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0))
-        ax.set(title=title or self._title, xlabel=f"{self.period.capitalize()} starting",
-               ylabel=ylabel or ("Rate" if self.kind == RATE else "Value"))
-        ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
-        return ax
+    def _series(self) -> list[tuple[pd.DataFrame, str, tuple[int, int]]]:
+        """(rows, label, (point colour, fit colour) as indices of the report palette) per series."""
+        return [(self.fitted, "Observed", (0, 3))]
 
     def _notes(self) -> list[str]:
         return []
-
-    def _repr_html_(self) -> str:
-        parts = [paragraphs_html([self.headline(), *self._notes()])]
-        if self.excluded:
-            days = ", ".join(fmt_day(d) for d in self.excluded)
-            parts.append(f'<p class="ccr-small">Left out of the fit: the {self.period} starting '
-                         f"{html.escape(days)}, partly before and partly after the change.</p>")
-        parts += [note_html(w) for w in self.warnings]
-        if len(self.fitted):
-            fig, ax = plt.subplots()
-            self.plot(ax=ax)
-            parts.append(figure_html(fig, alt=f"{self._title}: observed values by {self.period}, the fitted "
-                                              "model and what would have been expected without the change."))
-        change, level = (lambda v: _change(v, self.unit)), (lambda v: _level(v, self.unit))
-        parts.append(table_html(self.effect, caption="Average effect after the change", formats={
-            ESTIMATE: change, CI_LOW: change, CI_HIGH: change, STD_ERROR: change, P_VALUE: _p_cell,
-            FITTED: level, COUNTERFACTUAL: level}))
-        if len(self.table):
-            number = {col: _g for col in (ESTIMATE, STD_ERROR, CI_LOW, CI_HIGH)} | {P_VALUE: _p_cell}
-            caption = "Coefficients" + (" (rate ratios; std_error on the log scale)"
-                                        if self.kind == RATE else "")
-            parts.append(table_html(self.table, formats=number, caption=caption))
-        return "".join(parts)
 
 
 @dataclass
@@ -633,11 +575,10 @@ class DiDResult(_Result):
     _title = "Changed group and comparison group"
     _against = "expected from the comparison group's change"
 
-    def _series(self) -> list[tuple[pd.DataFrame, str, tuple]]:
+    def _series(self) -> list[tuple[pd.DataFrame, str, tuple[int, int]]]:
         treated = self.fitted[self.fitted[GROUP] == TREATED]
         control = self.fitted[self.fitted[GROUP] == CONTROL].assign(**{COUNTERFACTUAL: np.nan})
-        return [(treated, "Changed group", (PALETTE[0], PALETTE[3])),
-                (control, "Comparison group", (PALETTE[1], PALETTE[2]))]
+        return [(treated, "Changed group", (0, 3)), (control, "Comparison group", (1, 2))]
 
     def _notes(self) -> list[str]:
         shown = self.parallel_trends is not None and self.parallel_trends.parallel is not False

@@ -20,7 +20,7 @@ one row out with a verdict a manager can read ("improved", "worsened", "no evide
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,8 +29,7 @@ from scipy import stats
 
 from ccreview.data import columns as c
 from ccreview.exceptions import ParameterError, SchemaError
-from ccreview.kpis.catalogue import METRICS
-from ccreview.report.formatting import note_html, table_html
+from ccreview.presentable import Presentable
 from ccreview.stats.intervals import wilson_interval
 
 __all__ = [
@@ -497,9 +496,9 @@ def _column(frame: pd.DataFrame, name: str, kinds: str) -> pd.Series:
     return frame[name]
 
 
-def _better(frame: pd.DataFrame) -> pd.Series:
-    """The better direction of each row: the ``better`` column, else the KPI catalogue's."""
-    catalogue = frame[c.METRIC].map({name: m.better for name, m in METRICS.items()})
+def _better(frame: pd.DataFrame, directions: Mapping[str, str] | None) -> pd.Series:
+    """The better direction of each row: the ``better`` column, else ``directions[metric]``."""
+    catalogue = frame[c.METRIC].map(dict(directions or {}))
     better = frame[BETTER].fillna(catalogue) if BETTER in frame.columns else catalogue
     bad = ~better.isin(BETTER_DIRECTIONS)
     if bad.any():
@@ -521,8 +520,8 @@ def _verdicts(direction: np.ndarray, better: np.ndarray, reject: np.ndarray,
 
 
 def compare_periods(
-    comparisons: pd.DataFrame, *, alpha: float = 0.05, confidence: float = 0.95,
-    n_boot: int = 2000, seed: int = 0,
+    comparisons: pd.DataFrame, *, directions: Mapping[str, str] | None = None, alpha: float = 0.05,
+    confidence: float = 0.95, n_boot: int = 2000, seed: int = 0,
 ) -> pd.DataFrame:
     """Compare each metric and segment between two periods: effect, interval, q-value, verdict.
 
@@ -540,8 +539,8 @@ def compare_periods(
             ``"rate"`` (events per unit of exposure, e.g. complaints per week) or
             ``"duration"`` (a sample of values, e.g. hours to resolve).
         ``better`` (optional)
-            ``"higher"``, ``"lower"`` or ``"neither"``; where absent or empty, the KPI
-            catalogue's direction for ``metric``.
+            ``"higher"``, ``"lower"`` or ``"neither"``; where absent or empty,
+            ``directions[metric]``.
         ``before_count``, ``before_total``, ``after_count``, ``after_total``
             Proportion rows: successes and trials of each period. Rate rows: events and
             exposure of each period. Not read for duration rows (leave NaN).
@@ -553,6 +552,9 @@ def compare_periods(
             :func:`median_difference`), ``"mean"`` (:func:`mean_difference`) or ``"p90"``
             (:func:`quantile_difference`).
 
+    directions : mapping, optional
+        Metric name -> better direction, for rows without a ``better`` value (the review
+        passes :data:`ccreview.kpis.catalogue.METRIC_BETTER`).
     alpha : float
         False discovery rate for the verdicts: a change is reported when its
         Benjamini-Hochberg q-value is at most ``alpha``.
@@ -595,7 +597,7 @@ def compare_periods(
     if unknown.any():
         raise ParameterError(f"compare_periods: unknown kind(s) {sorted(map(str, kind[unknown].unique()))} "
                              f"in column 'kind'; use one of {', '.join(KINDS)}.")
-    better = _better(frame)
+    better = _better(frame, directions)
     out = pd.DataFrame({
         c.METRIC: frame[c.METRIC],
         SEGMENT: frame[SEGMENT] if SEGMENT in frame.columns else ALL_SEGMENTS,
@@ -678,7 +680,7 @@ def _values(cell: object) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class PeriodComparison:
+class PeriodComparison(Presentable):
     """The result of :func:`compare_periods`, shown as a readable table in a notebook.
 
     Build it with ``PeriodComparison(compare_periods(comparisons, alpha=alpha), alpha=alpha)``.
@@ -688,19 +690,3 @@ class PeriodComparison:
     alpha: float = 0.05
     confidence: float = 0.95
 
-    def _repr_html_(self) -> str:
-        shown = self.table[[c.METRIC, SEGMENT, KIND, BEFORE, AFTER, DIFFERENCE, CI_LOW, CI_HIGH,
-                            Q_VALUE, VERDICT, NOTE]]
-        level = f"{self.confidence:.0%}"
-        caption = (f"Change from the earlier to the later period: difference (after - before; "
-                   f"proportions in 0-1 units) or ratio (after / before) for rates, with a {level} "
-                   f"interval. Benjamini-Hochberg q-values; a change is reported when q <= "
-                   f"{self.alpha:g}.")
-        number = lambda v: "–" if pd.isna(v) else f"{v:.4g}"  # noqa: E731
-        html = table_html(shown, caption=caption, formats={
-            name: number for name in (BEFORE, AFTER, DIFFERENCE, CI_LOW, CI_HIGH, Q_VALUE)})
-        thin = int((self.table[VERDICT] == TOO_LITTLE_DATA).sum())
-        if thin:
-            html += note_html(f"{thin} comparison(s) had too little data for a verdict: see the note "
-                              "column of the table.")
-        return html

@@ -29,19 +29,15 @@ value, or n = 0) breaks every run and never fires.
 from __future__ import annotations
 
 import difflib
-import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
-import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 
 from ccreview.exceptions import ParameterError
-from ccreview.report.formatting import fmt_number, fmt_pct, note_html, plural, table_html
-from ccreview.report.plots import PALETTE, _axes
+from ccreview.presentable import Presentable
+from ccreview.wording import plural
 
 __all__ = [
     "DEFAULT_RULES",
@@ -265,7 +261,7 @@ def _rule_labels(fired: dict[str, np.ndarray], size: int) -> np.ndarray:
 
 
 @dataclass
-class ControlChart:
+class ControlChart(Presentable):
     """A control chart: one row per period in ``table``, plus caveats in ``warnings``.
 
     ``table`` columns: ``period``, ``value``, ``centre``, ``lcl``, ``ucl``, ``sigma``,
@@ -284,49 +280,6 @@ class ControlChart:
     def signals(self) -> pd.DataFrame:
         """The rows where at least one rule fired."""
         return self.table[self.table[SIGNAL].to_numpy()]
-
-    def plot(self, ax: plt.Axes | None = None, *, title: str | None = None,
-             ylabel: str | None = None) -> plt.Axes:
-        """Series, centre line, limits (steps where they vary), shaded baseline, signals marked."""
-        ax = _axes(ax)
-        t = self.table
-        x = t[PERIOD]
-        dates = pd.api.types.is_datetime64_any_dtype(x)
-        if not (dates or pd.api.types.is_numeric_dtype(x)):
-            x = pd.Series(np.arange(len(t)), index=t.index)
-            ax.set_xticks(x.to_numpy(), t[PERIOD].astype(str).to_numpy(), rotation=45, ha="right")
-        ax.fill_between(x, 0, 1, where=t[IN_BASELINE].to_numpy(), step="mid", color=PALETTE[7],
-                        alpha=0.15, lw=0, transform=ax.get_xaxis_transform(), label="Baseline")
-        ax.step(x, t[UCL], where="mid", color=PALETTE[7], ls="--", lw=1, label="Control limits")
-        ax.step(x, t[LCL], where="mid", color=PALETTE[7], ls="--", lw=1)
-        ax.step(x, t[CENTRE], where="mid", color="0.25", lw=1, label="Centre line")
-        ax.plot(x, t[VALUE], marker="o", markersize=3, color=PALETTE[0], lw=1.2, label="Value")
-        hit = t[SIGNAL].to_numpy()
-        ax.scatter(x[hit], t[VALUE][hit], marker="D", s=36, color=PALETTE[3], zorder=3, label="Signal")
-        ax.set(title=title or _capital(KIND_LABELS[self.kind]), ylabel=ylabel or "",
-               xlabel="Period" if not dates else "Period starting")
-        if dates:
-            ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
-        if self.kind == P:
-            ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0))
-        ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
-        return ax
-
-    def _repr_html_(self) -> str:
-        signals = self.signals
-        fmt = fmt_pct if self.kind == P else (lambda v: fmt_number(v, 3))
-        text = (f"<p><strong>{html.escape(_capital(KIND_LABELS[self.kind]))}</strong>: "
-                f"{plural(len(self.table), 'point')}; centre line {fmt(self.centre)} from a baseline of "
-                f"{plural(self.baseline_points, 'point')}; {plural(len(signals), 'point')} "
-                f"{'signals' if len(signals) == 1 else 'signal'} under the rules checked "
-                f"({html.escape(', '.join(self.rules))}).</p>")
-        notes = "".join(note_html(w) for w in self.warnings)
-        if not len(signals):
-            return text + notes
-        shown = signals[[PERIOD, VALUE, LCL, UCL, RULES_FIRED]]
-        formats = {VALUE: fmt, LCL: fmt, UCL: fmt}
-        return text + notes + table_html(shown, formats=formats, labels={RULES_FIRED: "rules fired"},
-                                         max_rows=10)
 
 
 def _capital(text: str) -> str:

@@ -41,19 +41,15 @@ detection of the reference shift (2 sigma, else the largest), with differences o
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-import matplotlib.pyplot as plt
-import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 
 from ccreview.data import columns as c
 from ccreview.exceptions import ParameterError, SchemaError
-from ccreview.report.formatting import fmt_number, fmt_pct, note_html, plural, table_html
-from ccreview.report.plots import PALETTE, _axes
+from ccreview.presentable import Presentable
 from ccreview.stats.control_charts import (
     D2,
     DEFAULT_RULES,
@@ -65,6 +61,7 @@ from ccreview.stats.control_charts import (
     z_scores,
 )
 from ccreview.stats.control_charts import detect_array as _detect_array
+from ccreview.wording import fmt_number, fmt_pct, plural
 
 __all__ = [
     "AMBER",
@@ -181,7 +178,7 @@ def chart_signals(values: np.ndarray, *, chart: str, baseline_weeks: int, sizes:
         spread = centre * (1 - centre) if chart == "p" else centre
         with np.errstate(divide="ignore", invalid="ignore"):
             z = z_scores(x / n, centre=centre, sigma=np.sqrt(spread / n))
-        if laney:  # Laney's p'/u' chart, as ccreview.stats.control_charts with laney="auto": widen, never narrow
+        if laney:  # Laney p'/u' chart, as control_charts with laney="auto": widen, never narrow
             sigma_z = np.nanmean(np.abs(np.diff(z[:, base], axis=1)), axis=1, keepdims=True) / D2
             z = z / np.where(np.isfinite(sigma_z) & (sigma_z > 1), sigma_z, 1.0)
     else:
@@ -299,7 +296,7 @@ def _day(value: object) -> np.datetime64:
 
 
 @dataclass
-class TechniqueComparison:
+class TechniqueComparison(Presentable):
     """False alarms and detection of a month-on-month RAG comparison and a control chart.
 
     ``table``: one row per technique: ``technique``, ``label``, ``false_alarms_per_month``
@@ -316,55 +313,6 @@ class TechniqueComparison:
     recommendation: str
     settings: dict
     warnings: list[str] = field(default_factory=list)
-
-    def plot(self, ax: plt.Axes | None = None) -> plt.Axes:
-        """Grouped bars: false-alarm shares and detection rates per technique, median delays noted."""
-        ax = _axes(ax)
-        s = self.settings
-        measures = [(FALSE_PER_MONTH, "False alarm in a month"),
-                    (RUNS_WITH_FALSE, f"False alarm in {s['months']} months")]
-        measures += [(detection_column(k), f"{k:g}-sigma worsening found\nwithin {s['detect_within']} weeks")
-                     for k in s["shift_sigmas"]]
-        slots = np.arange(len(measures))[::-1]
-        height = 0.8 / len(self.table)
-        for i, row in enumerate(self.table.itertuples(index=False)):
-            shares = np.array([getattr(row, col) for col, _ in measures], dtype=float)
-            y = slots + (len(self.table) - 1) / 2 * height - i * height
-            ax.barh(y, shares, height=height * 0.9, color=PALETTE[i], label=row.label)
-            for k, yk, share in zip(s["shift_sigmas"], y[2:], shares[2:], strict=True):
-                delay = getattr(row, delay_column(k))
-                text = "median not reached" if np.isnan(delay) else f"median {fmt_number(delay, 0)} wk"
-                ax.text(share + 0.01, yk, text, va="center", fontsize=8)
-        ax.set_yticks(slots, [label for _, label in measures])
-        ax.set(xlim=(0, 1.15), xlabel="Share of simulated runs or months",
-               title="Month-on-month RAG against a control chart (resampled from stable weeks)")
-        ax.xaxis.set_major_formatter(mticker.PercentFormatter(1.0))
-        ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
-        return ax
-
-    def _repr_html_(self) -> str:
-        s = self.settings
-        method = (f"{plural(s['n_sim'], 'simulated run')} of {s['baseline_weeks']} baseline weeks and "
-                  f"{s['months']} monitored 4-week months, resampled from "
-                  f"{plural(s['stable_weeks'], 'stable week')} ({s['resampling']}); shifts of "
-                  f"{', '.join(f'{k:g}' for k in s['shift_sigmas'])} × the weekly standard deviation "
-                  f"({fmt_number(s['weekly_sd'], 4)}) in the worse direction.")
-        formats = {col: fmt_pct for col in self.table.columns
-                   if col in (FALSE_PER_MONTH, RUNS_WITH_FALSE, AMBER_PER_MONTH)
-                   or col.startswith("detection_rate")}
-        formats.update({col: (lambda v: fmt_number(v, 1)) for col in self.table.columns
-                        if col.startswith("median_delay")})
-        labels = {LABEL: "technique", FALSE_PER_MONTH: "false alarm in a month",
-                  RUNS_WITH_FALSE: f"false alarm in {s['months']} months",
-                  AMBER_PER_MONTH: "amber in a month"}
-        for k in s["shift_sigmas"]:
-            labels[detection_column(k)] = f"{k:g}σ worsening found within {s['detect_within']} weeks"
-            labels[delay_column(k)] = f"{k:g}σ: median delay (weeks)"
-        shown = self.table.drop(columns=[TECHNIQUE])
-        return (f"<p><strong>{html.escape(self.recommendation)}</strong></p>"
-                f"<p>{html.escape(method)}</p>"
-                + "".join(note_html(w) for w in self.warnings)
-                + table_html(shown, formats=formats, labels=labels))
 
 
 def _rules_text(rules: tuple[str, ...]) -> str:

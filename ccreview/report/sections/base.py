@@ -14,6 +14,7 @@ import html
 import pandas as pd
 
 from ccreview.data.redact import redact_frame
+from ccreview.report.plots import use_style
 from ccreview.report.publish import DOWNLOAD_MIMETYPE, download_name
 from ccreview.review.review import Review
 
@@ -27,6 +28,7 @@ class Section:
     downloads: dict[str, pd.DataFrame]
 
     def __init__(self, review: Review) -> None:
+        use_style()
         self.review = review
         self.downloads = {}
 

@@ -9,18 +9,12 @@ import pandas as pd
 
 from ccreview.data import columns as c
 from ccreview.kpis.catalogue import METRICS
-from ccreview.report.formatting import (
-    figure_html,
-    fmt_change,
-    fmt_day,
-    note_html,
-    paragraphs_html,
-    table_html,
-)
+from ccreview.report.formatting import figure_html, fmt_change, note_html, paragraphs_html, table_html
 from ccreview.report.publish import SUMMARY_MIMETYPE
 from ccreview.report.sections.base import Section
 from ccreview.review.changes import CANNOT_JUDGE, ChangeEvaluation, report_name
 from ccreview.review.review import Review
+from ccreview.wording import fmt_day
 
 __all__ = ["ChangeEvidence", "ChangeRecord", "ChangeVerdicts", "verdict_html"]
 

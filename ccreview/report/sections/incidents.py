@@ -27,19 +27,7 @@ from ccreview.kpis.catalogue import (
 )
 from ccreview.kpis.compute import service_level_definition
 from ccreview.report import narrative
-from ccreview.report.formatting import (
-    figure_html,
-    fmt_count,
-    fmt_hours,
-    fmt_number,
-    fmt_pct,
-    format_value,
-    note_html,
-    paragraphs_html,
-    plural,
-    priority_label,
-    table_html,
-)
+from ccreview.report.formatting import figure_html, note_html, paragraphs_html, priority_label, table_html
 from ccreview.report.plots import (
     plot_compliance,
     plot_resolution_distribution,
@@ -51,6 +39,7 @@ from ccreview.report.recommendations import recommendations
 from ccreview.report.sections.base import Section
 from ccreview.report.sections.changes import ChangeVerdicts
 from ccreview.review.review import Review
+from ccreview.wording import fmt_count, fmt_hours, fmt_number, fmt_pct, format_value, plural
 
 __all__ = [
     "Compliance",

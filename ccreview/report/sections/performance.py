@@ -13,19 +13,15 @@ from ccreview.kpis.compute import service_level_definition
 from ccreview.report.formatting import (
     figure_html,
     fmt_change,
-    fmt_count,
-    fmt_day,
     fmt_metric,
-    fmt_number,
-    fmt_pct,
     note_html,
     paragraphs_html,
-    plural,
     table_html,
 )
 from ccreview.report.sections.base import Section
 from ccreview.review.review import Review
 from ccreview.stats.control_charts import DEFAULT_RULES, RULES, resolve_rules, signals_summary
+from ccreview.wording import fmt_count, fmt_day, fmt_number, fmt_pct, plural
 
 __all__ = ["ControlCharts", "Performance", "TechniqueEfficiency"]
 

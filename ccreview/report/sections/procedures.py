@@ -9,19 +9,12 @@ import pandas as pd
 from ccreview.data import columns as c
 from ccreview.incidents.criteria_table import criterion_rates
 from ccreview.incidents.handoffs import breach_summary
-from ccreview.report.formatting import (
-    figure_html,
-    fmt_count,
-    fmt_pct,
-    note_html,
-    paragraphs_html,
-    plural,
-    table_html,
-)
+from ccreview.report.case_for_change import cases_for_change
+from ccreview.report.formatting import figure_html, note_html, paragraphs_html, table_html
 from ccreview.report.plots import PALETTE
 from ccreview.report.sections.base import Section
-from ccreview.review.case_for_change import cases_for_change
 from ccreview.review.review import Review
+from ccreview.wording import fmt_count, fmt_pct, plural
 
 __all__ = ["CaseForChange", "Procedures"]
 

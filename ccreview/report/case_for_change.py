@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from ccreview.kpis.catalogue import METRICS
-from ccreview.report.formatting import fmt_change, fmt_day, fmt_metric, fmt_pct, format_value
+from ccreview.report.formatting import fmt_change, fmt_metric
 from ccreview.stats.control_charts import signals_summary
+from ccreview.wording import fmt_day, fmt_pct, format_value
 
 if TYPE_CHECKING:  # pragma: no cover
     from ccreview.review.review import Review
