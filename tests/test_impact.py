@@ -26,18 +26,10 @@ from hypothesis import strategies as st
 
 from ccreview.data import columns as c
 from ccreview.exceptions import ParameterError, SchemaError
-from ccreview.stats.change_models import (
-    COUNT,
-    EXPOSURE,
-    VALUE,
-    additional_periods_needed,
-    did_regression,
-    difference_in_differences,
-    interrupted_time_series,
-    minimum_detectable_effect,
-    newey_west_lags,
-    verdict,
-)
+from ccreview.stats.change_models import COUNT, EXPOSURE, VALUE, newey_west_lags
+from ccreview.stats.change_verdicts import additional_periods_needed, minimum_detectable_effect, verdict
+from ccreview.stats.did import did_regression, difference_in_differences
+from ccreview.stats.its import interrupted_time_series
 
 DATA = Path(__file__).parent / "data"
 

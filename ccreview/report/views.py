@@ -23,6 +23,8 @@ from ccreview.presentable import register_view
 from ccreview.report.formatting import figure_html, note_html, paragraphs_html, table_html
 from ccreview.report.plots import PALETTE, _axes
 from ccreview.stats import change_models as models
+from ccreview.stats import change_results as results
+from ccreview.stats import change_verdicts as verdicts
 from ccreview.stats import comparisons as cmp
 from ccreview.stats import control_charts as spc
 from ccreview.stats import techniques as tech
@@ -179,7 +181,7 @@ def change_result_html(result) -> str:
                 "model and what would have been expected without the change.",
             )
         )
-    change, level = (lambda v: models._change(v, result.unit)), (lambda v: models._level(v, result.unit))
+    change, level = (lambda v: verdicts._change(v, result.unit)), (lambda v: verdicts._level(v, result.unit))
     parts.append(
         table_html(
             result.effect,
@@ -189,7 +191,7 @@ def change_result_html(result) -> str:
                 models.CI_LOW: change,
                 models.CI_HIGH: change,
                 models.STD_ERROR: change,
-                models.P_VALUE: models._p_cell,
+                models.P_VALUE: verdicts._p_cell,
                 models.FITTED: level,
                 models.COUNTERFACTUAL: level,
             },
@@ -197,8 +199,8 @@ def change_result_html(result) -> str:
     )
     if len(result.table):
         number = {
-            col: models._g for col in (models.ESTIMATE, models.STD_ERROR, models.CI_LOW, models.CI_HIGH)
-        } | {models.P_VALUE: models._p_cell}
+            col: verdicts._g for col in (models.ESTIMATE, models.STD_ERROR, models.CI_LOW, models.CI_HIGH)
+        } | {models.P_VALUE: verdicts._p_cell}
         caption = "Coefficients" + (
             " (rate ratios; std_error on the log scale)" if result.kind == models.RATE else ""
         )
@@ -340,8 +342,8 @@ def grading_audit_html(audit) -> str:
 
 
 register_view(spc.ControlChart, plot=plot_control_chart, html=control_chart_html)
-register_view(models.Verdict, html=verdict_html)
-register_view(models._Result, plot=plot_change_result, html=change_result_html)
+register_view(verdicts.Verdict, html=verdict_html)
+register_view(results._Result, plot=plot_change_result, html=change_result_html)
 register_view(tech.TechniqueComparison, plot=plot_technique_comparison, html=technique_comparison_html)
 register_view(cmp.PeriodComparison, html=period_comparison_html)
 register_view(grading.GradingAudit, plot=plot_grading_audit, html=grading_audit_html)

@@ -22,14 +22,10 @@ import pandas as pd
 from ccreview.data import columns as c
 from ccreview.kpis.catalogue import METRICS
 from ccreview.kpis.compute import kpi_series
-from ccreview.stats.change_models import (
-    INCONCLUSIVE,
-    DiDResult,
-    ITSResult,
-    Verdict,
-    difference_in_differences,
-    interrupted_time_series,
-)
+from ccreview.stats.change_results import DiDResult, ITSResult
+from ccreview.stats.change_verdicts import INCONCLUSIVE, Verdict
+from ccreview.stats.did import difference_in_differences
+from ccreview.stats.its import interrupted_time_series
 from ccreview.wording import did_you_mean, fmt_day
 
 __all__ = [
