@@ -29,18 +29,11 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportions
 
 from ccreview.exceptions import ParameterError, SchemaError
 from ccreview.kpis.catalogue import METRIC_BETTER
-from ccreview.stats import comparisons as ev
-from ccreview.stats.comparisons import (
-    MIN_EVENTS_TOTAL,
-    MIN_TRIALS_PER_SIDE,
-    MIN_VALUES_PER_SIDE,
-    PeriodComparison,
-    benjamini_hochberg,
-    compare_periods,
-    median_difference,
-    newcombe_difference,
-    poisson_rate_comparison,
-)
+from ccreview.stats import duration_tests, effects
+from ccreview.stats.comparisons import PeriodComparison, benjamini_hochberg, compare_periods
+from ccreview.stats.duration_tests import median_difference
+from ccreview.stats.effects import MIN_EVENTS_TOTAL, MIN_TRIALS_PER_SIDE, MIN_VALUES_PER_SIDE
+from ccreview.stats.proportion_tests import newcombe_difference, poisson_rate_comparison
 
 # --- Newcombe hybrid score interval -----------------------------------------------------------
 
@@ -198,7 +191,7 @@ def test_bootstrap_median_draws_match_exhaustive_resampling(sample):
     medians = np.median(np.array(list(itertools.product(sample, repeat=n))), axis=1)
     support, counts = np.unique(medians, return_counts=True)
     exact = counts / counts.sum()
-    draws = ev._bootstrap_medians(np.sort(sample), 400_000, np.random.default_rng(1))
+    draws = duration_tests._bootstrap_medians(np.sort(sample), 400_000, np.random.default_rng(1))
     observed = np.array([np.mean(draws == v) for v in support])
     assert observed.sum() == pytest.approx(1.0)  # no draw falls outside the exact support
     np.testing.assert_allclose(observed, exact, atol=5 * np.sqrt(0.25 / 400_000))
@@ -305,7 +298,7 @@ def comparison_table() -> pd.DataFrame:
 def test_compare_periods_verdicts_and_columns():
     table = comparison_table()
     result = compare_periods(table, directions=METRIC_BETTER)
-    assert list(result.columns) == ev.RESULT_COLUMNS
+    assert list(result.columns) == effects.RESULT_COLUMNS
     assert result["verdict"].tolist() == [
         "improved", "worsened", "improved", "no evidence of change", "too little data",
         "too little data", "too little data", "too little data", "increased", "too little data"]
@@ -375,7 +368,7 @@ SLEEP_2 = [1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4]
 
 
 def test_mean_difference_matches_r_welch_t_test():
-    from ccreview.stats.comparisons import mean_difference
+    from ccreview.stats.duration_tests import mean_difference
 
     row = mean_difference(SLEEP_2, SLEEP_1).iloc[0]  # R reports group 1 - group 2
     assert row["before"] == pytest.approx(2.33) and row["after"] == pytest.approx(0.75)
@@ -386,7 +379,8 @@ def test_mean_difference_matches_r_welch_t_test():
 
 
 def test_quantile_difference_by_hand_and_in_compare_periods():
-    from ccreview.stats.comparisons import compare_periods, quantile_difference
+    from ccreview.stats.comparisons import compare_periods
+    from ccreview.stats.duration_tests import quantile_difference
 
     before, after = np.arange(1.0, 101.0), np.arange(1.0, 101.0) + 10
     row = quantile_difference(before, after, q=0.9).iloc[0]

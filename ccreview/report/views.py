@@ -27,6 +27,7 @@ from ccreview.stats import change_results as results
 from ccreview.stats import change_verdicts as verdicts
 from ccreview.stats import comparisons as cmp
 from ccreview.stats import control_charts as spc
+from ccreview.stats import effects
 from ccreview.stats import techniques as tech
 from ccreview.wording import fmt_day, fmt_number, fmt_pct, plural
 
@@ -285,16 +286,16 @@ def period_comparison_html(comparison) -> str:
     shown = comparison.table[
         [
             c.METRIC,
-            cmp.SEGMENT,
-            cmp.KIND,
-            cmp.BEFORE,
-            cmp.AFTER,
-            cmp.DIFFERENCE,
-            cmp.CI_LOW,
-            cmp.CI_HIGH,
-            cmp.Q_VALUE,
-            cmp.VERDICT,
-            cmp.NOTE,
+            effects.SEGMENT,
+            effects.KIND,
+            effects.BEFORE,
+            effects.AFTER,
+            effects.DIFFERENCE,
+            effects.CI_LOW,
+            effects.CI_HIGH,
+            effects.Q_VALUE,
+            effects.VERDICT,
+            effects.NOTE,
         ]
     ]
     level = f"{comparison.confidence:.0%}"
@@ -310,10 +311,17 @@ def period_comparison_html(comparison) -> str:
         caption=caption,
         formats={
             name: number
-            for name in (cmp.BEFORE, cmp.AFTER, cmp.DIFFERENCE, cmp.CI_LOW, cmp.CI_HIGH, cmp.Q_VALUE)
+            for name in (
+                effects.BEFORE,
+                effects.AFTER,
+                effects.DIFFERENCE,
+                effects.CI_LOW,
+                effects.CI_HIGH,
+                effects.Q_VALUE,
+            )
         },
     )
-    thin = int((comparison.table[cmp.VERDICT] == cmp.TOO_LITTLE_DATA).sum())
+    thin = int((comparison.table[effects.VERDICT] == effects.TOO_LITTLE_DATA).sum())
     if thin:
         html += note_html(
             f"{thin} comparison(s) had too little data for a verdict: see the note column of the table."
