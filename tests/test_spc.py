@@ -32,6 +32,7 @@ from scipy import stats
 
 from ccreview.exceptions import ParameterError
 from ccreview.report.plots import PALETTE
+from ccreview.stats import attribute_charts, run_rules
 from ccreview.stats import control_charts as spc
 
 # NIST e-Handbook 6.3.2.2, flow rate of batches 1-10
@@ -152,7 +153,7 @@ def test_xmr_constant_baseline_flags_any_other_value():
 
 def test_p_chart_matches_montgomery_example_7_2_varying_sample_sizes():
     assert sum(PO_SIZES) == 2450 and sum(PO_DEFECTIVES) == 234  # Montgomery Ex. 7.2 totals
-    chart = spc.p_chart(PO_DEFECTIVES, PO_SIZES)
+    chart = attribute_charts.p_chart(PO_DEFECTIVES, PO_SIZES)
     t = chart.table
     assert chart.kind == "p"
     assert chart.centre == pytest.approx(234 / 2450)
@@ -176,7 +177,7 @@ def test_p_chart_varying_limits_use_each_points_own_sigma():
     # p-bar = 0.1 (baseline 100 / 1000). A point of 0.14 is 1.33 sigma at n = 100, 4.2 sigma at n = 1000
     d = np.r_[np.full(10, 10), 14, 140]
     n = np.r_[np.full(10, 100), 100, 1000]
-    chart = spc.p_chart(d, n, baseline=np.arange(12) < 10)
+    chart = attribute_charts.p_chart(d, n, baseline=np.arange(12) < 10)
     t = chart.table
     assert t[spc.Z].iloc[10] == pytest.approx(0.04 / math.sqrt(0.1 * 0.9 / 100))
     assert t[spc.Z].iloc[11] == pytest.approx(0.04 / math.sqrt(0.1 * 0.9 / 1000))
@@ -184,7 +185,7 @@ def test_p_chart_varying_limits_use_each_points_own_sigma():
 
 
 def test_p_chart_zero_sample_size_is_a_gap_with_a_warning_and_limits_clip():
-    chart = spc.p_chart([5, 0, 1, 6], [10, 0, 1, 10])
+    chart = attribute_charts.p_chart([5, 0, 1, 6], [10, 0, 1, 10])
     t = chart.table
     assert np.isnan(t[spc.VALUE].iloc[1]) and not t[spc.SIGNAL].iloc[1]
     assert chart.centre == pytest.approx(12 / 21)
@@ -194,13 +195,13 @@ def test_p_chart_zero_sample_size_is_a_gap_with_a_warning_and_limits_clip():
 
 def test_p_chart_rejects_impossible_counts_naming_the_period():
     with pytest.raises(ParameterError, match=r"periods 2026-01-12"):
-        spc.p_chart([1, 12], [10, 10], index=weeks(2))
+        attribute_charts.p_chart([1, 12], [10, 10], index=weeks(2))
     with pytest.raises(ParameterError, match="sample_sizes: has 1 values"):
-        spc.p_chart([1, 2], [10])
+        attribute_charts.p_chart([1, 2], [10])
 
 
 def test_p_chart_baseline_without_cases_still_returns_a_chart():
-    chart = spc.p_chart([0, 2, 3], [0, 10, 10], baseline=np.array([True, False, False]))
+    chart = attribute_charts.p_chart([0, 2, 3], [0, 10, 10], baseline=np.array([True, False, False]))
     assert np.isnan(chart.centre) and chart.signals.empty
     assert any("baseline has no cases" in w for w in chart.warnings)
 
@@ -209,7 +210,7 @@ def test_p_chart_baseline_without_cases_still_returns_a_chart():
 
 
 def test_u_chart_matches_montgomery_personal_computers():
-    chart = spc.u_chart(PC_COUNTS, [5] * 20)
+    chart = attribute_charts.u_chart(PC_COUNTS, [5] * 20)
     t = chart.table
     assert chart.kind == "u"
     assert sum(PC_COUNTS) == 193  # 193 nonconformities in 100 computers
@@ -220,7 +221,7 @@ def test_u_chart_matches_montgomery_personal_computers():
 
 
 def test_u_chart_matches_montgomery_dyed_cloth_with_varying_units():
-    chart = spc.u_chart(CLOTH_COUNTS, CLOTH_UNITS)
+    chart = attribute_charts.u_chart(CLOTH_COUNTS, CLOTH_UNITS)
     t = chart.table
     assert sum(CLOTH_COUNTS) == 153 and sum(CLOTH_UNITS) == 107.5
     assert round(chart.centre, 2) == 1.42  # Montgomery (1991) p. 184: u-bar = 153 / 107.5 = 1.42
@@ -234,7 +235,7 @@ def test_u_chart_matches_montgomery_dyed_cloth_with_varying_units():
 
 
 def test_u_chart_lower_limit_clips_at_zero_and_zero_units_is_a_gap():
-    chart = spc.u_chart([1, 0, 2], [1, 0, 1])
+    chart = attribute_charts.u_chart([1, 0, 2], [1, 0, 1])
     t = chart.table
     assert t[spc.LCL].iloc[0] == 0.0  # 1.5 - 3 sqrt(1.5) < 0
     assert np.isnan(t[spc.VALUE].iloc[1])
@@ -245,7 +246,7 @@ def test_u_chart_lower_limit_clips_at_zero_and_zero_units_is_a_gap():
 
 
 def fires(z, rule):
-    return np.flatnonzero(spc.detect(np.asarray(z, dtype=float), rules=[rule])[rule]).tolist()
+    return np.flatnonzero(run_rules.detect(np.asarray(z, dtype=float), rules=[rule])[rule]).tolist()
 
 
 def test_beyond_limits_is_strict():
@@ -312,13 +313,13 @@ def test_rule_sets_and_registry():
     assert spc.DEFAULT_RULES == ("beyond_limits", "two_of_three", "four_of_five", "eight_same_side")
     assert spc.resolve_rules("western_electric") == spc.DEFAULT_RULES
     assert len(spc.resolve_rules("nelson")) == 8
-    assert set(spc.resolve_rules(["nelson", "western_electric"])) == set(spc.RULES)
-    assert all(spc.RULES[name].endswith(".") for name in spc.RULES)
+    assert set(spc.resolve_rules(["nelson", "western_electric"])) == set(run_rules.RULES)
+    assert all(run_rules.RULES[name].endswith(".") for name in run_rules.RULES)
 
 
 def test_unknown_rule_suggests_the_closest_name():
     with pytest.raises(ParameterError, match="Did you mean 'four_of_five'"):
-        spc.detect(np.zeros(5), rules=["beyond_limits", "for_of_five"])
+        run_rules.detect(np.zeros(5), rules=["beyond_limits", "for_of_five"])
     with pytest.raises(ParameterError, match="unknown control-chart rule"):
         spc.xmr_chart([1.0, 2.0], rules=["zzz"])
 
@@ -327,10 +328,10 @@ def test_detect_on_many_series_matches_one_at_a_time():
     z = np.random.default_rng(11).normal(0, 1.3, size=(40, 52))
     many = spc.detect_array(z, rules="nelson")
     for row in range(0, 40, 13):
-        one = spc.detect(z[row], rules="nelson")
+        one = run_rules.detect(z[row], rules="nelson")
         for name in one:
             assert (many[name][row] == one[name].to_numpy()).all()
-    table = spc.detect(z, rules="nelson")
+    table = run_rules.detect(z, rules="nelson")
     assert table.shape == (40 * 52, 8) and table.index.names == ["series", "point"]
 
 
@@ -367,7 +368,7 @@ def test_table_columns_and_comma_joined_rules():
     assert t[spc.RULES_FIRED].iloc[19] == "beyond_limits, two_of_three, four_of_five, eight_same_side"
     assert (t[spc.SIGNAL] == (t[spc.RULES_FIRED] != "")).all()
     assert chart.signals.index.tolist() == [*range(12, 20), 21]
-    assert "n" not in t.columns and spc.N in spc.p_chart([1], [2]).table.columns
+    assert "n" not in t.columns and spc.N in attribute_charts.p_chart([1], [2]).table.columns
 
 
 def test_signals_summary_lists_runs_with_dates():
@@ -385,7 +386,7 @@ def test_signals_summary_lists_runs_with_dates():
 
 
 def test_plot_draws_limits_baseline_and_signals_and_returns_the_axes():
-    chart = spc.p_chart(PO_DEFECTIVES, PO_SIZES, index=weeks(25))
+    chart = attribute_charts.p_chart(PO_DEFECTIVES, PO_SIZES, index=weeks(25))
     fig, ax = plt.subplots()
     out = chart.plot(ax=ax, title="Orders with errors", ylabel="Share")
     assert out is ax and ax.get_title() == "Orders with errors" and ax.get_ylabel() == "Share"
@@ -426,7 +427,7 @@ def test_laney_p_prime_chart_by_hand():
     p_bar +/- 3 sigma_z sqrt(p_bar (1 - p_bar) / n_i). Hand calculation on four periods."""
     import math
 
-    from ccreview.stats.control_charts import laney_sigma_z, p_chart
+    from ccreview.stats.attribute_charts import laney_sigma_z, p_chart
 
     d, n = [100, 150, 80, 135], [1000, 1000, 1000, 1000]
     p_bar = 465 / 4000  # 0.11625

@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 
 from ccreview.exceptions import ParameterError, SchemaError
+from ccreview.stats import attribute_charts
 from ccreview.stats import control_charts as spc
 from ccreview.stats import techniques as t
 
@@ -91,7 +92,7 @@ def test_chart_signals_agree_with_spc_charts(chart):
         expected = spc.xmr_chart(events, baseline=baseline, rules="nelson").table["signal"]
         got = t.chart_signals(events[None], chart="xmr", baseline_weeks=12, rules="nelson")
     else:
-        maker = spc.p_chart if chart == "p" else spc.u_chart
+        maker = attribute_charts.p_chart if chart == "p" else attribute_charts.u_chart
         expected = maker(events, n, baseline=baseline, rules="nelson").table["signal"]
         got = t.chart_signals(events[None], chart=chart, baseline_weeks=12, sizes=n[None], rules="nelson")
     assert expected.any()

@@ -14,7 +14,9 @@ import pandas as pd
 from ccreview.data import columns as c
 from ccreview.kpis.catalogue import METRICS
 from ccreview.kpis.compute import kpi_series, kpi_values
-from ccreview.stats.control_charts import DEFAULT_RULES, ControlChart, p_chart, u_chart, xmr_chart
+from ccreview.stats.attribute_charts import p_chart, u_chart
+from ccreview.stats.control_charts import ControlChart, xmr_chart
+from ccreview.stats.run_rules import DEFAULT_RULES
 
 __all__ = [
     "BASELINE_WEEKS",

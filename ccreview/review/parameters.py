@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ccreview.config.parameters import RunParameters, read_parameters
 from ccreview.kpis.catalogue import METRICS
-from ccreview.stats.control_charts import RULE_SETS, RULES
+from ccreview.stats.run_rules import RULE_SETS, RULES
 
 __all__ = ["load_parameters"]
 

@@ -47,8 +47,9 @@ from ccreview.kpis.compute import (
 from ccreview.review.comparisons import BASELINE_WEEKS, comparison_rows, comparison_windows, metric_chart
 from ccreview.review.parameters import load_parameters
 from ccreview.stats.comparisons import compare_periods
-from ccreview.stats.control_charts import DEFAULT_RULES, MIN_BASELINE_POINTS, ControlChart
+from ccreview.stats.control_charts import MIN_BASELINE_POINTS, ControlChart
 from ccreview.stats.intervals import wilson_interval
+from ccreview.stats.run_rules import DEFAULT_RULES
 from ccreview.wording import plural
 
 __all__ = ["MIN_STANDOUT_RATE", "Review", "open_review"]

@@ -50,17 +50,9 @@ import pandas as pd
 from ccreview.data import columns as c
 from ccreview.exceptions import ParameterError, SchemaError
 from ccreview.presentable import Presentable
-from ccreview.stats.control_charts import (
-    D2,
-    DEFAULT_RULES,
-    NELSON,
-    VALUE,
-    WESTERN_ELECTRIC,
-    N,
-    resolve_rules,
-    z_scores,
-)
-from ccreview.stats.control_charts import detect_array as _detect_array
+from ccreview.stats.control_charts import D2, VALUE, N
+from ccreview.stats.run_rules import DEFAULT_RULES, NELSON, WESTERN_ELECTRIC, resolve_rules, z_scores
+from ccreview.stats.run_rules import detect_array as _detect_array
 from ccreview.wording import fmt_number, fmt_pct, plural
 
 __all__ = [

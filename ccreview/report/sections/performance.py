@@ -20,7 +20,8 @@ from ccreview.report.formatting import (
 )
 from ccreview.report.sections.base import Section
 from ccreview.review.review import Review
-from ccreview.stats.control_charts import DEFAULT_RULES, RULES, resolve_rules, signals_summary
+from ccreview.stats.control_charts import signals_summary
+from ccreview.stats.run_rules import DEFAULT_RULES, RULES, resolve_rules
 from ccreview.wording import fmt_count, fmt_day, fmt_number, fmt_pct, plural
 
 __all__ = ["ControlCharts", "Performance", "TechniqueEfficiency"]
