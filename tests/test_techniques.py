@@ -114,11 +114,11 @@ def test_rag_status_by_hand():
     months = np.array([100.0, 110.0, 113.3, 114.433, 100.0])
     weekly = np.repeat(months, 4)[None]
     status = t.rag_status(weekly, better="lower", threshold=0.05)
-    assert status.tolist() == [[t.RED, t.AMBER, t.GREEN, t.GREEN]]
+    assert status.tolist() == [[t.RED, t.AMBER, ts.GREEN, ts.GREEN]]
     # when higher is better, only the fall of 12.6% is worse than 5%
-    assert t.rag_status(weekly, better="higher").tolist() == [[t.GREEN, t.GREEN, t.GREEN, t.RED]]
+    assert t.rag_status(weekly, better="higher").tolist() == [[ts.GREEN, ts.GREEN, ts.GREEN, t.RED]]
     # either way counts when neither direction is better
-    assert t.rag_status(weekly, better="neither").tolist() == [[t.RED, t.AMBER, t.GREEN, t.RED]]
+    assert t.rag_status(weekly, better="neither").tolist() == [[t.RED, t.AMBER, ts.GREEN, t.RED]]
 
 
 def test_rag_threshold_is_strict_and_months_pool_cases():
@@ -130,7 +130,7 @@ def test_rag_threshold_is_strict_and_months_pool_cases():
     events = np.array([[10, 10, 10, 10, 2, 2, 2, 37]], dtype=float)
     cases = np.array([[100, 100, 100, 100, 20, 20, 20, 340]], dtype=float)
     assert t.rag_status(events, sizes=cases, better="lower").tolist() == [[t.RED]]
-    assert t.rag_status(events / cases, better="lower").tolist() == [[t.GREEN]]
+    assert t.rag_status(events / cases, better="lower").tolist() == [[ts.GREEN]]
     with pytest.raises(ParameterError, match="4-week months"):
         t.rag_status(np.ones((1, 10)), better="lower")
 
@@ -141,18 +141,18 @@ def test_rag_threshold_is_strict_and_months_pool_cases():
 def test_stable_weeks_leaves_out_windows_and_empty_weeks():
     weekly = _weekly(np.arange(10.0), start="2026-07-27")  # Mondays 27 Jul ... 28 Sep
     weekly.loc[9, "n"] = 0
-    mask = t.stable_weeks(weekly, exclude=[("2026-08-10", "2026-08-30"), ("2026-09-16", "2026-09-16")])
+    mask = ts.stable_weeks(weekly, exclude=[("2026-08-10", "2026-08-30"), ("2026-09-16", "2026-09-16")])
     # 10, 17, 24 Aug are in the degraded period; 16 Sep is in the week of 14 Sep; 28 Sep has no cases
     assert weekly.loc[~mask, "period_start"].dt.strftime("%d %b").tolist() == [
         "10 Aug", "17 Aug", "24 Aug", "14 Sep", "28 Sep"]
     # the window 9-10 Aug touches the weeks of 3 Aug (a Sunday) and 10 Aug (a Monday); only weeks
     # over by 7 Sep (exclusive) are kept: the week of 31 Aug is the last
-    mask = t.stable_weeks(weekly, exclude=[("2026-08-09", "2026-08-10")], end="2026-09-07")
+    mask = ts.stable_weeks(weekly, exclude=[("2026-08-09", "2026-08-10")], end="2026-09-07")
     assert mask.tolist() == [True, False, False, True, True, True, False, False, False, False]
     with pytest.raises(ParameterError, match="ends before it starts"):
-        t.stable_weeks(weekly, exclude=[("2026-08-30", "2026-08-10")])
+        ts.stable_weeks(weekly, exclude=[("2026-08-30", "2026-08-10")])
     with pytest.raises(SchemaError):
-        t.stable_weeks(weekly.drop(columns="value"))
+        ts.stable_weeks(weekly.drop(columns="value"))
 
 
 # --------------------------------------------------------------------------- the comparison
@@ -279,7 +279,7 @@ def test_demo_chart_raises_fewer_false_alarms_than_rag(demo_review, demo_dir):
     # abandonment), which also leaves the degraded period of August out
     surges = [(m["declared_at"][:10],) * 2 for m in truth["major_incidents"]]
     change = truth["changes"]["C-001"]["implemented_on"]
-    stable = t.stable_weeks(weekly, exclude=[*surges, (change, truth["end"])])
+    stable = ts.stable_weeks(weekly, exclude=[*surges, (change, truth["end"])])
     assert stable.sum() >= t.MIN_STABLE_WEEKS
     metric = METRICS["abandonment_rate"]
     result = t.technique_comparison(weekly, kind=metric.kind, better=metric.better, stable=stable)

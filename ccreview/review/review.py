@@ -455,7 +455,8 @@ class Review:
     def technique_comparisons(self) -> dict:
         """Month-on-month RAG against control charts on each charted metric, resampled from the
         stable window (:func:`ccreview.stats.techniques.technique_comparison`)."""
-        from ccreview.stats.techniques import MIN_STABLE_WEEKS, stable_weeks, technique_comparison
+        from ccreview.stats.technique_signals import stable_weeks
+        from ccreview.stats.techniques import MIN_STABLE_WEEKS, technique_comparison
 
         window = self.stable_window
         if window is None:
