@@ -24,6 +24,7 @@ import pytest
 from ccreview.exceptions import ParameterError, SchemaError
 from ccreview.stats import attribute_charts
 from ccreview.stats import control_charts as spc
+from ccreview.stats import technique_signals as ts
 from ccreview.stats import techniques as t
 
 
