@@ -117,3 +117,30 @@ def test_changes_implemented_in_the_period(review, truth):
     inside = [cid for cid, info in truth["changes"].items()
               if "2026-07-01" <= info["implemented_on"] <= "2026-09-30"]
     assert sorted(changes["change_id"]) == sorted(inside)
+
+
+def test_weekly_contact_kpis_follow_the_chosen_service_level_variant(demo_dir, tmp_path):
+    """The degraded-weeks finding reads weekly service level through the one KPI
+    implementation, so the variant of the parameter file holds there (it once used
+    formula 3 whatever was chosen). Independent reading: ICMI formula 2 (answered within
+    T / answered, shared/reference/metric-definitions.md section 1.1) by hand in pandas."""
+    from .conftest import make_params
+
+    extra = "kpis:\n  service_level: {threshold_s: 20, variant: answered}\n"
+    review = open_review(make_params(tmp_path, demo_dir, extra=extra))
+    contacts = review.tables["contacts"]
+    local = contacts["arrived_at"].dt.tz_convert(review.params.timezone)
+    week = local.dt.tz_localize(None).dt.normalize() - pd.to_timedelta(local.dt.day_of_week, unit="D")
+    realtime = contacts["channel"].isin(["phone", "chat"])
+    answered = realtime & ~contacts["abandoned"].astype(bool) & contacts["wait_s"].notna()
+    within = answered & (contacts["wait_s"] <= 20)
+    by_hand = (within.groupby(week).sum() / answered.groupby(week).sum()).rename("by_hand")
+    weekly = review.weekly_contacts.set_index("period_start")["service_level"]
+    weekly.index = weekly.index.tz_localize(None) if weekly.index.tz is not None else weekly.index
+    joined = weekly.to_frame().join(by_hand, how="left")
+    assert len(joined) >= 12
+    assert joined["service_level"].to_numpy() == pytest.approx(joined["by_hand"].to_numpy(), rel=1e-12)
+    # and formula 2 is not formula 3 here: the demo abandons enough to tell them apart
+    offered = realtime.groupby(week).sum()
+    formula_3 = (within.groupby(week).sum() / offered).reindex(joined.index)
+    assert (joined["service_level"] - formula_3).abs().min() > 0.005

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from ccreview.data import columns as c
@@ -18,7 +17,6 @@ __all__ = [
     "METRIC_BETTER",
     "METRICS",
     "Metric",
-    "contact_summary",
     "full_weeks",
     "resolution_hours",
     "resolution_time_stats",
@@ -221,68 +219,6 @@ def volume_by_period(
     keys = [start.rename(c.PERIOD_START)] + ([frame[by].fillna("(blank)")] if by else [])
     counts = frame.groupby(keys, observed=True).size().rename("n").reset_index()
     return counts
-
-
-def contact_summary(
-    contacts: pd.DataFrame, *, by: str | list[str] | None = None, threshold_s: float = 20.0
-) -> pd.DataFrame:
-    """Offered, answered, abandonment, service level and ASA per segment.
-
-    Parameters
-    ----------
-    contacts : DataFrame
-        Canonical contacts.
-    by : str or list of str, optional
-        Segment columns; one overall row when omitted.
-    threshold_s : float
-        Service-level threshold ("answered within T"), inclusive: wait <= T.
-
-    Returns
-    -------
-    DataFrame
-        ``offered``, ``answered``, ``abandoned`` (all channels), ``realtime_offered``,
-        ``realtime_abandoned``, and for phone and chat only: ``abandonment_rate``,
-        ``service_level`` (ICMI formula 3: answered within T / offered) and
-        ``average_speed_of_answer_s``. Answered contacts with an unknown wait are
-        left out of service level and ASA.
-    """
-    keys = [by] if isinstance(by, str) else list(by or [])
-    realtime = contacts[c.CHANNEL].isin(REAL_TIME_CHANNELS).to_numpy()
-    abandoned = contacts[c.ABANDONED].fillna(False).to_numpy(dtype=bool)
-    wait = contacts[c.WAIT_S].to_numpy(dtype=float, na_value=np.nan)
-    answered_known = realtime & ~abandoned & ~np.isnan(wait)
-    work = pd.DataFrame(
-        {
-            "offered": 1,
-            "answered": ~abandoned,
-            "abandoned": abandoned,
-            "rt_offered": realtime,
-            "rt_abandoned": realtime & abandoned,
-            # answered contacts whose wait is unknown cannot be judged against T:
-            # they leave the service-level denominator rather than count as failures
-            "rt_judged": realtime & (abandoned | answered_known),
-            "rt_within": answered_known & (wait <= threshold_s),
-            "rt_answered_known": answered_known,
-            "rt_wait": np.where(answered_known, wait, 0.0),
-        },
-        index=contacts.index,
-    )
-    for key in keys:
-        work[key] = contacts[key].fillna("(blank)").to_numpy()
-    grouped = work.groupby(keys, observed=True).sum() if keys else work.sum().to_frame().T
-    out = pd.DataFrame(index=grouped.index)
-    out["offered"] = grouped["offered"].astype(int)
-    out["answered"] = grouped["answered"].astype(int)
-    out["abandoned"] = grouped["abandoned"].astype(int)
-    out["realtime_offered"] = grouped["rt_offered"].astype(int)
-    out["realtime_abandoned"] = grouped["rt_abandoned"].astype(int)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["abandonment_rate"] = (grouped["rt_abandoned"] / grouped["rt_offered"]).astype(float)
-        out["service_level"] = (grouped["rt_within"] / grouped["rt_judged"]).astype(float)
-        out["average_speed_of_answer_s"] = (
-            grouped["rt_wait"] / grouped["rt_answered_known"]
-        ).astype(float)
-    return out.reset_index(drop=not keys)
 
 
 def resolution_hours(incidents: pd.DataFrame) -> pd.Series:

@@ -22,11 +22,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from ccreview.review.review import Review
 
 __all__ = ["DegradedWeeks", "coverage_notes", "degraded_weeks", "findings", "grading_sentences",
-           "pooled_service_level", "resolution_sentences",
+           "pooled_rate", "resolution_sentences",
            "worst_weeks"]
 
 #: a week is "degraded" when its abandonment rate is this many times the period's median week
 DEGRADED_FACTOR = 1.5
+#: the catalogue metrics (weekly, from Review.weekly_contacts) the degraded-weeks finding reads
+CONTACTS_OFFERED, ABANDONMENT, SERVICE_LEVEL = "contacts_offered", "abandonment_rate", "service_level"
 
 
 def _change(now: float, before: float) -> str:
@@ -131,21 +133,18 @@ def degraded_weeks(weekly: pd.DataFrame) -> DegradedWeeks | None:
     """
     if len(weekly) < 4:
         return None
-    full = weekly[weekly["offered"] >= 0.5 * weekly["offered"].median()]
-    typical = full["abandonment_rate"].median()
-    bad = full[full["abandonment_rate"] > DEGRADED_FACTOR * typical]
+    offered = weekly[CONTACTS_OFFERED]
+    full = weekly[offered >= 0.5 * offered.median()]
+    typical = full[ABANDONMENT].median()
+    bad = full[full[ABANDONMENT] > DEGRADED_FACTOR * typical]
     if not len(bad):
         return None
     rest = full.drop(bad.index)
-
-    def rate(weeks: pd.DataFrame) -> float:
-        offered = weeks["realtime_offered"].sum()
-        return weeks["realtime_abandoned"].sum() / offered if offered else np.nan
-
     return DegradedWeeks(
         weeks=", ".join(fmt_day(pd.Timestamp(w)) for w in bad[c.PERIOD_START]),
-        abandonment=rate(bad), abandonment_elsewhere=rate(rest),
-        service_level=pooled_service_level(bad), service_level_elsewhere=pooled_service_level(rest),
+        abandonment=pooled_rate(bad, ABANDONMENT), abandonment_elsewhere=pooled_rate(rest, ABANDONMENT),
+        service_level=pooled_rate(bad, SERVICE_LEVEL),
+        service_level_elsewhere=pooled_rate(rest, SERVICE_LEVEL),
     )
 
 
@@ -163,12 +162,13 @@ def worst_weeks(weekly: pd.DataFrame) -> list[str]:
     return [sentence + "."]
 
 
-def pooled_service_level(weeks: pd.DataFrame) -> float:
-    """Service level over several weeks, weighting each week by its contacts."""
-    judged = weeks["realtime_offered"]
-    if not judged.sum() or weeks["service_level"].isna().all():
+def pooled_rate(weeks: pd.DataFrame, metric: str) -> float:
+    """A proportion over several weeks of :attr:`Review.weekly_contacts`: the weeks'
+    numerators over their denominators (not an average of the weekly rates)."""
+    if metric not in weeks.columns:
         return np.nan
-    return float((weeks["service_level"] * judged).sum() / judged.sum())
+    denominator = weeks[f"{metric}_denominator"].sum()
+    return float(weeks[f"{metric}_numerator"].sum() / denominator) if denominator else np.nan
 
 
 def grading_sentences(grading: pd.DataFrame) -> list[str]:

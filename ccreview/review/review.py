@@ -35,7 +35,7 @@ from ccreview.incidents.targets import (
     least_compliant_segments,
     target_outcomes,
 )
-from ccreview.kpis.catalogue import METRIC_BETTER, METRICS, contact_summary, full_weeks, week_start
+from ccreview.kpis.catalogue import METRIC_BETTER, METRICS, full_weeks
 from ccreview.kpis.compute import (
     SEGMENT_COLUMNS,
     backlog_age_profile,
@@ -246,22 +246,24 @@ class Review:
         return compliance_rates(self.outcomes, by=c.PRIORITY)
 
     @cached_property
-    def contact_kpis(self) -> pd.DataFrame:
-        """Contact KPIs for the period, one overall row."""
-        threshold = self.params.kpi_settings.service_level_threshold_s
-        return (contact_summary(self.contacts, threshold_s=threshold) if len(self.contacts)
-                else pd.DataFrame())
-
-    @cached_property
     def weekly_contacts(self) -> pd.DataFrame:
-        """Contact KPIs per week."""
-        if not len(self.contacts):
+        """Contact KPIs per whole week of the period, one row per week, from
+        :func:`~ccreview.kpis.compute.contact_kpis` (so the definitions the parameter file
+        chose hold here too): ``period_start``, then per contact metric its ``value`` under
+        the metric's name and its ``<metric>_numerator`` and ``<metric>_denominator``."""
+        if "contacts" not in self.data:
             return pd.DataFrame()
-        week = week_start(self.contacts[c.ARRIVED_AT])
-        weekly = contact_summary(self.contacts.assign(**{c.PERIOD_START: week.to_numpy()}),
-                                 by=c.PERIOD_START,
-                                 threshold_s=self.params.kpi_settings.service_level_threshold_s)
-        return self.full_weeks(weekly)
+        weekly = contact_kpis(self.tables["contacts"], start=self.params.start, end=self.params.end,
+                              settings=self.params.kpi_settings, freq="W")
+        if not len(weekly):
+            return pd.DataFrame()
+        wide = weekly.pivot(index=c.PERIOD_START, columns=c.METRIC,
+                            values=["value", "numerator", "denominator"])
+        out = wide["value"].copy()
+        for part in ("numerator", "denominator"):
+            out = out.join(wide[part].add_suffix(f"_{part}"))
+        out.columns.name = None
+        return out.reset_index()
 
     def full_weeks(self, table: pd.DataFrame) -> pd.DataFrame:
         """Keep the weeks of a weekly table that lie wholly inside the period."""
