@@ -37,7 +37,9 @@ from ccreview.config.kpi_settings import KpiSettings
 from ccreview.data import columns as c
 from ccreview.data.validate import load_inputs
 from ccreview.demo.generator import generate
-from ccreview.kpis.compute import contact_kpis, kpi_series, kpi_values, observations
+from ccreview.kpis.compute import kpi_series, kpi_values
+from ccreview.kpis.contacts import contact_kpis
+from ccreview.kpis.observations import observations
 from ccreview.review.parameters import load_parameters
 
 HERE = Path(__file__).resolve().parent

@@ -19,13 +19,8 @@ from ccreview.config.kpi_settings import KpiSettings
 from ccreview.data import columns as c
 from ccreview.exceptions import ParameterError
 from ccreview.kpis.catalogue import METRICS
-from ccreview.kpis.compute import (
-    backlog_age_profile,
-    kpi_series,
-    kpi_values,
-    observations,
-    service_level_definition,
-)
+from ccreview.kpis.compute import backlog_age_profile, kpi_series, kpi_values, service_level_definition
+from ccreview.kpis.observations import observations
 
 START = pd.Timestamp("2026-07-01", tz="Europe/London")
 END = pd.Timestamp("2026-10-01", tz="Europe/London")
@@ -197,7 +192,7 @@ def test_parameter_file_kpi_mistakes_are_all_named(tmp_path, demo_dir):
 @pytest.mark.parametrize("variant", ["offered", "short_abandons_excluded"])
 def test_contact_kpis_in_one_pass_equal_the_metric_by_metric_path(demo_dir, variant):
     """contact_kpis must give exactly what observations + kpi_values / kpi_series give."""
-    from ccreview.kpis.compute import CONTACT_METRICS, contact_kpis
+    from ccreview.kpis.contacts import CONTACT_METRICS, contact_kpis
     from ccreview.review.review import open_review
     from tests.conftest import make_params
 

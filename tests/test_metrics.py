@@ -15,7 +15,7 @@ import pytest
 from ccreview.config.kpi_settings import KpiSettings
 from ccreview.data import columns as c
 from ccreview.kpis.catalogue import resolution_time_stats
-from ccreview.kpis.compute import contact_kpis
+from ccreview.kpis.contacts import contact_kpis
 
 START, END = pd.Timestamp("2026-07-06", tz="UTC"), pd.Timestamp("2026-07-13", tz="UTC")
 

@@ -36,14 +36,9 @@ from ccreview.incidents.targets import (
     target_outcomes,
 )
 from ccreview.kpis.catalogue import METRIC_BETTER, METRICS, full_weeks
-from ccreview.kpis.compute import (
-    SEGMENT_COLUMNS,
-    backlog_age_profile,
-    contact_kpis,
-    kpi_series,
-    kpi_values,
-    observations,
-)
+from ccreview.kpis.compute import backlog_age_profile, kpi_series, kpi_values
+from ccreview.kpis.contacts import contact_kpis
+from ccreview.kpis.observations import SEGMENT_COLUMNS, observations
 from ccreview.review.comparisons import BASELINE_WEEKS, comparison_rows, comparison_windows, metric_chart
 from ccreview.review.parameters import load_parameters
 from ccreview.stats.comparisons import compare_periods
