@@ -25,7 +25,12 @@ from ccreview.config.rules import OUTCOMES
 from ccreview.data import columns as c
 from ccreview.incidents.grading import grading_check
 from ccreview.incidents.rule_evaluation import Context, RuleResult, evaluate_rule
-from ccreview.incidents.targets import TARGETS, _pauses, order_events, positions, target_arrays
+from ccreview.incidents.targets import (
+    TARGETS,
+    TargetClocks,
+    positions,
+    target_clocks,
+)
 from ccreview.stats.intervals import wilson_interval
 
 __all__ = [
@@ -77,6 +82,7 @@ def criterion_table(
     major_incidents: pd.DataFrame | None = None,
     start: pd.Timestamp | None = None,
     absent: Mapping[str, Collection[str]] | None = None,
+    clocks: TargetClocks | None = None,
 ) -> pd.DataFrame:
     """One row per incident and criterion with its outcome.
 
@@ -97,6 +103,9 @@ def criterion_table(
     absent : mapping, optional
         Table -> canonical columns its file did not have (``TableResult.absent_columns``);
         rules needing them are not applicable rather than failed.
+    clocks : TargetClocks, optional
+        :func:`~ccreview.incidents.targets.target_clocks` of the same incidents, when the
+        caller has them (the review computes them once).
 
     Returns
     -------
@@ -107,12 +116,9 @@ def criterion_table(
         ``detail`` are categoricals.
     """
     n = len(incidents)
-    order = None
-    if events is not None and len(events):
-        order = order_events(events, incidents)
-    pauses = (_pauses(events, *order, criteria)
-              if order is not None and criteria.pause_states else None)
-    arrays = target_arrays(incidents, criteria=criteria, as_of=as_of, pauses=pauses)
+    if clocks is None:
+        clocks = target_clocks(incidents, criteria=criteria, as_of=as_of, events=events)
+    order, arrays = clocks.order, clocks.arrays
     opened = to_micros(incidents[c.OPENED_AT])
     results: dict[str, RuleResult] = {}
     judged: dict[str, np.ndarray] = {}
@@ -334,13 +340,15 @@ def what_if(
     major_incidents: pd.DataFrame | None = None,
     start: pd.Timestamp | None = None,
     absent: Mapping[str, Collection[str]] | None = None,
+    current: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Recompute every criterion under ``alternative`` and compare it with ``criteria``
-    (see :func:`compare_criteria` for the columns)."""
+    (see :func:`compare_criteria` for the columns); ``current`` is the criterion table
+    under ``criteria`` when the caller already has it."""
     kw = {"as_of": as_of, "events": events, "major_incidents": major_incidents,
           "start": start, "absent": absent}
-    return compare_criteria(criterion_table(incidents, criteria=criteria, **kw),
-                            criterion_table(incidents, criteria=alternative, **kw))
+    now = current if current is not None else criterion_table(incidents, criteria=criteria, **kw)
+    return compare_criteria(now, criterion_table(incidents, criteria=alternative, **kw))
 
 
 def data_health(

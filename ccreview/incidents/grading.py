@@ -117,6 +117,7 @@ def grading_audit(
     as_of: pd.Timestamp,
     events: pd.DataFrame | None = None,
     start: pd.Timestamp | None = None,
+    outcomes: pd.DataFrame | None = None,
 ) -> GradingAudit:
     """Confusion table of expected against recorded priority, and compliance by grading.
 
@@ -133,6 +134,9 @@ def grading_audit(
     start : Timestamp, optional
         Start of the period: the confusion table counts incidents opened in
         ``[start, as_of)`` and the effect uses targets judged in it (:func:`in_period`).
+    outcomes : DataFrame, optional
+        :func:`target_outcomes` of ``incidents`` as recorded, when already computed (the
+        review's); only the outcomes at the expected priority are then computed here.
 
     Returns
     -------
@@ -155,8 +159,12 @@ def grading_audit(
     part = incidents[graded]
     as_expected = part.assign(**{c.PRIORITY: grades.loc[graded, EXPECTED].astype(int).to_numpy()})
     effect = None
+    recorded = outcomes
     for suffix, frame in (("", part), ("_at_expected", as_expected)):
-        outcomes = target_outcomes(frame, criteria=criteria, as_of=as_of, events=events)
+        if suffix == "" and recorded is not None:
+            outcomes = recorded[recorded[c.INCIDENT_ID].isin(part[c.INCIDENT_ID])]
+        else:
+            outcomes = target_outcomes(frame, criteria=criteria, as_of=as_of, events=events)
         if start is not None:
             outcomes = in_period(outcomes, start=start, end=as_of)
         grade = grades.set_index(c.INCIDENT_ID)["grading"]

@@ -20,6 +20,8 @@ in incident and time order once (:func:`order_events`); the pauses, the procedur
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -30,7 +32,8 @@ from ccreview.config.criteria import Criteria
 from ccreview.data import columns as c
 from ccreview.stats.intervals import wilson_interval
 
-__all__ = ["TARGETS", "compliance_rates", "in_period", "least_compliant_segments",
+__all__ = ["TARGETS", "TargetClocks", "target_clocks", "compliance_rates", "in_period",
+           "least_compliant_segments",
            "order_events", "pause_intervals", "paused_seconds", "positions", "target_arrays",
            "target_outcomes"]
 
@@ -214,12 +217,37 @@ def target_arrays(
     return out
 
 
+@dataclass(frozen=True)
+class TargetClocks:
+    """Every incident's target clocks, computed once and shared by the outcomes, the
+    criterion table and the grading audit: the event order (None without events) and the
+    per-target arrays of :func:`target_arrays`, aligned with the incidents."""
+
+    order: tuple[np.ndarray, np.ndarray] | None
+    arrays: dict[str, dict[str, np.ndarray]]
+
+
+def target_clocks(
+    incidents: pd.DataFrame,
+    *,
+    criteria: Criteria,
+    as_of: pd.Timestamp,
+    events: pd.DataFrame | None = None,
+) -> TargetClocks:
+    """Order the events, find the pauses and run every target's clock once."""
+    order = order_events(events, incidents) if events is not None and len(events) else None
+    pauses = (_pauses(events, *order, criteria)
+              if order is not None and criteria.pause_states else None)
+    return TargetClocks(order, target_arrays(incidents, criteria=criteria, as_of=as_of, pauses=pauses))
+
+
 def target_outcomes(
     incidents: pd.DataFrame,
     *,
     criteria: Criteria,
     as_of: pd.Timestamp,
     events: pd.DataFrame | None = None,
+    clocks: TargetClocks | None = None,
 ) -> pd.DataFrame:
     """One row per incident and target with the measured time and the outcome.
 
@@ -235,6 +263,9 @@ def target_outcomes(
     events : DataFrame, optional
         Canonical incident events; time in ``criteria.pause_states`` is taken off
         the clocks. Without events no time is paused.
+    clocks : TargetClocks, optional
+        :func:`target_clocks` of the same incidents, criteria and ``as_of``, when already
+        computed (the review computes them once).
 
     Returns
     -------
@@ -245,11 +276,9 @@ def target_outcomes(
         (completion, or ``as_of`` for breaches still running) and ``open_at_end``
         (not completed by ``as_of``). Cancelled incidents are left out.
     """
-    pauses = None
-    if events is not None and len(events) and criteria.pause_states:
-        pos, rows = order_events(events, incidents)
-        pauses = _pauses(events, pos, rows, criteria)
-    arrays = target_arrays(incidents, criteria=criteria, as_of=as_of, pauses=pauses)
+    if clocks is None:
+        clocks = target_clocks(incidents, criteria=criteria, as_of=as_of, events=events)
+    arrays = clocks.arrays
     # cancelled incidents have no targets to meet (reference 1.8 iii)
     keep = (incidents[c.STATUS].ne("cancelled").to_numpy(dtype=bool, na_value=True)
             if c.STATUS in incidents else np.ones(len(incidents), dtype=bool))

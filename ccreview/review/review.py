@@ -30,9 +30,11 @@ from ccreview.incidents.criteria_table import (
 from ccreview.incidents.grading import GradingAudit, expected_priority, grading_audit
 from ccreview.incidents.handoffs import breach_owners, holding_periods
 from ccreview.incidents.targets import (
+    TargetClocks,
     compliance_rates,
     in_period,
     least_compliant_segments,
+    target_clocks,
     target_outcomes,
 )
 from ccreview.kpis.catalogue import METRIC_BETTER, METRICS, full_weeks
@@ -90,12 +92,19 @@ class Review:
         return self._in_period("incidents", c.RESOLVED_AT)
 
     @cached_property
+    def clocks(self) -> TargetClocks:
+        """Every incident's target clocks (business hours, pauses) as known at the period
+        end, computed once for the outcomes, the criterion table and the grading audit."""
+        events = self.data["incident_events"] if "incident_events" in self.data else None
+        return target_clocks(self.data["incidents"], criteria=self.params.criteria,
+                             as_of=self.params.end, events=events)
+
+    @cached_property
     def all_outcomes(self) -> pd.DataFrame:
         """Response and resolution outcomes of every incident, as known at the period end
         (the earlier periods' outcomes feed the comparisons and control charts)."""
-        events = self.data["incident_events"] if "incident_events" in self.data else None
         return target_outcomes(self.data["incidents"], criteria=self.params.criteria,
-                               as_of=self.params.end, events=events)
+                               as_of=self.params.end, clocks=self.clocks)
 
     @cached_property
     def outcomes(self) -> pd.DataFrame:
@@ -166,7 +175,7 @@ class Review:
     def all_criteria(self) -> pd.DataFrame:
         """Every incident against every agreed criterion, as known at the period end."""
         return criterion_table(self.data["incidents"], criteria=self.params.criteria,
-                               **{**self._criterion_inputs(), "start": None})
+                               **{**self._criterion_inputs(), "start": None}, clocks=self.clocks)
 
     @cached_property
     def criteria_table(self) -> pd.DataFrame:
@@ -191,7 +200,8 @@ class Review:
         """Expected against recorded priority, and what mis-grading does to compliance."""
         events = self.data["incident_events"] if "incident_events" in self.data else None
         return grading_audit(self.data["incidents"], criteria=self.params.criteria,
-                             as_of=self.params.end, events=events, start=self.params.start)
+                             as_of=self.params.end, events=events, start=self.params.start,
+                             outcomes=self.all_outcomes)
 
     @cached_property
     def breach_owners(self) -> pd.DataFrame:
@@ -207,7 +217,8 @@ class Review:
         if self.params.what_if_criteria is None:
             return pd.DataFrame()
         return what_if(self.data["incidents"], criteria=self.params.criteria,
-                       alternative=self.params.what_if_criteria, **self._criterion_inputs())
+                       alternative=self.params.what_if_criteria, **self._criterion_inputs(),
+                       current=self.criteria_table)
 
     @cached_property
     def clock_health(self) -> pd.DataFrame:
