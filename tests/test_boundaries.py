@@ -85,8 +85,9 @@ def test_due_times_are_consistent_with_the_outcomes(demo_dir, tmp_path):
     import numpy as np
 
     from ccreview.clocks.business_hours import elapsed_seconds
+    from ccreview.clocks.pauses import paused_seconds
     from ccreview.incidents.handoffs import breach_owners
-    from ccreview.incidents.targets import in_period, paused_seconds, target_outcomes
+    from ccreview.incidents.targets import in_period, target_outcomes
     from ccreview.review.review import open_review
 
     from .conftest import make_params

@@ -164,7 +164,7 @@ def test_unknown_pause_state_is_a_config_error(tmp_path):
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from ccreview.incidents.targets import paused_seconds  # noqa: E402
+from ccreview.clocks.pauses import paused_seconds  # noqa: E402
 
 _STATES = ["new", "in_progress", "awaiting_customer", "awaiting_vendor", "resolved"]
 _PAUSE = ("awaiting_customer", "awaiting_vendor")

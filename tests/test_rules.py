@@ -133,7 +133,7 @@ def events():
 
 
 def judge(rule_yaml, incidents, tmp_path, *, events=None, major=None, absent=None):
-    from ccreview.incidents.targets import order_events
+    from ccreview.clocks.pauses import order_events
 
     criteria = criteria_with(rule_yaml, tmp_path)
     ctx = Context(incidents, criteria=criteria, as_of=AS_OF, events=events,

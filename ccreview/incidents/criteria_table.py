@@ -20,17 +20,13 @@ import numpy as np
 import pandas as pd
 
 from ccreview.clocks.business_hours import NAT, from_micros, to_micros
+from ccreview.clocks.pauses import positions
 from ccreview.config.criteria import Criteria
 from ccreview.config.rules import OUTCOMES
 from ccreview.data import columns as c
 from ccreview.incidents.grading import grading_check
 from ccreview.incidents.rule_evaluation import Context, RuleResult, evaluate_rule
-from ccreview.incidents.targets import (
-    TARGETS,
-    TargetClocks,
-    positions,
-    target_clocks,
-)
+from ccreview.incidents.targets import TARGETS, TargetClocks, target_clocks
 from ccreview.stats.intervals import wilson_interval
 
 __all__ = [

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from ccreview.clocks.business_hours import add_seconds
+from ccreview.clocks.pauses import pause_intervals, positions
 from ccreview.config.criteria import Criteria
 from ccreview.data import columns as c
-from ccreview.incidents.targets import pause_intervals, positions
 
 __all__ = ["NO_TEAM", "breach_owners", "breach_summary", "due_times", "handoff_summary",
            "holding_periods", "team_time"]

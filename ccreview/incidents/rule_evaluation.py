@@ -93,7 +93,7 @@ class Context:
                                                                           c.INCIDENT_ID)
             value = np.full(len(self.incidents), _NAT)
             if not why:
-                from ccreview.incidents.targets import positions
+                from ccreview.clocks.pauses import positions
 
                 pos = positions(self.major[c.INCIDENT_ID], self.incidents[c.INCIDENT_ID])
                 at = _micros(self.major[source])
