@@ -20,9 +20,10 @@ from typing import Any
 
 from ccreview.config.parameters import RunParameters
 from ccreview.data import columns as c
+from ccreview.data.dataset import Dataset
 from ccreview.data.prepared import save_prepared
 from ccreview.data.readers import file_sha256
-from ccreview.data.validate import Dataset, load_inputs
+from ccreview.data.validate import load_inputs
 from ccreview.exceptions import NotebookError
 from ccreview.review.parameters import load_parameters
 

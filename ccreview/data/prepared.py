@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ccreview.data.dataset import ISSUE_COLUMNS, Dataset, TableResult
 from ccreview.data.redact import redact_frame
-from ccreview.data.validate import ISSUE_COLUMNS, Dataset, TableResult
 
 __all__ = ["QUARANTINE_SUFFIX", "load_prepared", "save_prepared"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -19,46 +19,37 @@ import pandas as pd
 
 from ccreview.data import columns as c
 from ccreview.data.schema import TABLES
-from ccreview.demo.incidents import (
-    DAY,
+from ccreview.demo.contacts import (
+    _BILLING,
+    _C001,
+    _GENERAL,
+    _SURGE,
+    _contacts,
+    _qa,
+)
+from ccreview.demo.feedback import (
+    _feedback,
+)
+from ccreview.demo.frame import (
     DEGRADED,
     FIELD_SERVICES,
     HOUR,
-    MISGRADE_NOISE,
-    MISGRADE_RATE,
-    NA,
     QUEUES,
     RESOLVER_TEAMS,
     SERVICE_DESK,
     TEAMS,
     TZ,
     Frame,
+    Scale,
     day_number,
-    email_weights,
-    fmt_bool,
     fmt_ts,
-    ids,
-    live_weights,
-    make_incidents,
-    make_major,
     obj,
-    poisson_arrivals,
-    wall,
 )
+from ccreview.demo.incidents import MISGRADE_NOISE, MISGRADE_RATE, make_incidents
+from ccreview.demo.major import make_major
 from ccreview.exceptions import ParameterError
 
 __all__ = ["SCALES", "Scale", "generate"]
-
-
-@dataclass(frozen=True)
-class Scale:
-    """Yearly volumes and staff sizes of one generated centre."""
-
-    contacts_per_year: int
-    incidents_per_year: int
-    agents: int
-    resolvers_per_team: int
-    qa_evaluators: int
 
 
 #: ``large`` gives any 3-month quarter > 2.2 M contacts, > 290 k incidents, > 1.9 M events
@@ -71,22 +62,7 @@ SCALES: dict[str, Scale] = {
 #: canonical columns the demo does not write: a source system's own SLA flag is for
 #: reconciling real exports, and a synthetic one would reconcile with nothing
 NOT_GENERATED = frozenset({c.SOURCE_SLA_MET})
-_QUEUE_SHARE = (0.30, 0.35, 0.20, 0.15)  # billing, technical, general, accounts
-# mean would-be waits: about three quarters of calls answered within 20 s in a normal week
-_BASE_WAIT_S = np.array([16.0, 22.0, 11.0, 14.0])
-_BASE_ABANDON = np.array([0.09, 0.07, 0.05, 0.06])
-_AHT_MEDIAN_S = np.array([380.0, 420.0, 270.0, 330.0])
-_FCR = np.array([0.78, 0.68, 0.82, 0.76])
-_LINK = np.array([0.07, 0.16, 0.06, 0.08])  # share of answered contacts linked to an incident
-_EMAIL_WAIT_S = 4 * HOUR
-_C001 = {"date": "2026-05-05", "before": 0.09, "after": 0.05}
 _C002_DATE = "2026-07-13"
-_SURGE = {c.QUEUE: "technical", "factor": 4.0, "hours": 4, "wait_factor": 2.5,
-          "abandon_factor": 1.5}
-_CHANNELS = ("phone", "chat", "email")
-_BILLING, _TECHNICAL, _GENERAL = (QUEUES.index(q) for q in ("billing", "technical", "general"))
-
-
 def generate(out_dir: str | Path, *, seed: int = 7, scale: str = "small", months: int = 12,
              end: str = "2026-09-30",
              progress: Callable[[str], None] | None = None) -> dict:
@@ -185,119 +161,6 @@ def generate(out_dir: str | Path, *, seed: int = 7, scale: str = "small", months
     return truth
 
 
-def _contacts(fr: Frame, inc: dict, per_day: float) -> dict:
-    """Arrivals, waiting with competing-exponential abandonment, handling, links."""
-    rng = fr.rng
-    t_live, q_live = poisson_arrivals(fr, per_day * 0.9, live_weights(), _QUEUE_SHARE)
-    t_mail, q_mail = poisson_arrivals(fr, per_day * 0.1, email_weights(), _QUEUE_SHARE)
-    ch_live = np.where(rng.random(t_live.size) < 65 / 90, 0, 1)
-    n_major = inc["major"].size
-    rate = _SURGE["factor"] * per_day * 0.9 * _QUEUE_SHARE[_TECHNICAL] / 11  # per hour
-    n_surge = rng.poisson(rate * _SURGE["hours"], n_major)
-    surge_mi = np.repeat(np.arange(n_major), n_surge)
-    t_surge = inc["declared"][surge_mi] + fr.uniform(0, _SURGE["hours"] * HOUR, surge_mi.size)
-    t = np.concatenate([t_live, t_mail, t_surge])
-    order = np.argsort(t, kind="stable")
-    t = t[order]
-    queue = np.concatenate([q_live, q_mail, np.full(surge_mi.size, _TECHNICAL)])[order]
-    channel = np.concatenate([ch_live, np.full(t_mail.size, 2),
-                              np.where(rng.random(surge_mi.size) < 0.85, 0, 1)])[order]
-    surge_of = np.concatenate([np.full(t_live.size + t_mail.size, -1), surge_mi])[order]
-    n = t.size
-
-    w = wall(t)
-    lw = live_weights()
-    load = lw[(w // DAY + 3) % 7, w // HOUR % 24] / lw[lw > 0].mean()
-    load = np.clip(np.where(load > 0, load, 0.5) ** 1.2, 0.4, 2.5)
-    degraded = fr.degraded(t)
-    in_surge = np.zeros(n, dtype=bool)
-    for d in inc["declared"]:  # a handful of major incidents
-        in_surge |= (queue == _TECHNICAL) & (t >= d) & (t < d + _SURGE["hours"] * HOUR)
-    email = channel == 2
-    mean_wait = _BASE_WAIT_S[queue] * np.where(channel == 1, 1.4, 1.0) * load
-    mean_wait = np.where(email, _EMAIL_WAIT_S, mean_wait * np.where(in_surge, _SURGE["wait_factor"], 1.0))
-    mean_wait *= np.where(degraded, DEGRADED["wait_factor"], 1.0)
-    after_c001 = w // DAY >= day_number(_C001["date"])
-    target = np.where((queue == _BILLING) & after_c001, _C001["after"], _BASE_ABANDON[queue])
-    target = target * np.where(degraded, DEGRADED["abandon_factor"], 1.0)
-    target = np.minimum(target * np.where(in_surge, _SURGE["abandon_factor"], 1.0), 0.6)
-    would_wait = rng.exponential(1.0, n) * mean_wait
-    patience = rng.exponential(1.0, n) * mean_wait * (1 - target) / target
-    patience[email] = np.inf
-    abandoned = patience < would_wait
-    wait_s = np.round(np.minimum(would_wait, patience), 1)
-    answered = ~abandoned
-    handle = np.round(np.where(email, 200.0, _AHT_MEDIAN_S[queue])
-                      * np.exp(0.45 * rng.standard_normal(n)))
-    answered_at = t + np.floor(wait_s).astype(np.int64)
-    ended = answered_at + np.where(answered, handle, 0).astype(np.int64)
-
-    pool = np.array([len(range(q, fr.agents, 4)) for q in range(4)])
-    agent = queue + 4 * np.floor(rng.random(n) * pool[queue]).astype(np.int64)
-    customers = max(int(n * 0.55), 1)
-    customer = np.floor(customers * rng.random(n) ** 2).astype(np.int64)
-    fcr = rng.random(n) < _FCR[queue] - np.where(degraded, 0.08, 0.0)
-    link = np.full(n, -1, dtype=np.int64)
-    opened = inc["opened"]
-    hi = np.searchsorted(opened, t, side="right")
-    lo = np.searchsorted(opened, t - 3 * DAY, side="left")
-    pick = hi - 1 - np.floor(rng.random(n) ** 2 * (hi - lo)).astype(np.int64)
-    wants = answered & (rng.random(n) < _LINK[queue]) & (hi > lo)
-    link[wants] = pick[wants]
-    to_major = answered & (surge_of >= 0) & (rng.random(n) < 0.6)
-    link[to_major] = inc["major"][surge_of[to_major]]
-
-    contact_id = ids("CON", n, 8)
-    cust_ids = np.strings.add("CUS", np.strings.zfill((customer + 1).astype(str), 7))
-    table = pd.DataFrame({
-        c.CONTACT_ID: obj(contact_id),
-        c.ARRIVED_AT: obj(fmt_ts(t)),
-        c.CHANNEL: obj(np.array(_CHANNELS, dtype=object)[channel]),
-        c.QUEUE: obj(np.array(QUEUES, dtype=object)[queue]),
-        c.ANSWERED_AT: obj(fmt_ts(np.where(answered, answered_at, NA))),
-        c.ENDED_AT: obj(fmt_ts(ended)),
-        c.WAIT_S: wait_s,
-        c.HANDLE_S: pd.array(np.where(answered, handle, np.nan), dtype="Int64"),
-        c.ABANDONED: obj(fmt_bool(abandoned)),
-        c.AGENT: obj(np.where(answered, ids("A", fr.agents, 3)[agent], None)),
-        c.CUSTOMER_ID: obj(cust_ids.astype(object)),
-        c.INCIDENT_ID: obj(np.where(link >= 0, inc["ids"][np.maximum(link, 0)], None)),
-        c.FIRST_CONTACT_RESOLVED: obj(fmt_bool(fcr, missing=abandoned)),
-    })
-    return {"table": table, "t": t, "ended": ended, c.QUEUE: queue, c.CHANNEL: channel,
-            "wait": wait_s, "handle": handle, "answered": answered, c.ABANDONED: abandoned,
-            "fcr": fcr & answered, c.AGENT: agent, "link": link, "degraded": degraded,
-            "in_surge": in_surge, "ids": contact_id, "after_c001": after_c001,
-            "day": w // DAY, "surge_counts": n_surge}
-
-
-def _qa(fr: Frame, con: dict, sc: Scale) -> pd.DataFrame:
-    """About 2 % of answered contacts evaluated a few days later."""
-    rng = fr.rng
-    idx = np.flatnonzero(con["answered"] & (rng.random(con["t"].size) < 0.02))
-    at = con["ended"][idx] + fr.uniform(DAY, 5 * DAY, idx.size)
-    idx, at = idx[at < fr.cutoff], at[at < fr.cutoff]
-    order = np.argsort(at, kind="stable")
-    idx, at = idx[order], at[order]
-    m = idx.size
-    methods = np.array(["live", "recorded", "side_by_side", "automated", "mystery_shopper"],
-                       dtype=object)
-    critical = rng.random(m) < 0.03
-    score = np.clip(rng.normal(82, 8, m) - np.where(critical, 10, 0), 0, 100).round(1)
-    inc_ids = con["table"][c.INCIDENT_ID].to_numpy()
-    return pd.DataFrame({
-        c.EVALUATION_ID: obj(ids("EV", m, 6)),
-        c.EVALUATED_AT: obj(fmt_ts(at)),
-        c.CONTACT_ID: obj(con["ids"][idx]),
-        c.INCIDENT_ID: obj(inc_ids[idx]),
-        c.METHOD: obj(methods[rng.choice(5, m, p=[0.15, 0.5, 0.1, 0.2, 0.05])]),
-        c.EVALUATOR: obj(ids("QA", sc.qa_evaluators, 2)[rng.integers(0, sc.qa_evaluators, m)]),
-        c.AGENT: obj(ids("A", fr.agents, 3)[con[c.AGENT][idx]]),
-        c.SCORE: score,
-        c.CRITICAL_ERROR: obj(fmt_bool(critical)),
-    })
-
-
 def _plant_bad_rows(fr: Frame, tables: dict, inc: dict, con: dict) -> dict:
     """Plant a fixed handful of invalid rows; return their ids by table and problem."""
     rng = fr.rng
@@ -380,147 +243,6 @@ def _realised(fr: Frame, inc: dict, con: dict) -> dict:
             inc["response_s"][responded] <= targets[prio[responded]]),
         "events_per_incident": round(events / inc["opened"].size, 4),
     }
-
-
-# ---------------------------------------------------------------------------- feedback
-_COMPLAINTS = (
-    "I waited over 40 minutes on hold and then the call dropped.",
-    "I have been passed between three different teams and nobody owns my problem.",
-    "This is the fourth time I have called about the same fault.",
-    "Your engineer did not turn up for the appointment and nobody told me.",
-    "I was promised a call back that never came.",
-    "The agent was polite but could not fix anything and had to transfer me.",
-    "I was charged twice this month and still have no refund.",
-    "The wait on the phone line was unbearable, over half an hour.",
-    "Every time I call I have to explain the whole problem again from the start.",
-    "My broadband has been down for a week and the updates are useless.",
-    "The chat kept disconnecting and I had to start again each time.",
-    "I was told the ticket was resolved but the fault is still there.",
-    "I emailed three times and got no reply for days.",
-    "Nobody could tell me which team was dealing with my complaint.",
-    "I was transferred to billing, then technical, then back to billing.",
-    "Repeated calls about the same issue and still no engineer booked.",
-    "The waiting time on the phone gets worse every week.",
-    "Your portal said the incident was closed without asking me.",
-    "I was cut off after waiting 25 minutes in the queue.",
-    "The outage was not on your status page so I had to phone in.",
-    "Staff gave me conflicting information about when it would be fixed.",
-)
-_SURVEY_LOW = ("Waited far too long to get through.", "Had to call back again.",
-               "Problem still not fixed.", "Passed around between departments.",
-               "The agent did not understand the issue.")
-_SURVEY_HIGH = ("Quick and helpful.", "Sorted first time.", "Friendly agent.",
-                "Clear explanation of what happens next.", "Fixed while I was on the phone.")
-_COMPLIMENTS = ("Thank you to the agent who stayed on the line until it worked.",
-                "Really impressed with how quickly the engineer came out.",
-                "Great service, sorted in one call.", "The chat adviser was patient and clear.")
-_SUGGESTIONS = ("Offer a call-back instead of making me wait on hold.",
-                "Text me when the engineer is on the way.",
-                "Let me see the status of my ticket online.",
-                "Put outage updates on the website before people ring.")
-_AGENT_NOTES = ("Resolver team has not acknowledged the ticket after a day; customer chasing.",
-                "No update from the resolver team so I could not answer the customer.",
-                "Ticket bounced back to us without a note.",
-                "Customer has called four times for updates on this one.",
-                "Knowledge article is out of date for this fault.")
-_RESOLVER_NOTES = ("Handoff missing the customer's contact details.",
-                   "No troubleshooting steps recorded before escalation.",
-                   "Wrong team: this should have gone to Network.",
-                   "Priority looks wrong for the impact described.",
-                   "Missing information: no account number or fault reference.",
-                   "Good handoff, everything we needed was there.")
-_PLANTED = (
-    ("email", "Please reply to jane.doe@example.com, nobody has answered my emails."),
-    ("phone", "Call me back on 07700 900123, I cannot wait on hold again."),
-    ("email", "My partner j.smith@example.org has called about this three times."),
-    ("phone", "Ring +44 7700 900456 after 6pm please, the fault is still there."),
-    ("script", '<script>alert("x")</script> your contact form does not work'),
-    ("html", "Screenshot of the error: <img src=x onerror=alert(1)>"),
-)
-
-
-def _pick(rng: np.random.Generator, texts: tuple[str, ...], n: int) -> np.ndarray:
-    return np.array(texts, dtype=object)[rng.integers(0, len(texts), n)]
-
-
-def _feedback(fr: Frame, con: dict, inc: dict) -> tuple[pd.DataFrame, dict]:
-    """Surveys, complaints, compliments, suggestions and internal feedback."""
-    rng = fr.rng
-    n = con["t"].size
-    ans, fcr, deg = con["answered"], con["fcr"], con["degraded"]
-    long_wait = np.where(con[c.CHANNEL] == 2, con["wait"] > 8 * HOUR, con["wait"] > 120)
-    inc_of = np.where(con["link"] >= 0, inc["ids"][np.maximum(con["link"], 0)], None)
-    parts: list[dict] = []
-
-    def add(idx, at, source, kind, score, scale, comment, incident, contact, team):
-        m = len(idx)
-        parts.append({c.RECEIVED_AT: at, c.SOURCE: np.full(m, source, dtype=object),
-                      c.KIND: np.full(m, kind, dtype=object), c.SCORE: score,
-                      c.SCALE: np.full(m, scale, dtype=object), c.COMMENT: comment,
-                      c.INCIDENT_ID: incident, c.CONTACT_ID: contact,
-                      c.TEAM: np.broadcast_to(np.asarray(team, dtype=object), (m,))})
-
-    u = rng.random(n)
-    drivers = 0.5 * long_wait + 0.9 * ~fcr + 0.6 * deg
-    for kind, lo, hi, base, sd, top in (("csat_1_5", 0.0, 0.08, 4.3, 0.85, 5),
-                                        ("nps_0_10", 0.08, 0.12, 8.6, 1.6, 10)):
-        idx = np.flatnonzero(ans & (u >= lo) & (u < hi))
-        weight = 1.0 if top == 5 else 2.0
-        score = np.clip(np.rint(base - weight * drivers[idx] + sd * rng.standard_normal(
-            idx.size)), 1 if top == 5 else 0, top)
-        low = score <= (2 if top == 5 else 5)
-        comment = np.where(low, _pick(rng, _SURVEY_LOW, idx.size),
-                           _pick(rng, _SURVEY_HIGH, idx.size))
-        comment[(rng.random(idx.size) > 0.25) | (~low & (score < top - 1))] = None
-        add(idx, con["ended"][idx] + fr.uniform(600, DAY, idx.size), "external", "survey",
-            score, kind, comment, inc_of[idx], con["ids"][idx], SERVICE_DESK)
-    weight = 1 + 3 * con[c.ABANDONED] + 2 * long_wait + 2 * (ans & ~fcr) + 2 * deg
-    idx = np.flatnonzero(rng.random(n) < 0.003 * weight / weight.mean())
-    team = np.array(TEAMS, dtype=object)[np.where(con["link"][idx] >= 0,
-                                                  inc[c.ASSIGNED_TEAM][np.maximum(con["link"][idx], 0)], 0)]
-    add(idx, con["ended"][idx] + fr.uniform(HOUR, 3 * DAY, idx.size), "external", "complaint",
-        np.full(idx.size, np.nan), None, _pick(rng, _COMPLAINTS, idx.size), inc_of[idx],
-        con["ids"][idx], team)
-    u = rng.random(n)
-    for kind, mask, texts in (("compliment", ans & fcr & (u < 0.0015), _COMPLIMENTS),
-                              ("suggestion", (u >= 0.0015) & (u < 0.0025), _SUGGESTIONS)):
-        idx = np.flatnonzero(mask)
-        add(idx, con["ended"][idx] + fr.uniform(HOUR, 2 * DAY, idx.size), "external", kind,
-            np.full(idx.size, np.nan), None, _pick(rng, texts, idx.size), inc_of[idx],
-            con["ids"][idx], SERVICE_DESK)
-    handed = inc["handed_at"] != NA
-    u = rng.random(handed.size)
-    for kind, mask, texts, span in (("agent", handed & (u < 0.03), _AGENT_NOTES, (HOUR, 2 * DAY)),
-                                    ("resolver_team", handed & (u >= 0.03) & (u < 0.07),
-                                     _RESOLVER_NOTES, (HOUR / 2, DAY))):
-        idx = np.flatnonzero(mask)
-        team = (np.full(idx.size, SERVICE_DESK, dtype=object) if kind == "agent"
-                else np.array(TEAMS, dtype=object)[inc["planned_team"][idx]])
-        add(idx, inc["handed_at"][idx] + fr.uniform(*span, idx.size), "internal", kind,
-            np.full(idx.size, np.nan), None, _pick(rng, texts, idx.size), inc["ids"][idx],
-            np.full(idx.size, None, dtype=object), team)
-
-    cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    keep = np.flatnonzero(cols[c.RECEIVED_AT] < fr.cutoff)
-    keep = keep[np.argsort(cols[c.RECEIVED_AT][keep], kind="stable")]
-    cols = {k: v[keep] for k, v in cols.items()}
-    fb_ids = ids("FB", keep.size, 6)
-    comment = cols[c.COMMENT].astype(object)
-    pool = np.flatnonzero(cols[c.KIND] == "complaint")
-    if pool.size < len(_PLANTED):
-        pool = np.flatnonzero(cols[c.SOURCE] == "external")
-    spots = np.sort(rng.choice(pool, len(_PLANTED), replace=False))
-    comment[spots] = [text for _, text in _PLANTED]
-    cols[c.COMMENT] = comment
-    cols[c.SCORE] = pd.array(cols[c.SCORE].astype(float), dtype="Int64")
-    cols[c.RECEIVED_AT] = fmt_ts(cols[c.RECEIVED_AT])
-    table = pd.DataFrame({c.FEEDBACK_ID: obj(fb_ids)} | {
-        k: v if k == c.SCORE else obj(v) for k, v in cols.items()})
-    truth = {"planted_text": [{c.FEEDBACK_ID: str(fb_ids[i]), c.KIND: kind}
-                              for i, (kind, _) in zip(spots, _PLANTED, strict=True)],
-             "survey_drivers": {"long_wait": -0.5, "not_first_contact_resolved": -0.9,
-                                "degraded_period": -0.6, c.SCALE: "csat_1_5"}}
-    return table, truth
 
 
 def _changes() -> pd.DataFrame:

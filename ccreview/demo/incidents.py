@@ -8,62 +8,39 @@ call :func:`ccreview.demo.generator.generate`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import lru_cache
-
 import numpy as np
 import pandas as pd
 
 from ccreview.data import columns as c
+from ccreview.demo.frame import (
+    _TEAM_ABBR,
+    DAY,
+    DEGRADED,
+    FIELD_SERVICES,
+    HOUR,
+    NA,
+    SITES,
+    TEAMS,
+    Frame,
+    _lognormal,
+    email_weights,
+    fmt_bool,
+    fmt_ts,
+    ids,
+    live_weights,
+    obj,
+    poisson_arrivals,
+    wall,
+)
 
 __all__ = [
-    "DAY",
-    "DEGRADED",
-    "FIELD_SERVICES",
-    "HOUR",
     "MISGRADE_NOISE",
     "MISGRADE_RATE",
-    "NA",
-    "QUEUES",
-    "RESOLVER_TEAMS",
-    "SERVICE_DESK",
-    "SITES",
-    "TEAMS",
-    "TZ",
-    "Frame",
-    "day_number",
-    "email_weights",
-    "fmt_bool",
-    "fmt_date",
-    "fmt_ts",
-    "ids",
-    "live_weights",
     "make_incidents",
-    "make_major",
-    "obj",
-    "poisson_arrivals",
-    "wall",
 ]
-
-TZ = "Europe/London"
-HOUR = 3_600
-DAY = 86_400
-NA = np.int64(-(2**62))  # a missing time
-
-SERVICE_DESK = "Service Desk"
-RESOLVER_TEAMS = ("Network", "Applications", "Billing Systems", "Field Services", "Accounts Ops")
-TEAMS = (SERVICE_DESK, *RESOLVER_TEAMS)  # team code = index
-_TEAM_ABBR = ("NET", "APP", "BIL", "FLD", "ACC")
-FIELD_SERVICES = TEAMS.index("Field Services")
-SITES = ("Leeds", "Glasgow")
-QUEUES = ("billing", "technical", "general", "accounts")
 
 MISGRADE_RATE = 0.35  # Field Services records priority + 1 this often
 MISGRADE_NOISE = 0.03  # random +-1 mis-grading everywhere else
-#: degraded period (local dates, inclusive) and its factors
-DEGRADED = {"start": "2026-08-10", "end": "2026-08-30", "wait_factor": 3.0,
-            "abandon_factor": 2.0, "incident_time_factor": 1.8}
-
 # category: (weight, default resolver team, share resolved at first line, queue, subcategories)
 _CATEGORIES = {
     "network": (0.20, 1, 0.25, "technical", ("broadband", "wifi", "outage", "slow_speed")),
@@ -87,154 +64,6 @@ _STATES = ("new", "assigned", "in_progress", "awaiting_customer", "awaiting_vend
 _STATUS_OF_STATE = ("new", "assigned", "in_progress", "on_hold", "on_hold",
                     "resolved", "in_progress", "closed")
 _NEW, _ASSIGNED, _IN_PROGRESS, _AWAIT_C, _AWAIT_V, _RESOLVED, _REOPENED, _CLOSED = range(8)
-
-
-# --------------------------------------------------------------------------- time helpers
-def day_number(iso: str) -> int:
-    """Days since 1970-01-01 of an ISO date."""
-    return int(np.datetime64(iso, "D").astype(np.int64))
-
-
-def _to_utc(wall_s: np.ndarray) -> np.ndarray:
-    idx = pd.DatetimeIndex(np.asarray(wall_s, dtype=np.int64).astype("datetime64[s]"))
-    utc = idx.tz_localize(TZ, ambiguous=np.zeros(len(idx), dtype=bool),
-                          nonexistent="shift_forward").tz_convert("UTC").tz_localize(None)
-    return utc.to_numpy().astype("datetime64[s]").astype(np.int64)
-
-
-def wall(utc_s: np.ndarray) -> np.ndarray:
-    """Local wall-clock seconds (Europe/London) of UTC epoch seconds."""
-    idx = pd.DatetimeIndex(np.asarray(utc_s, dtype=np.int64).astype("datetime64[s]"))
-    local = idx.tz_localize("UTC").tz_convert(TZ).tz_localize(None)
-    return local.to_numpy().astype("datetime64[s]").astype(np.int64)
-
-
-@lru_cache(maxsize=1)
-def _clock_lut() -> np.ndarray:
-    tod = np.arange(DAY)
-    parts = [np.strings.zfill((tod // d % m).astype(str), 2)
-             for d, m in ((HOUR, 24), (60, 60), (1, 60))]
-    hms = np.strings.add(np.strings.add(np.strings.add(parts[0], ":"), parts[1]),
-                         np.strings.add(":", parts[2]))
-    return np.concatenate([np.strings.add(hms, "+00:00"),
-                           np.strings.add(hms, "+01:00")]).astype(object)
-
-
-def fmt_ts(utc_s: np.ndarray) -> np.ndarray:
-    """ISO local timestamps with offset (``2026-07-01 09:30:12+01:00``); None where NA."""
-    utc_s = np.asarray(utc_s, dtype=np.int64)
-    out = np.full(utc_s.size, None, dtype=object)
-    ok = utc_s != NA
-    if ok.any():
-        s = utc_s[ok]
-        w = wall(s)
-        day = w // DAY
-        d0 = day.min()
-        dates = np.datetime_as_string(np.arange(d0, day.max() + 1).astype("datetime64[D]"))
-        dates = dates.astype(object) + " "
-        summer = (w - s) == HOUR
-        out[ok] = dates[day - d0] + _clock_lut()[summer * DAY + w % DAY]
-    return out
-
-
-def fmt_date(days: np.ndarray) -> np.ndarray:
-    """``YYYY-MM-DD`` for day numbers; None where NA."""
-    days = np.asarray(days, dtype=np.int64)
-    ok = days != NA
-    out = np.full(days.size, None, dtype=object)
-    out[ok] = np.datetime_as_string(days[ok].astype("datetime64[D]")).astype(object)
-    return out
-
-
-def fmt_bool(values: np.ndarray, missing: np.ndarray | None = None) -> np.ndarray:
-    """``true``/``false`` strings; None where ``missing``."""
-    out = np.where(np.asarray(values, dtype=bool), "true", "false").astype(object)
-    if missing is not None:
-        out[np.asarray(missing, dtype=bool)] = None
-    return out
-
-
-def ids(prefix: str, n: int, width: int) -> np.ndarray:
-    """``prefix`` + zero-padded 1..n."""
-    return np.strings.add(prefix, np.strings.zfill(np.arange(1, n + 1).astype(str),
-                                                    width)).astype(object)
-
-
-def obj(values: np.ndarray | list | tuple) -> pd.Series:
-    """An object Series (kept out of pandas' string inference, for fast CSV writing)."""
-    return pd.Series(np.asarray(values, dtype=object), dtype=object, copy=False)
-
-
-# ------------------------------------------------------------------------ arrival patterns
-def live_weights() -> np.ndarray:
-    """Relative phone/chat arrival rate by (weekday Mon=0, local hour)."""
-    hour = np.zeros(24)
-    hour[8:20] = [0.6, 0.95, 1.35, 1.15, 0.9, 0.9, 1.3, 1.1, 0.9, 0.7, 0.5, 0.35]
-    w = np.outer([1.3, 1.1, 1.05, 1.0, 0.95, 0.5, 0.0], hour)
-    w[5, :9] = 0.0
-    w[5, 17:] = 0.0  # Saturday 09:00-17:00, Sunday closed
-    return w
-
-
-def email_weights() -> np.ndarray:
-    """Relative arrival rate of email and web traffic by (weekday, hour); every day."""
-    hour = np.array([0.15] * 6 + [0.4, 0.7, 1.0, 1.2, 1.3, 1.2, 1.1, 1.1, 1.2, 1.1, 1.0, 0.9,
-                                  0.8, 0.8, 0.7, 0.6, 0.4, 0.25])
-    return np.outer([1.2, 1.05, 1.0, 1.0, 0.95, 0.6, 0.5], hour)
-
-
-@dataclass
-class Frame:
-    """The generated period, the random generator and the staff sizes."""
-
-    rng: np.random.Generator
-    first_day: int
-    n_days: int
-    agents: int
-    resolvers: int
-    cell_utc: np.ndarray = field(init=False, repr=False)
-    cell_dow: np.ndarray = field(init=False, repr=False)
-    cell_hour: np.ndarray = field(init=False, repr=False)
-    start: int = field(init=False)
-    cutoff: int = field(init=False)
-
-    def __post_init__(self) -> None:
-        days = self.first_day + np.arange(self.n_days)
-        cells = (days[:, None] * DAY + np.arange(24)[None, :] * HOUR).ravel()
-        self.cell_utc = _to_utc(cells)
-        self.cell_dow = (cells // DAY + 3) % 7
-        self.cell_hour = cells // HOUR % 24
-        bounds = _to_utc(np.array([self.first_day, self.first_day + self.n_days]) * DAY)
-        self.start, self.cutoff = int(bounds[0]), int(bounds[1])
-
-    def degraded(self, utc_s: np.ndarray) -> np.ndarray:
-        """True where a time falls in the degraded period (local dates, inclusive)."""
-        day = wall(utc_s) // DAY
-        return (day >= day_number(DEGRADED["start"])) & (day <= day_number(DEGRADED["end"]))
-
-    def uniform(self, low: float, high: float, n: int) -> np.ndarray:
-        """Whole seconds uniform in [low, high)."""
-        return np.floor(self.rng.uniform(low, high, n)).astype(np.int64)
-
-
-def poisson_arrivals(fr: Frame, per_day: float, weights: np.ndarray,
-                     shares: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Poisson counts per (hour cell, stream), times uniform inside the hour.
-
-    Returns UTC seconds and the stream index of every arrival, in cell order.
-    """
-    w = weights[fr.cell_dow, fr.cell_hour] / (weights.sum() / 7.0)
-    lam = per_day * w[:, None] * np.asarray(shares)[None, :]
-    counts = fr.rng.poisson(lam).ravel()
-    k = np.repeat(np.arange(counts.size), counts)
-    t = fr.cell_utc[k // len(shares)] + fr.uniform(0, HOUR, k.size)
-    return t, k % len(shares)
-
-
-def _lognormal(rng: np.random.Generator, target: np.ndarray, sigma: float,
-               z: float = 1.2) -> np.ndarray:
-    """Lognormal durations with P(duration <= target) = Phi(z)."""
-    return target * np.exp(sigma * (rng.standard_normal(target.size) - z))
 
 
 # ------------------------------------------------------------------------------- incidents
@@ -439,128 +268,3 @@ def make_incidents(fr: Frame, *, per_day: float, n_major: int) -> dict:
     }
 
 
-# ---------------------------------------------------------------- major incidents, debriefs
-_MI_TITLES = (
-    "Broadband outage across the North West", "Mobile app login failures",
-    "Payment platform unavailable", "Core router failure in Leeds exchange",
-    "Email service degraded for business customers", "Self-service portal down",
-    "DNS resolution failures nationwide", "Authentication service outage",
-)
-_LEADS = ("Priya Shah", "Tom Walsh", "Aisha Khan", "Gareth Jones", "Morag Campbell")
-_ACTIONS = (
-    "Update the major-incident runbook with the escalation contacts used",
-    "Add a status-page banner template for network outages",
-    "Review staffing cover for surges on the technical queue",
-    "Agree a vendor escalation path with out-of-hours contacts",
-    "Automate the bridge-call invitation on declaration",
-    "Add monitoring alert for the failed component",
-    "Brief Service Desk agents on the customer holding message",
-    "Check capacity headroom on the affected platform",
-    "Document the workaround in the knowledge base",
-    "Run a tabletop exercise of the silver command handover",
-    "Fix the gap in the change freeze calendar",
-    "Send the customer communication review to Marketing",
-)
-_OWNERS = ("Service Desk manager", "Network lead", "Applications lead", "Problem manager",
-           "Workforce planning", "Vendor manager", "Communications lead")
-#: debrief rules the generator follows: kind -> (lowest level needing it, due after stand-down)
-DEBRIEF_RULES = {"hot": ("bronze", DAY), "structured": ("silver", 7 * DAY),
-                 "post_incident_review": ("gold", 21 * DAY)}
-_LEVELS = ("bronze", "silver", "gold")
-
-
-def make_major(fr: Frame, inc: dict, end_day: int) -> dict:
-    """Major incidents, debriefs (one missing, one late) and debrief actions."""
-    rng = fr.rng
-    n = inc["major"].size
-    declared, stood = inc["declared"], inc["stood_down"]
-    level = rng.choice(3, n, p=[0.2, 0.47, 0.33])
-    if n:
-        level[0] = max(level[0], 1)  # the first is silver or gold: its structured debrief goes missing
-    bronze = declared + fr.uniform(0, 300, n)
-    silver = np.where(level >= 1, declared + fr.uniform(900, 3600, n), NA)
-    gold = np.where(level >= 2, silver + fr.uniform(1200, 5400, n), NA)
-    mi_ids = ids("MI-", n, 3)
-    majors = pd.DataFrame({
-        c.MAJOR_INCIDENT_ID: obj(mi_ids),
-        c.INCIDENT_ID: obj(inc["ids"][inc["major"]]),
-        c.TITLE: obj([_MI_TITLES[i % len(_MI_TITLES)] for i in range(n)]),
-        c.DECLARED_AT: obj(fmt_ts(declared)),
-        c.STOOD_DOWN_AT: obj(fmt_ts(stood)),
-        c.BRONZE_AT: obj(fmt_ts(bronze)),
-        c.SILVER_AT: obj(fmt_ts(silver)),
-        c.GOLD_AT: obj(fmt_ts(gold)),
-        c.HIGHEST_LEVEL: obj(np.array(_LEVELS, dtype=object)[level]),
-    })
-    rows, missing, late = [], [], []
-    for i in range(n):  # a handful of major incidents
-        for kind, (lowest, due) in DEBRIEF_RULES.items():
-            if level[i] < _LEVELS.index(lowest):
-                continue
-            if i == 0 and kind == "structured":
-                missing.append({c.MAJOR_INCIDENT_ID: str(mi_ids[i]), c.KIND: kind})
-                continue
-            span = {"hot": (HOUR / 2, 3 * HOUR), "structured": (2 * DAY, 6 * DAY),
-                    "post_incident_review": (10 * DAY, 19 * DAY)}[kind]
-            is_late = i == n - 1 and kind == "hot"
-            if is_late:  # planted: the last hot debrief is held days after stand-down
-                span = (4 * DAY, 5 * DAY)
-            held = int(stood[i] + fr.uniform(*span, 1)[0])
-            held -= held % 900
-            if held >= fr.cutoff:
-                continue
-            if is_late:
-                late.append({c.MAJOR_INCIDENT_ID: str(mi_ids[i]), c.KIND: kind,
-                             "debrief_number": len(rows),
-                             c.HELD_AT: str(fmt_ts([held])[0]),
-                             "due_by": str(fmt_ts([stood[i] + due])[0])})
-            rows.append((i, kind, held))
-    d_ids = ids("DB-", len(rows), 3)
-    for item in late:
-        item[c.DEBRIEF_ID] = str(d_ids[item.pop("debrief_number")])
-    debriefs = pd.DataFrame({
-        c.DEBRIEF_ID: obj(d_ids),
-        c.MAJOR_INCIDENT_ID: obj([mi_ids[r[0]] for r in rows]),
-        c.KIND: obj([r[1] for r in rows]),
-        c.HELD_AT: obj(fmt_ts(np.array([r[2] for r in rows], dtype=np.int64))),
-        c.LEAD: obj([_LEADS[r[0] % len(_LEADS)] for r in rows]),
-    })
-    actions = _actions(fr, rows, d_ids, mi_ids, end_day)
-    return {"major_incidents": majors, "debriefs": debriefs, "actions": actions["table"],
-            "truth": {"missing": missing, "late": late, "rules": {
-                k: {"required_from_level": v[0], "due_within_hours": v[1] // HOUR}
-                for k, v in DEBRIEF_RULES.items()}},
-            "actions_truth": actions["truth"], "levels": level}
-
-
-def _actions(fr: Frame, rows: list, d_ids: np.ndarray, mi_ids: np.ndarray,
-             end_day: int) -> dict:
-    rng = fr.rng
-    per = rng.integers(2, 6, len(rows))
-    owner_deb = np.repeat(np.arange(len(rows)), per)
-    m = owner_deb.size
-    held_day = wall(np.array([r[2] for r in rows], dtype=np.int64)) // DAY
-    due = held_day[owner_deb] + rng.integers(14, 46, m)
-    outcome = rng.choice(3, m, p=[0.75, 0.2, 0.05])  # done, open, cancelled
-    done = np.maximum(due + np.round(rng.normal(-4, 7, m)).astype(np.int64),
-                      held_day[owner_deb] + 1)
-    if m >= 2:  # at least one completed late and one open past its due date
-        outcome[0], done[0] = 0, due[0] + 9
-        outcome[1], due[1] = 1, max(min(due[1], end_day - 10), held_day[owner_deb[1]] + 7)
-    finished = (outcome == 0) & (done <= end_day)
-    status = np.where(finished, "done", np.where(outcome == 2, "cancelled", "open"))
-    completed = np.where(finished, done, NA)
-    a_ids = ids("ACT-", m, 4)
-    table = pd.DataFrame({
-        c.ACTION_ID: obj(a_ids),
-        c.DEBRIEF_ID: obj(d_ids[owner_deb]),
-        c.MAJOR_INCIDENT_ID: obj([mi_ids[rows[j][0]] for j in owner_deb]),
-        c.DESCRIPTION: obj(np.array(_ACTIONS, dtype=object)[rng.integers(0, len(_ACTIONS), m)]),
-        c.OWNER: obj(np.array(_OWNERS, dtype=object)[rng.integers(0, len(_OWNERS), m)]),
-        c.DUE_ON: obj(fmt_date(due)),
-        c.COMPLETED_ON: obj(fmt_date(completed)),
-        c.STATUS: obj(status.astype(object)),
-    })
-    truth = {"late_completed": [str(x) for x in a_ids[finished & (done > due)]],
-             "open_overdue": [str(x) for x in a_ids[(status == "open") & (due < end_day)]]}
-    return {"table": table, "truth": truth}

@@ -18,7 +18,6 @@ from ccreview.report.formatting import priority_label
 from ccreview.wording import fmt_count, fmt_day, fmt_hours, fmt_pct, format_value, hours_unit, plural
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ccreview.report.sections import ResolutionTimes
     from ccreview.review.review import Review
 
 __all__ = ["DegradedWeeks", "coverage_notes", "degraded_weeks", "findings", "grading_sentences",
@@ -191,15 +190,15 @@ def grading_sentences(grading: pd.DataFrame) -> list[str]:
     return out
 
 
-def resolution_sentences(times: ResolutionTimes) -> list[str]:
-    """Spread and trend of time to resolve."""
-    table = times.table
+def resolution_sentences(table: pd.DataFrame, trend: pd.DataFrame) -> list[str]:
+    """Spread and trend of time to resolve: ``table`` per priority (``priority``, ``n``,
+    ``median_h``, ``p90_h``) and the weekly ``trend`` (``period_start``, ``n``, ``p90_h``)."""
     out = []
     for row in table.itertuples(index=False):
         out.append(f"{priority_label(row.priority)}: median {fmt_hours(row.median_h)}, "
                    "90th percentile "
                    f"{fmt_hours(row.p90_h)} (n = {fmt_count(row.n)}).")
-    trend = times.trend[times.trend["n"] >= 20]
+    trend = trend[trend["n"] >= 20]
     if len(trend) >= 4:
         worst = trend.loc[trend["p90_h"].idxmax()]
         out.append(f"The slowest week was the one starting "

@@ -15,9 +15,10 @@ import pandas as pd
 
 from ccreview.config.parameters import RunParameters
 from ccreview.data import columns as c
+from ccreview.data.dataset import Dataset
 from ccreview.data.prepared import load_prepared
 from ccreview.data.schema import TABLES, empty_frame
-from ccreview.data.validate import Dataset, load_inputs
+from ccreview.data.validate import load_inputs
 from ccreview.incidents.targets import (
     TargetClocks,
     in_period,

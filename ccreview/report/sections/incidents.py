@@ -16,7 +16,6 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from ccreview.data import columns as c
-from ccreview.data.prepared import ISSUES_FILE, QUARANTINE_SUFFIX
 from ccreview.incidents.handoffs import handoff_summary, team_time
 from ccreview.kpis.catalogue import (
     METRICS,
@@ -34,129 +33,19 @@ from ccreview.report.plots import (
     plot_resolution_trend,
     plot_weekly_counts,
 )
-from ccreview.report.publish import SUMMARY_MIMETYPE
-from ccreview.report.recommendations import recommendations
 from ccreview.report.sections.base import Section
-from ccreview.report.sections.changes import ChangeVerdicts
 from ccreview.review.review import Review
-from ccreview.wording import fmt_count, fmt_hours, fmt_number, fmt_pct, format_value, plural
+from ccreview.wording import fmt_count, fmt_hours, fmt_number, fmt_pct, plural
 
 __all__ = [
     "Compliance",
-    "DataHealth",
     "Definitions",
-    "ExecutiveSummary",
     "Handoffs",
     "ResolutionTimes",
     "Volumes",
 ]
 
 PARTIAL_WEEKS = "Weeks start on Monday; partial weeks at the ends of the period are left out."
-
-
-class ExecutiveSummary(Section):
-    """The headline KPIs against targets and the findings, built from computed numbers.
-
-    Besides HTML, it emits a one-line summary under :data:`SUMMARY_MIMETYPE`, which
-    reports do not display and the run's index page shows beside the report's link.
-    """
-
-    def __init__(self, review: Review) -> None:
-        super().__init__(review)
-        self.findings = narrative.findings(review)
-        self.table = review.scorecard
-        self.recommendations = recommendations(review)
-        self.changes = review.changes_implemented
-        self.downloads = {"kpi_scorecard": self.table, "recommendations": self.recommendations}
-
-    @property
-    def one_line(self) -> str:
-        """E.g. ``"10,365 incidents; response 83.7%, resolution 81.1% met; 0 of 5 KPI targets met"``."""
-        rates = self.review.compliance.set_index("target")["rate"]
-        parts = [f"{fmt_count(len(self.review.incidents))} incidents"]
-        if len(rates):
-            parts.append(", ".join(f"{t} {fmt_pct(r)}" for t, r in rates.items()) + " met")
-        card = self.table.dropna(subset=["met"])
-        if len(card):
-            parts.append(f"{int(card['met'].astype(bool).sum())} of {len(card)} KPI targets met")
-        return "; ".join(parts)
-
-    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        return {**super()._repr_mimebundle_(include, exclude),
-                SUMMARY_MIMETYPE: {"summary": self.one_line}}
-
-    def _body_html(self) -> str:
-        tiles = []
-        for row in self.table.itertuples(index=False):
-            css = {True: "ccr-status-ok", False: "ccr-status-bad"}.get(row.met, "ccr-status-warn")
-            verdict = {True: "target met", False: "target missed"}.get(row.met, row.note)
-            tiles.append(
-                f'<div class="ccr-kpi"><div class="label">{html.escape(row.label)}</div>'
-                f'<div class="value">{html.escape(format_value(row.value, row.unit))}</div>'
-                f'<div class="target">target {"≥" if row.better == "higher" else "≤"} '
-                f'{html.escape(format_value(row.target, row.unit))}'
-                f' · <span class="{css}">{html.escape(verdict)}</span></div></div>')
-        notes = "".join(note_html(n) for n in narrative.coverage_notes(self.review))
-        parts = [notes, f'<div class="ccr-kpis">{"".join(tiles)}</div>',
-                 '<div class="ccr-summary"><strong>Findings</strong>'
-                 f"{paragraphs_html(self.findings)}</div>", "<h3>Recommendations</h3>"]
-        if len(self.recommendations):
-            parts.append(table_html(self.recommendations.head(5).drop(columns="severity"),
-                                    formats={"rank": str}))
-            if len(self.recommendations) > 5:
-                parts.append(f'<p class="ccr-small">{len(self.recommendations) - 5} more in '
-                             "recommendations.csv.</p>")
-        else:
-            parts.append("<p>No finding calls for action this period.</p>")
-        parts.append("<h3>Changes and their evidence</h3>")
-        parts.append(ChangeVerdicts(self.review)._body_html())
-        return "".join(parts)
-
-
-class DataHealth(Section):
-    """Rows read, accepted and quarantined per table, and what was wrong."""
-
-    def __init__(self, review: Review) -> None:
-        super().__init__(review)
-        self.table = review.data.health()
-        issues = review.data.issues()
-        self.problems = (
-            issues.groupby(["table", "column", "problem"], sort=False)
-            .agg(rows=("row", "size"), example_row=("row", "first"), example=("value", "first"))
-            .reset_index()
-            .sort_values("rows", ascending=False)
-        )
-
-    def _body_html(self) -> str:
-        t = self.table
-        read, rejected = int(t["rows_read"].sum()), int(t["rows_rejected"].sum())
-        reconciles = bool((t["rows_read"] == t["rows_accepted"] + t["rows_rejected"]).all())
-        parts = [f"<p>{plural(read, 'row')} were read from {plural(len(t), 'file')}; "
-                 f"{fmt_count(rejected)} ({fmt_pct(rejected / read if read else 0, 2)}) "
-                 f"{'was' if rejected == 1 else 'were'} quarantined and left out of every figure "
-                 "below. "
-                 f"{'Every file reconciles: rows read = accepted + quarantined.' if reconciles else ''}"
-                 "</p>",
-                 table_html(t, formats={"rows_read": fmt_count, "rows_accepted": fmt_count,
-                                        "rows_rejected": fmt_count},
-                            labels={"rows_rejected": "quarantined"})]
-        if len(self.problems):
-            parts.append("<h3>What was wrong</h3>")
-            parts.append(table_html(self.problems, max_rows=25,
-                                    formats={"example_row": str, "rows": fmt_count},
-                                    labels={"example_row": "e.g. row", "example": "value",
-                                            "rows": "rows affected"}))
-            links = " · ".join(
-                f'<a href="downloads/{html.escape(name)}{QUARANTINE_SUFFIX}">'
-                f"{html.escape(name)} ({plural(int(n), 'row')})</a>"
-                for name, n in zip(t["table"], t["rows_rejected"], strict=True) if n)
-            parts.append(f"<p>Download the quarantined rows, each with its reasons: {links}; "
-                         f'all problems: <a href="downloads/{ISSUES_FILE}">{ISSUES_FILE}</a>.</p>')
-        for result in self.review.data.tables.values():
-            if result.ignored_columns:
-                parts.append(note_html(f"{result.source}: columns not used by the kit were "
-                                       f"ignored: {', '.join(result.ignored_columns)}."))
-        return "".join(parts)
 
 
 class Volumes(Section):
@@ -369,7 +258,7 @@ class ResolutionTimes(Section):
         self.plot(ax)
         shown = self.table.assign(priority=self.table[c.PRIORITY].map(priority_label))
         return "".join([
-            paragraphs_html(narrative.resolution_sentences(self)),
+            paragraphs_html(narrative.resolution_sentences(self.table, self.trend)),
             distribution,
             figure_html(fig, alt="Line chart of weekly median and 90th percentile time to "
                                  "resolve, in hours."),
