@@ -7,8 +7,9 @@ import shutil
 import pandas as pd
 import pytest
 
-from ccreview.config.criteria import load_criteria, load_objectives, load_services, parse_duration
+from ccreview.config.criteria import load_criteria, load_objectives, load_services
 from ccreview.config.parameters import KEYS, parse_period
+from ccreview.config.values import parse_duration
 from ccreview.exceptions import ConfigError, ParameterError
 from ccreview.kpis.catalogue import METRICS
 from ccreview.review.parameters import load_parameters

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
+from ccreview.config.values import parse_duration
 from ccreview.config.yaml_files import check_keys, read_yaml
 from ccreview.exceptions import ConfigError
 from ccreview.wording import did_you_mean
@@ -34,16 +35,10 @@ __all__ = [
     "load_criteria",
     "load_objectives",
     "load_services",
-    "parse_duration",
 ]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALWAYS_OPEN = "24x7"
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|m|min|mins|h|hr|hrs|d|day|days)\s*$")
-_UNIT_SECONDS = {"s": 1, "sec": 1, "secs": 1, "m": 60, "min": 60, "mins": 60, "h": 3600,
-                 "hr": 3600, "hrs": 3600, "d": 86400, "day": 86400, "days": 86400}
-
-
 @dataclass(frozen=True)
 class Calendar:
     """A business calendar: opening hours per weekday and holidays.
@@ -128,23 +123,6 @@ class Services:
     teams: pd.DataFrame
     services: pd.DataFrame
     source: Path
-
-
-def parse_duration(value: Any, *, where: str) -> pd.Timedelta:
-    """Parse ``"15min"``, ``"4h"``, ``"2d"`` or ``"90s"`` into a Timedelta.
-
-    Raises
-    ------
-    ConfigError
-        Naming ``where`` and showing the accepted forms.
-    """
-    match = _DURATION.match(str(value).lower())
-    if not match or float(match.group(1)) <= 0:
-        raise ConfigError(
-            f"{where}: {value!r} is not a duration; write a positive number with a unit, "
-            "e.g. 90s, 15min, 4h or 2d."
-        )
-    return pd.Timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
 
 
 def load_criteria(path: str | Path) -> Criteria:

@@ -35,6 +35,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+from ccreview.config.values import parse_duration
 from ccreview.config.yaml_files import check_keys
 from ccreview.data import columns as c
 from ccreview.wording import did_you_mean
@@ -171,7 +172,6 @@ def parse_rules(
 def _kind_params(kind: Kind, item: dict, here: str, problems: list[str],
                  calendars: Collection[str]) -> dict[str, Any]:
     """The kind's parameters from a rule's mapping, checked; problems are appended."""
-    from ccreview.config.criteria import parse_duration
     from ccreview.data.schema import EVENT_STATES
     from ccreview.exceptions import ConfigError
 

@@ -11,17 +11,16 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ccreview.clocks.periods import week_start
 from ccreview.data import columns as c
 
 __all__ = [
     "METRIC_BETTER",
     "METRICS",
     "Metric",
-    "full_weeks",
     "resolution_hours",
     "resolution_time_stats",
     "volume_by_period",
-    "week_start",
 ]
 
 
@@ -172,23 +171,6 @@ METRIC_BETTER: dict[str, str] = {m.name: m.better for m in _CATALOGUE}
 
 #: channels answered in real time, to which service level and ASA apply
 REAL_TIME_CHANNELS = ("phone", "chat")
-
-
-def week_start(timestamps: pd.Series) -> pd.Series:
-    """The Monday (local date, timezone-naive) of the week each timestamp falls in."""
-    local = timestamps.dt.tz_localize(None)
-    return local.dt.normalize() - pd.to_timedelta(local.dt.day_of_week, unit="D")
-
-
-def full_weeks(table: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-    """Rows of a weekly table (``period_start``) whose whole week lies in ``[start, end)``.
-
-    Partial weeks at the ends of a period would show as false dips in a trend.
-    """
-    first, stop = start.tz_localize(None), end.tz_localize(None)
-    weeks = pd.to_datetime(table[c.PERIOD_START])
-    keep = (weeks >= first) & (weeks + pd.Timedelta(days=7) <= stop)
-    return table.loc[keep.to_numpy()].reset_index(drop=True)
 
 
 def volume_by_period(

@@ -21,37 +21,11 @@ from ccreview.stats.run_rules import DEFAULT_RULES
 __all__ = [
     "BASELINE_WEEKS",
     "comparison_rows",
-    "comparison_windows",
     "metric_chart",
 ]
 
 #: weeks before the review period that make the default control-chart baseline
 BASELINE_WEEKS = 26
-
-
-def comparison_windows(
-    start: pd.Timestamp, end: pd.Timestamp
-) -> list[tuple[str, pd.Timestamp, pd.Timestamp]]:
-    """The periods a review period is compared with: the one before it and the same one a year
-    earlier, as ``(label, start, end)``.
-
-    A period of whole months (a quarter, say) moves back by whole months, so Q3 is compared
-    with Q2 and with Q3 a year earlier; any other period moves back by its length in days.
-    """
-    first, stop = start.tz_localize(None), end.tz_localize(None)
-    months = (stop.year - first.year) * 12 + stop.month - first.month
-    whole_months = first.day == 1 and stop.day == 1 and first.time() == stop.time()
-    if whole_months:
-        shift = pd.DateOffset(months=months)
-        word = {3: "quarter", 1: "month", 12: "year"}.get(months, f"{months} months")
-    else:
-        shift = pd.Timedelta(days=(stop - first).days)
-        word = "period"
-    windows = [(f"previous {word}", first - shift, first)]
-    windows.append((f"same {word} a year earlier", first - pd.DateOffset(years=1),
-                    stop - pd.DateOffset(years=1)))
-    tz = start.tz
-    return [(label, a.tz_localize(tz), b.tz_localize(tz)) for label, a, b in windows]
 
 
 def _samples(obs: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, by: str | None

@@ -7,10 +7,11 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from ccreview.clocks.periods import comparison_windows
 from ccreview.data import columns as c
 from ccreview.kpis.catalogue import METRIC_BETTER, METRICS
 from ccreview.kpis.compute import kpi_series
-from ccreview.review.comparisons import BASELINE_WEEKS, comparison_rows, comparison_windows, metric_chart
+from ccreview.review.comparisons import BASELINE_WEEKS, comparison_rows, metric_chart
 from ccreview.stats.comparisons import compare_periods
 from ccreview.stats.control_charts import MIN_BASELINE_POINTS, ControlChart
 from ccreview.stats.run_rules import DEFAULT_RULES

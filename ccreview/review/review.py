@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ccreview.clocks.periods import full_weeks
 from ccreview.config.parameters import RunParameters
 from ccreview.data import columns as c
 from ccreview.data.dataset import Dataset
@@ -25,7 +26,7 @@ from ccreview.incidents.targets import (
     target_clocks,
     target_outcomes,
 )
-from ccreview.kpis.catalogue import METRICS, full_weeks
+from ccreview.kpis.catalogue import METRICS
 from ccreview.kpis.compute import backlog_age_profile, kpi_values
 from ccreview.kpis.contacts import contact_kpis
 from ccreview.kpis.observations import SEGMENT_COLUMNS, observations

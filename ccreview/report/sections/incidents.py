@@ -15,15 +15,10 @@ import html
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from ccreview.clocks.periods import week_start
 from ccreview.data import columns as c
 from ccreview.incidents.handoffs import handoff_summary, team_time
-from ccreview.kpis.catalogue import (
-    METRICS,
-    resolution_hours,
-    resolution_time_stats,
-    volume_by_period,
-    week_start,
-)
+from ccreview.kpis.catalogue import METRICS, resolution_hours, resolution_time_stats, volume_by_period
 from ccreview.kpis.compute import service_level_definition
 from ccreview.report import narrative
 from ccreview.report.formatting import figure_html, note_html, paragraphs_html, priority_label, table_html

@@ -1,30 +1,7 @@
-"""Importers: real exports mapped onto the canonical tables.
-
-An importer reads one export and returns canonical tables as
-:class:`~ccreview.data.readers.RawTable` objects, still as text, so they go through the same
-validation as any other input; each row keeps the row number of the export it
-came from. A parameter file names them under ``imports:``::
-
-    imports:
-      servicenow: ../../shared/data/servicenow-uci/incident_event_log.zip
-      bank_calls: ../../shared/data/anonymous-bank/calls-1999-02.txt.gz
-
-An importer may also hand over the rows it refuses (``RawTable.rejected``, each with
-its reasons); validation quarantines and counts them under the export's row numbers,
-so rows in the export = rows accepted + rows quarantined.
-
-``bank_calls`` reads the call-by-call log of the "Anonymous Bank" call centre
-(Guedj and Mandelbaum, Technion SEE lab, 1999) into ``contacts``. In short (details
-in :func:`import_bank_calls`): a contact arrives when it enters the agent queue; a
-call served straight from the VRU arrives and is answered as it leaves the VRU (wait
-0); hang-ups in the VRU were never offered to an agent and, like PHANTOM calls and
-rows with a negative duration, are quarantined with a reason; a time more than 12
-hours before the VRU entry is on the next day.
-"""
+"""Importer for the Technion bank call-centre log (February 1999): one row per call -> contacts."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -36,122 +13,19 @@ from ccreview.data import columns as c
 from ccreview.data.readers import RawTable, read_raw
 from ccreview.exceptions import InputError
 
-__all__ = ["BANK_CALL_TYPES", "IMPORTERS", "SERVICENOW_STATES", "import_bank_calls",
-           "import_servicenow"]
+__all__ = [
+    "BANK_CALL_TYPES",
+    "import_bank_calls",
+]
 
-#: ServiceNow incident_state -> canonical event state
-SERVICENOW_STATES = {
-    "New": "new",
-    "Active": "in_progress",
-    "Awaiting User Info": "awaiting_customer",
-    "Awaiting Vendor": "awaiting_vendor",
-    "Awaiting Problem": "awaiting_problem",
-    "Awaiting Evidence": "awaiting_evidence",
-    "Resolved": "resolved",
-    "Closed": "closed",
-}
-_STATUS = {"new": "new", "in_progress": "in_progress", "resolved": "resolved", "closed": "closed",
-           "awaiting_customer": "on_hold", "awaiting_vendor": "on_hold",
-           "awaiting_problem": "on_hold", "awaiting_evidence": "on_hold"}
-_CHANNELS = {"Phone": "phone", "Email": "email", "Self service": "self_service", "IVR": "ivr",
-             "Direct opening": "direct"}
-#: ServiceNow writes day/month/year hour:minute without leading zeros
-_TIMESTAMP = "%d/%m/%Y %H:%M"
+# the export's columns (headers as normalised by read_raw: "vru+line" -> "vru_line")
+_VRU_LINE, _CALL_ID, _TYPE, _DATE = "vru_line", "call_id", "type", "date"
+_VRU_ENTRY, _VRU_EXIT, _VRU_TIME = "vru_entry", "vru_exit", "vru_time"
+_Q_START, _Q_EXIT, _Q_TIME = "q_start", "q_exit", "q_time"
+_OUTCOME, _SER_START, _SER_EXIT, _SER_TIME, _SERVER = (
+    "outcome", "ser_start", "ser_exit", "ser_time", "server")
+_SERVED, _HUNG_UP, _PHANTOM, _NO_SERVER = "AGENT", "HANG", "PHANTOM", "NO_SERVER"
 
-
-def import_servicenow(path: str | Path) -> dict[str, RawTable]:
-    """Map a ServiceNow incident audit log (one row per update) onto
-    ``incidents`` and ``incident_events``.
-
-    Mapping decisions (stated in the report's data-health section):
-
-    * the export's missing-value marker ``?`` becomes empty;
-    * timestamps (d/m/Y H:M) are rewritten as ISO 8601 and read in the run's time zone;
-    * an incident takes the values of its latest update (highest ``sys_mod_count``,
-      then latest ``sys_updated_at``); ``resolved_at``, ``closed_at`` and
-      ``closed_code`` hold final values on every row of the export;
-    * ``first_response_at`` is the first update whose state is no longer New (the
-      moment someone picked the incident up);
-    * ``impact``, ``urgency`` and ``priority`` keep their numbers ("2 - Medium" -> 2);
-    * ``agent`` is ``opened_by``, ``assigned_team`` the latest ``assignment_group``,
-      ``site`` the ``location``, ``source_sla_met`` the latest ``made_sla`` (it changes
-      during an incident's life; the last value is ServiceNow's final verdict);
-    * every update becomes an event (state, team = assignment group, actor =
-      ``sys_updated_by``); the undocumented state ``-100`` is kept as it is, so
-      validation quarantines the event and shows the value.
-
-    Parameters
-    ----------
-    path : str or Path
-        The export (CSV, or a zip holding it).
-
-    Returns
-    -------
-    dict
-        ``{"incidents": RawTable, "incident_events": RawTable}``.
-    """
-    raw = read_raw(path)
-    log = raw.frame.replace("?", pd.NA)
-    updated = _iso(log["sys_updated_at"])
-    # unknown states (the undocumented "-100") pass through as they are, so validation
-    # quarantines those events and shows the value
-    state = log["incident_state"].map(SERVICENOW_STATES).fillna(log["incident_state"])
-    order = pd.DataFrame({
-        "number": log["number"],
-        "mod": pd.to_numeric(log["sys_mod_count"], errors="coerce"),
-        "at": pd.to_datetime(log["sys_updated_at"], format=_TIMESTAMP, errors="coerce"),
-    }).sort_values(["number", "mod", "at"], kind="stable")
-    last = log.loc[order.drop_duplicates("number", keep="last").index].sort_values("number")
-
-    picked_up = state.isin(list(SERVICENOW_STATES.values())) & state.ne("new")
-    first_touch = (order.assign(at_text=updated)
-                   .loc[picked_up.reindex(order.index).to_numpy()]
-                   .drop_duplicates("number", keep="first")
-                   .set_index("number")["at_text"])
-    incidents = pd.DataFrame({
-        c.INCIDENT_ID: last["number"].to_numpy(),
-        c.OPENED_AT: _iso(last["opened_at"]).to_numpy(),
-        c.FIRST_RESPONSE_AT: last["number"].map(first_touch).to_numpy(),
-        c.RESOLVED_AT: _iso(last["resolved_at"]).to_numpy(),
-        c.CLOSED_AT: _iso(last["closed_at"]).to_numpy(),
-        c.CHANNEL: last["contact_type"].map(_CHANNELS).to_numpy(),
-        c.CATEGORY: last["category"].to_numpy(),
-        c.SUBCATEGORY: last["subcategory"].to_numpy(),
-        c.IMPACT: _leading_number(last["impact"]).to_numpy(),
-        c.URGENCY: _leading_number(last["urgency"]).to_numpy(),
-        c.PRIORITY: _leading_number(last["priority"]).to_numpy(),
-        c.ASSIGNED_TEAM: last["assignment_group"].to_numpy(),
-        c.AGENT: last["opened_by"].to_numpy(),
-        c.REASSIGNMENT_COUNT: last["reassignment_count"].to_numpy(),
-        c.REOPEN_COUNT: last["reopen_count"].to_numpy(),
-        c.STATUS: state.loc[last.index].map(_STATUS).to_numpy(),
-        c.RESOLUTION_CODE: last["closed_code"].to_numpy(),
-        c.SITE: last["location"].to_numpy(),
-        c.SOURCE_SLA_MET: last["made_sla"].to_numpy(),
-        c.SOURCE_ROW: last[c.SOURCE_ROW].to_numpy(),
-    })
-    events = pd.DataFrame({
-        c.INCIDENT_ID: log["number"].to_numpy(),
-        c.AT: updated.to_numpy(),
-        c.STATE: state.to_numpy(),
-        c.TEAM: log["assignment_group"].to_numpy(),
-        c.ACTOR: log["sys_updated_by"].to_numpy(),
-        c.SOURCE_ROW: log[c.SOURCE_ROW].to_numpy(),
-    })
-    return {"incidents": RawTable(incidents, raw.path), "incident_events": RawTable(events, raw.path)}
-
-
-def _iso(values: pd.Series) -> pd.Series:
-    """d/m/Y H:M text -> ISO 8601 text (unparseable values are kept as they were, so
-    validation reports them)."""
-    parsed = pd.to_datetime(values, format=_TIMESTAMP, errors="coerce")
-    text = parsed.dt.strftime("%Y-%m-%d %H:%M:00").astype("string")
-    return text.where(parsed.notna(), values.astype("string"))
-
-
-def _leading_number(values: pd.Series) -> pd.Series:
-    """"2 - Medium" -> "2"."""
-    return values.astype("string").str.extract(r"^\s*(\d+)", expand=False)
 
 
 #: the bank's call types (``type``) -> queue names
@@ -163,19 +37,22 @@ BANK_CALL_TYPES = {
     "NW": "prospective_customer",
     "TT": "call_back",
 }
-# the export's columns (headers as normalised by read_raw: "vru+line" -> "vru_line")
-_VRU_LINE, _CALL_ID, _TYPE, _DATE = "vru_line", "call_id", "type", "date"
-_VRU_ENTRY, _VRU_EXIT, _VRU_TIME = "vru_entry", "vru_exit", "vru_time"
-_Q_START, _Q_EXIT, _Q_TIME = "q_start", "q_exit", "q_time"
-_OUTCOME, _SER_START, _SER_EXIT, _SER_TIME, _SERVER = (
-    "outcome", "ser_start", "ser_exit", "ser_time", "server")
+
+
 _BANK_COLUMNS = (_VRU_LINE, _CALL_ID, c.CUSTOMER_ID, _TYPE, _DATE, _VRU_ENTRY, _VRU_EXIT,
                  _VRU_TIME, _Q_START, _Q_EXIT, _Q_TIME, _OUTCOME, _SER_START, _SER_EXIT,
                  _SER_TIME, _SERVER)
+
+
 _BANK_CLOCKS = (_VRU_ENTRY, _VRU_EXIT, _Q_START, _Q_EXIT, _SER_START, _SER_EXIT)
+
+
 _BANK_DURATIONS = (_VRU_TIME, _Q_TIME, _SER_TIME)
-_SERVED, _HUNG_UP, _PHANTOM, _NO_SERVER = "AGENT", "HANG", "PHANTOM", "NO_SERVER"
+
+
 _DAY_S = 24 * 3600
+
+
 #: a clock time more than this before the VRU entry is on the next day (no call lasts 12 h)
 _NEXT_DAY_S = 12 * 3600
 
@@ -341,10 +218,3 @@ def _whole_text(values: pd.Series) -> pd.Series:
 
 def _iso_seconds(values: pd.Series) -> pd.Series:
     return values.dt.strftime("%Y-%m-%d %H:%M:%S").astype("string")
-
-
-#: importer name (as used under ``imports:``) -> function
-IMPORTERS: dict[str, Callable[[str | Path], dict[str, RawTable]]] = {
-    "servicenow": import_servicenow,
-    "bank_calls": import_bank_calls,
-}
