@@ -218,6 +218,7 @@ def test_recommendation_quotes_the_table():
         assert t._pct(rows.loc[technique, "false_alarms_per_month"]) in result.recommendation
         assert t._pct(rows.loc[technique, "detection_rate_2sd"]) in result.recommendation
     assert result.recommendation.startswith("Trust the control chart")
+    assert result.trusted == t.CHART  # the verdict is a field, not only a sentence
 
 
 def test_few_stable_weeks_and_short_stretches_warn():

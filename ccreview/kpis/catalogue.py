@@ -13,6 +13,7 @@ import pandas as pd
 
 from ccreview.clocks.periods import week_start
 from ccreview.data import columns as c
+from ccreview.stats import kinds
 
 __all__ = [
     "METRIC_BETTER",
@@ -44,7 +45,7 @@ class Metric:
     table: str
     #: optional columns of ``table`` the metric cannot do without
     needs: tuple[str, ...] = ()
-    kind: str = "proportion"
+    kind: str = kinds.PROPORTION
     #: for duration and score metrics: "mean", "median" or "p90"
     statistic: str = ""
     numerator: str = ""
@@ -58,10 +59,10 @@ _CATALOGUE = (
     # contacts
     Metric("contacts_offered", "Contacts offered",
            "Contacts that reached an agent queue in the period (answered + abandoned), all "
-           "channels.", "count", "neither", "contacts", kind="count", numerator="contacts offered"),
+           "channels.", "count", "neither", "contacts", kind=kinds.COUNT, numerator="contacts offered"),
     Metric("contacts_answered", "Contacts answered",
            "Contacts offered in the period that an agent answered, all channels.", "count",
-           "neither", "contacts", kind="count", numerator="contacts answered"),
+           "neither", "contacts", kind=kinds.COUNT, numerator="contacts answered"),
     Metric("abandonment_rate", "Abandonment rate",
            "Phone and chat contacts abandoned in queue / phone and chat contacts offered (short "
            "abandons included; email cannot be abandoned).", "share", "lower", "contacts",
@@ -78,12 +79,12 @@ _CATALOGUE = (
            numerator=f"{_RT} answered within T", denominator=f"{_RT} offered (per variant)"),
     Metric("average_speed_of_answer", "Average speed of answer",
            "Mean queue wait of answered phone and chat contacts (abandoned contacts excluded).",
-           "seconds", "lower", "contacts", (c.WAIT_S,), kind="duration", statistic="mean",
+           "seconds", "lower", "contacts", (c.WAIT_S,), kind=kinds.DURATION, statistic="mean",
            numerator="total queue wait of answered contacts", denominator="contacts answered"),
     Metric("average_handle_time", "Average handle time",
            "Mean handle time (talk, hold and wrap-up as the export records it) of answered "
            "contacts, all channels.", "seconds", "lower", "contacts", (c.HANDLE_S,),
-           kind="duration", statistic="mean", numerator="total handle time",
+           kind=kinds.DURATION, statistic="mean", numerator="total handle time",
            denominator="contacts handled"),
     Metric("first_contact_resolution", "First-contact resolution",
            "Answered contacts marked resolved at the first contact / answered contacts with the "
@@ -93,15 +94,15 @@ _CATALOGUE = (
     # incidents
     Metric("incidents_opened", "Incidents opened",
            "Incidents whose opened_at falls in the period.", "count", "neither", "incidents",
-           kind="count", numerator="incidents opened"),
+           kind=kinds.COUNT, numerator="incidents opened"),
     Metric("median_response_h", "Median time to first response",
            "Median of first_response_at - opened_at (calendar clock) for incidents first "
            "responded to in the period.", "hours", "lower", "incidents", (c.FIRST_RESPONSE_AT,),
-           kind="duration", statistic="median"),
+           kind=kinds.DURATION, statistic="median"),
     Metric("p90_response_h", "90th percentile time to first response",
            "90th percentile of first_response_at - opened_at (calendar clock), incidents first "
            "responded to in the period.", "hours", "lower", "incidents", (c.FIRST_RESPONSE_AT,),
-           kind="duration", statistic="p90"),
+           kind=kinds.DURATION, statistic="p90"),
     Metric("response_compliance", "Response compliance",
            "Response targets met / response targets judged in the period (completed in the "
            "period, or still open and already past target at its end). Cancelled incidents "
@@ -114,16 +115,16 @@ _CATALOGUE = (
            numerator="resolution targets met", denominator="resolution targets judged"),
     Metric("median_resolution_h", "Median time to resolve",
            "Median of resolved_at - opened_at (calendar clock) for incidents resolved in the "
-           "period.", "hours", "lower", "incidents", (c.RESOLVED_AT,), kind="duration",
+           "period.", "hours", "lower", "incidents", (c.RESOLVED_AT,), kind=kinds.DURATION,
            statistic="median"),
     Metric("p90_resolution_h", "90th percentile time to resolve",
            "90th percentile of resolved_at - opened_at (calendar clock) for incidents resolved "
            "in the period: nine in ten are resolved faster.", "hours", "lower", "incidents",
-           (c.RESOLVED_AT,), kind="duration", statistic="p90"),
+           (c.RESOLVED_AT,), kind=kinds.DURATION, statistic="p90"),
     Metric("median_resolution_sla_h", "Median time to resolve (target clock)",
            "Median time to resolve on each priority's target calendar with paused time taken "
            "off (the clock the resolution target is judged on), incidents resolved in the "
-           "period.", "hours", "lower", "incidents", (c.RESOLVED_AT,), kind="duration",
+           "period.", "hours", "lower", "incidents", (c.RESOLVED_AT,), kind=kinds.DURATION,
            statistic="median"),
     Metric("reopen_rate", "Reopen rate",
            "Incidents resolved in the period with reopen_count > 0 / incidents resolved in the "
@@ -140,7 +141,7 @@ _CATALOGUE = (
     Metric("backlog_open", "Backlog at period end",
            "Incidents opened before the end of the period and not resolved by then (cancelled "
            "ones left out), with their age in calendar days.", "count", "lower", "incidents",
-           kind="snapshot"),
+           kind=kinds.SNAPSHOT),
     # customers and quality
     Metric("csat", "Customer satisfaction (CSAT)",
            "Survey answers of 4 or 5 on the 1-5 satisfaction scale / all such answers in the "
@@ -148,15 +149,15 @@ _CATALOGUE = (
            numerator="satisfied answers (4-5)", denominator="CSAT answers"),
     Metric("nps", "Net Promoter Score",
            "100 x (promoters (9-10) - detractors (0-6)) / all answers on the 0-10 scale in the "
-           "period; from -100 to +100.", "score", "higher", "feedback", kind="score",
+           "period; from -100 to +100.", "score", "higher", "feedback", kind=kinds.SCORE,
            statistic="mean"),
     Metric("complaints_per_1000_contacts", "Complaints per 1,000 contacts",
            "Complaints received in the period x 1,000 / contacts that arrived in the period.",
-           "per 1,000", "lower", "feedback", kind="rate", scale=1000.0,
+           "per 1,000", "lower", "feedback", kind=kinds.RATE, scale=1000.0,
            numerator="complaints", denominator="contacts"),
     Metric("qa_score", "Quality score",
            "Mean score (0-100) of the quality evaluations made in the period.", "score",
-           "higher", "qa_evaluations", kind="score", statistic="mean"),
+           "higher", "qa_evaluations", kind=kinds.SCORE, statistic="mean"),
     Metric("critical_error_rate", "Critical-error rate",
            "Quality evaluations with a critical error / evaluations in the period.", "share",
            "lower", "qa_evaluations", (c.CRITICAL_ERROR,),

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ccreview.kpis.catalogue import METRICS
+from ccreview.stats import kinds
 from ccreview.wording import fmt_number, format_value, is_missing
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -128,7 +129,7 @@ def fmt_metric(value: object, name: str) -> str:
         return fmt_number(value, 2)
     if metric.unit == "score":
         return fmt_number(value, 1)
-    if metric.kind == "count" and value is not None and not float(value).is_integer():
+    if metric.kind == kinds.COUNT and value is not None and not float(value).is_integer():
         return f"{fmt_number(value, 1)} a day"
     return format_value(value, metric.unit)
 

@@ -22,6 +22,7 @@ import pandas as pd
 from ccreview.data import columns as c
 from ccreview.kpis.catalogue import METRICS
 from ccreview.kpis.compute import kpi_series
+from ccreview.stats import kinds
 from ccreview.stats.change_results import DiDResult, ITSResult
 from ccreview.stats.change_verdicts import INCONCLUSIVE, Verdict
 from ccreview.stats.did import difference_in_differences
@@ -115,10 +116,10 @@ def _series(obs: pd.DataFrame, rows: np.ndarray, *, metric: str, start: pd.Times
     """Weekly series of ``metric`` over the observation rows selected, shaped for impact."""
     spec = METRICS[metric]
     weekly = kpi_series(obs.loc[rows], metric=metric, start=start, end=end, freq="W")
-    if spec.kind in ("proportion", "rate"):
+    if spec.kind in (kinds.PROPORTION, kinds.RATE):
         return pd.DataFrame({c.PERIOD_START: weekly[c.PERIOD_START],
                              "count": weekly["numerator"], "exposure": weekly["denominator"]})
-    if spec.kind == "count":
+    if spec.kind == kinds.COUNT:
         return pd.DataFrame({c.PERIOD_START: weekly[c.PERIOD_START],
                              "count": weekly["numerator"], "exposure": weekly["days"]})
     return pd.DataFrame({c.PERIOD_START: weekly[c.PERIOD_START], "value": weekly["value"]})
@@ -238,8 +239,8 @@ def evaluate_change(review, change_id: str, *, min_after: int = 8) -> ChangeEval
     if issues:
         return evaluation
     spec = METRICS[metric]
-    kind = "continuous" if spec.kind in ("duration", "score") else "rate"
-    unit = spec.unit if spec.kind != "count" else None
+    kind = kinds.CHANGE_MODEL_KIND[spec.kind]
+    unit = spec.unit if spec.kind != kinds.COUNT else None
     start = max(window_start, obs["at"].min())
     evaluation.treated = _series(obs, rows, metric=metric, start=start, end=end)
     evaluation.its = interrupted_time_series(evaluation.treated, implemented_on=when, kind=kind,

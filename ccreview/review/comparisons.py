@@ -14,6 +14,7 @@ import pandas as pd
 from ccreview.data import columns as c
 from ccreview.kpis.catalogue import METRICS
 from ccreview.kpis.compute import kpi_series, kpi_values
+from ccreview.stats import kinds
 from ccreview.stats.attribute_charts import p_chart, u_chart
 from ccreview.stats.control_charts import ControlChart, xmr_chart
 from ccreview.stats.run_rules import DEFAULT_RULES
@@ -62,26 +63,27 @@ def comparison_rows(
         empty for snapshot metrics, which are not tested.
     """
     spec = METRICS[metric]
-    if spec.kind == "snapshot":
+    if spec.kind == kinds.SNAPSHOT:
         return pd.DataFrame()
-    if spec.kind in ("duration", "score"):
+    if spec.kind in kinds.VALUES:
         first, second = _samples(obs, *before, by), _samples(obs, *after, by)
         names = sorted(set(first) | set(second))
         empty = np.array([], dtype=float)
         return pd.DataFrame({
-            c.METRIC: metric, "segment": names, "kind": "duration", "statistic": spec.statistic,
+            c.METRIC: metric, "segment": names, "kind": kinds.COMPARISON_KIND[spec.kind],
+            "statistic": spec.statistic,
             "before_values": [first.get(n, empty) for n in names],
             "after_values": [second.get(n, empty) for n in names]})
     parts = []
     for (start, end), side in ((before, "before"), (after, "after")):
         values = kpi_values(obs, metric=metric, start=start, end=end, by=by)
         values = values.rename(columns={by: "segment"}) if by else values.assign(segment="all")
-        if spec.kind == "count":
+        if spec.kind == kinds.COUNT:
             values["denominator"] = (end - start).total_seconds() / 86400  # events per day
         parts.append(values.set_index("segment")[["numerator", "denominator"]]
                      .add_prefix(f"{side}_"))
     both = parts[0].join(parts[1], how="outer").fillna(0).reset_index()
-    kind = "proportion" if spec.kind == "proportion" else "rate"
+    kind = kinds.COMPARISON_KIND[spec.kind]
     return pd.DataFrame({
         c.METRIC: metric, "segment": both["segment"], "kind": kind, "statistic": spec.statistic,
         "before_count": both["before_numerator"], "before_total": both["before_denominator"],
@@ -123,12 +125,12 @@ def metric_chart(
     window = (baseline[0].tz_localize(None), baseline[1].tz_localize(None))
     in_base = ((weeks >= window[0]) & (weeks < window[1])).to_numpy()
     options = {"index": weeks, "baseline": in_base, "rules": rules}
-    if spec.kind == "proportion":
+    if spec.kind == kinds.PROPORTION:
         return p_chart(series["numerator"], series["n"], laney="auto", **options)
-    if spec.kind == "rate":
+    if spec.kind == kinds.RATE:
         # per 1,000 contacts: the unit is a thousand contacts
         return u_chart(series["numerator"], series["denominator"].fillna(0) / spec.scale,
                        laney="auto", **options)
-    if spec.kind == "count":
+    if spec.kind == kinds.COUNT:
         return u_chart(series["numerator"], series["days"], laney="auto", **options)
     return xmr_chart(series["value"], **options)

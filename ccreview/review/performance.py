@@ -12,6 +12,7 @@ from ccreview.data import columns as c
 from ccreview.kpis.catalogue import METRIC_BETTER, METRICS
 from ccreview.kpis.compute import kpi_series
 from ccreview.review.comparisons import BASELINE_WEEKS, comparison_rows, metric_chart
+from ccreview.stats import kinds
 from ccreview.stats.comparisons import compare_periods
 from ccreview.stats.control_charts import MIN_BASELINE_POINTS, ControlChart
 from ccreview.stats.run_rules import DEFAULT_RULES
@@ -46,7 +47,7 @@ class PerformanceResults:
             rows = []
             for name, metric in METRICS.items():
                 obs = self.observations(name)
-                if obs is None or metric.kind == "snapshot" or not len(obs):
+                if obs is None or metric.kind == kinds.SNAPSHOT or not len(obs):
                     continue
                 if obs["at"].min() > start + pd.Timedelta(days=7):
                     continue  # the data does not reach back to this period
@@ -88,7 +89,7 @@ class PerformanceResults:
         rules = self.params.chart_rules or DEFAULT_RULES
         for name in self.params.chart_metrics:
             obs = self.observations(name)
-            if obs is None or METRICS[name].kind == "snapshot":
+            if obs is None or METRICS[name].kind == kinds.SNAPSHOT:
                 continue
             baseline, note = self._baseline_for(obs, name)
             chart = metric_chart(obs, metric=name, start=min(baseline[0], self.params.start),
@@ -158,7 +159,7 @@ class PerformanceResults:
         out = {}
         for name in self.params.chart_metrics:
             obs, metric = self.observations(name), METRICS[name]
-            if obs is None or metric.kind == "snapshot":
+            if obs is None or metric.kind == kinds.SNAPSHOT:
                 continue
             weekly = kpi_series(obs, metric=name, start=window[0], end=window[1])
             stable = stable_weeks(weekly, exclude=exclude)
@@ -167,12 +168,11 @@ class PerformanceResults:
                     f"{metric.label}: only {int(stable.sum())} stable weeks before the period "
                     f"(at least {MIN_STABLE_WEEKS} are needed), so the techniques are not compared.")
                 continue
-            kind = {"duration": "continuous", "score": "continuous"}.get(metric.kind, metric.kind)
-            kind = "rate" if kind == "count" else kind
+            kind = kinds.CHANGE_MODEL_KIND[metric.kind]
             out[name] = technique_comparison(
                 # counts are charted per day: a week's "cases" are its days
                 weekly.assign(n=weekly["days"], value=weekly["numerator"] / weekly["days"])
-                if metric.kind == "count" else weekly,
+                if metric.kind == kinds.COUNT else weekly,
                 kind=kind, better=metric.better, stable=stable, laney=True,
                 rules=self.params.chart_rules or DEFAULT_RULES)
         return out

@@ -33,6 +33,7 @@ from ccreview.kpis.observations import SEGMENT_COLUMNS, observations
 from ccreview.review.compliance import ComplianceResults
 from ccreview.review.parameters import load_parameters
 from ccreview.review.performance import PerformanceResults
+from ccreview.stats import kinds
 
 __all__ = ["Review", "open_review"]
 
@@ -171,7 +172,7 @@ class Review(ComplianceResults, PerformanceResults):
             contacts = contacts.set_index("metric")
         for name, metric in METRICS.items():
             note, value, n = self.missing_reason(name), np.nan, 0.0
-            if not note and metric.kind == "snapshot":
+            if not note and metric.kind == kinds.SNAPSHOT:
                 value = n = float(self.backlog.attrs.get("open", np.nan))
             elif not note and name in contacts.index:
                 value, n = float(contacts.loc[name, "value"]), float(contacts.loc[name, "n"])
@@ -183,7 +184,7 @@ class Review(ComplianceResults, PerformanceResults):
                     row = kpi_values(obs, metric=name, start=self.params.start,
                                      end=self.params.end).iloc[0]
                     value, n = float(row["value"]), float(row["n"])
-            if not note and (np.isnan(value) or (metric.kind != "count" and n == 0)):
+            if not note and (np.isnan(value) or (metric.kind != kinds.COUNT and n == 0)):
                 note = "no data in the period"
             rows.append({"metric": name, "value": value, "n": n, "note": note})
         return pd.DataFrame(rows)

@@ -26,13 +26,14 @@ from scipy import stats
 
 from ccreview.data import columns as c
 from ccreview.exceptions import ParameterError, SchemaError
+from ccreview.stats import kinds
 from ccreview.wording import fmt_day, plural
 
 __all__ = ["CONTINUOUS", "COUNT", "EXPOSURE", "RATE", "VALUE", "newey_west_lags"]
 
 # input columns of a series (besides period_start) and the two kinds of model
 COUNT, EXPOSURE, VALUE = "count", "exposure", "value"
-RATE, CONTINUOUS = "rate", "continuous"
+RATE, CONTINUOUS = kinds.RATE, kinds.CONTINUOUS
 #: fewest fitted periods on each side of the change
 MIN_SIDE = 3
 

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ccreview.data import columns as c
 from ccreview.exceptions import ParameterError
+from ccreview.stats import kinds
 
 __all__ = [
     "AFTER",
@@ -61,7 +62,7 @@ __all__ = [
 
 
 # --- kinds of metric, directions and verdicts ------------------------------------------------
-PROPORTION, RATE, DURATION = "proportion", "rate", "duration"
+PROPORTION, RATE, DURATION = kinds.PROPORTION, kinds.RATE, kinds.DURATION
 
 
 KINDS = (PROPORTION, RATE, DURATION)

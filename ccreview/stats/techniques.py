@@ -50,6 +50,7 @@ import pandas as pd
 from ccreview.data import columns as c
 from ccreview.exceptions import ParameterError, SchemaError
 from ccreview.presentable import Presentable
+from ccreview.stats import kinds
 from ccreview.stats.control_charts import VALUE, N
 from ccreview.stats.run_rules import DEFAULT_RULES, NELSON, WESTERN_ELECTRIC, resolve_rules
 from ccreview.stats.technique_signals import (
@@ -77,7 +78,7 @@ __all__ = [
 MIN_STABLE_WEEKS = 12
 NUMERATOR = "numerator"
 #: metric kind -> chart
-CHARTS = {"proportion": "p", "rate": "u"}
+CHARTS = {kinds.PROPORTION: "p", kinds.RATE: "u"}
 CHART_LABELS = {"p": "p chart", "u": "u chart", "xmr": "XmR chart"}
 #: differences in shares up to this are treated as ties (about the simulation's resolution)
 TIE = 0.01
@@ -138,6 +139,8 @@ class TechniqueComparison(Presentable):
     recommendation: str
     settings: dict
     warnings: list[str] = field(default_factory=list)
+    #: the technique to trust: :data:`RAG`, :data:`CHART`, or None when neither clearly is
+    trusted: str | None = None
 
 
 def _rules_text(rules: tuple[str, ...]) -> str:
@@ -164,7 +167,9 @@ def _better(low_is_good: dict[str, float], *, lower: bool) -> str | None:
     return CHART if (diff < 0) == lower else RAG
 
 
-def _recommend(table: pd.DataFrame, *, shift: float, within: int) -> str:
+def _recommend(table: pd.DataFrame, *, shift: float, within: int) -> tuple[str | None, str]:
+    """The technique to trust (:data:`RAG`, :data:`CHART`, or None when neither clearly is) and
+    the sentence that says why."""
     rows = table.set_index(TECHNIQUE)
     det, dly = detection_column(shift), delay_column(shift)
     fa, found = rows[FALSE_PER_MONTH].to_dict(), rows[det].to_dict()
@@ -174,20 +179,20 @@ def _recommend(table: pd.DataFrame, *, shift: float, within: int) -> str:
              f"({_delay_text(rows.loc[CHART, dly])}) against {_pct(found[RAG])} "
              f"({_delay_text(rows.loc[RAG, dly])})")
     if np.isnan([*fa.values(), *found.values()]).any():
-        return f"No recommendation: the simulation could not score both techniques ({facts})."
+        return None, f"No recommendation: the simulation could not score both techniques ({facts})."
     quieter, sharper = _better(fa, lower=True), _better(found, lower=False)
     names = {CHART: "the control chart", RAG: "the month-on-month RAG comparison"}
     if quieter is None and sharper is None:
-        return f"The two techniques performed alike: {facts}."
+        return None, f"The two techniques performed alike: {facts}."
     if {quieter, sharper} <= {CHART, None} or {quieter, sharper} <= {RAG, None}:
-        return f"Trust {names[quieter or sharper]}: {facts}."
+        return quieter or sharper, f"Trust {names[quieter or sharper]}: {facts}."
     # a trade-off: the chance of catching the worsening against the chance of a false alarm over the
     # same weeks; the technique with the larger margin earns trust
     months = within / WEEKS_PER_MONTH
     margin = {t: found[t] - (1 - (1 - fa[t]) ** months) for t in (RAG, CHART)}
     best = CHART if margin[CHART] >= margin[RAG] else RAG
     other = RAG if best == CHART else CHART
-    return (f"Neither technique is better on both counts: {facts}. Trust {names[best]}: over {within} "
+    return best, (f"Neither technique is better on both counts: {facts}. Trust {names[best]}: over {within} "
             f"weeks its chance of catching the worsening exceeds its chance of a false alarm by "
             f"{fmt_number(100 * margin[best], 0)} percentage points, against "
             f"{fmt_number(100 * margin[other], 0)} for {names[other].removeprefix('the ')}.")
@@ -339,7 +344,7 @@ def technique_comparison(
     sd = float(np.std(share, ddof=1))
     warnings += _variation_warnings(events[valid], size[valid], sd=sd, chart=chart)
 
-    weights = n if kind in ("duration", "score") else None
+    weights = n if kind in kinds.VALUES else None
     first = baseline_weeks - WEEKS_PER_MONTH  # the RAG's comparison month is the baseline's last
     month_end = baseline_weeks + np.arange(months) * WEEKS_PER_MONTH + WEEKS_PER_MONTH - 1
     week_no = np.arange(weeks)
@@ -390,6 +395,7 @@ def technique_comparison(
                 "weekly_sd": float(np.std(value[valid], ddof=1)),  # in the metric's unit (x 1,000 for rates)
                 "shift_sigmas": tuple(float(k) for k in shift_sigmas),
                 "detect_within": detect_within, "one_sided": one_sided, "seed": seed}
+    trusted, recommendation = _recommend(table, shift=reference, within=detect_within)
     return TechniqueComparison(table=table, delays=pd.concat(delay_frames, ignore_index=True),
-                               recommendation=_recommend(table, shift=reference, within=detect_within),
-                               settings=settings, warnings=warnings)
+                               recommendation=recommendation, settings=settings, warnings=warnings,
+                               trusted=trusted)

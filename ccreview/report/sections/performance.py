@@ -22,6 +22,7 @@ from ccreview.report.sections.base import Section
 from ccreview.review.review import Review
 from ccreview.stats.control_charts import signals_summary
 from ccreview.stats.run_rules import DEFAULT_RULES, RULES, resolve_rules
+from ccreview.stats.techniques import CHART, RAG
 from ccreview.wording import fmt_count, fmt_day, fmt_number, fmt_pct, plural
 
 __all__ = ["ControlCharts", "Performance", "TechniqueEfficiency"]
@@ -31,6 +32,8 @@ SEGMENT_WORDS = {c.QUEUE: "queue", c.CHANNEL: "channel", c.PRIORITY: "priority",
                  c.CATEGORY: "category", c.ASSIGNED_TEAM: "team", c.TEAM: "team"}
 #: chart point -> its adjective
 ADJECTIVE = {"day": "daily", "week": "weekly"}
+#: how the technique study's verdict (TechniqueComparison.trusted) is shown
+TRUSTED_LABELS = {CHART: "control chart", RAG: "month-on-month RAG", None: "neither clearly"}
 VERDICT_ORDER = {"worsened": 0, "improved": 1, "increased": 2, "decreased": 2,
                  "no evidence of change": 3, "too little data": 4}
 
@@ -232,9 +235,7 @@ class TechniqueEfficiency(Section):
                 "chart_found_2sd": chart["detection_rate_2sd"],
                 "rag_delay_2sd": rag["median_delay_weeks_2sd"],
                 "chart_delay_2sd": chart["median_delay_weeks_2sd"],
-                "trust": ("control chart" if "Trust the control chart" in result.recommendation
-                          else "month-on-month RAG" if "Trust the month-on-month"
-                          in result.recommendation else "neither clearly"),
+                "trust": TRUSTED_LABELS[result.trusted],
             })
         self.table = pd.DataFrame(rows)
         if len(self.table):
