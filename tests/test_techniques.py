@@ -282,7 +282,7 @@ def test_demo_chart_raises_fewer_false_alarms_than_rag(demo_review, demo_dir):
     surges = [(m["declared_at"][:10],) * 2 for m in truth["major_incidents"]]
     change = truth["changes"]["C-001"]["implemented_on"]
     stable = ts.stable_weeks(weekly, exclude=[*surges, (change, truth["end"])])
-    assert stable.sum() >= t.MIN_STABLE_WEEKS
+    assert stable.sum() >= ts.MIN_STABLE_WEEKS
     metric = METRICS["abandonment_rate"]
     result = t.technique_comparison(weekly, kind=metric.kind, better=metric.better, stable=stable)
     rows = result.table.set_index("technique")

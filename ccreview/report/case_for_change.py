@@ -17,6 +17,7 @@ import pandas as pd
 from ccreview.kpis.catalogue import METRICS
 from ccreview.report.formatting import fmt_change, fmt_metric
 from ccreview.stats.control_charts import signals_summary
+from ccreview.stats.effects import WORSENED
 from ccreview.wording import fmt_day, fmt_pct, format_value
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -78,7 +79,7 @@ def cases_for_change(review: Review) -> pd.DataFrame:
     interval: dict[str, str] = {}
     table = review.comparisons
     if len(table):
-        overall = table[(table["segment_by"] == "") & (table["verdict"] == "worsened")]
+        overall = table[(table["segment_by"] == "") & (table["verdict"] == WORSENED)]
         overall = overall[overall["against"] == overall["against"].iloc[0]] if len(overall) else overall
         for row in overall.itertuples(index=False):
             evidence.setdefault(row.metric, []).append(

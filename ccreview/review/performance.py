@@ -146,8 +146,8 @@ class PerformanceResults:
     def technique_comparisons(self) -> dict:
         """Month-on-month RAG against control charts on each charted metric, resampled from the
         stable window (:func:`ccreview.stats.techniques.technique_comparison`)."""
-        from ccreview.stats.technique_signals import stable_weeks
-        from ccreview.stats.techniques import MIN_STABLE_WEEKS, technique_comparison
+        from ccreview.stats.technique_signals import MIN_STABLE_WEEKS, stable_weeks
+        from ccreview.stats.techniques import technique_comparison
 
         window = self.stable_window
         if window is None:

@@ -12,6 +12,7 @@ from ccreview.exceptions import ParameterError, SchemaError
 from ccreview.stats.control_charts import D2, VALUE, N
 from ccreview.stats.run_rules import DEFAULT_RULES, resolve_rules, z_scores
 from ccreview.stats.run_rules import detect_array as _detect_array
+from ccreview.wording import plural
 
 __all__ = [
     "chart_signals",
@@ -192,3 +193,36 @@ def _worse_sign(better: str) -> int:
         raise ParameterError(f"better: {better!r} is not a direction; use 'higher', 'lower' or 'neither' "
                              "(the metric's `better` in ccreview.kpis.catalogue.METRICS).")
     return {"higher": -1, "lower": 1, "neither": 0}[better]
+
+
+def _block_starts(valid: np.ndarray, breaks: np.ndarray, block: int) -> np.ndarray:
+    """Positions where ``block`` consecutive valid weeks, with no gap between them, begin."""
+    total = np.r_[0, np.cumsum(valid)]
+    gaps = np.r_[0, np.cumsum(breaks)]
+    starts = np.arange(len(valid) - block + 1)
+    ok = (total[starts + block] - total[starts] == block) & (gaps[starts + block] - gaps[starts + 1] == 0)
+    return starts[ok]
+
+
+def _resample(valid: np.ndarray, breaks: np.ndarray, *, runs: int, weeks: int, block: int,
+              rng: np.random.Generator) -> tuple[np.ndarray, int, list[str]]:
+    """Positions of the resampled weeks (runs × weeks), the block length used, and warnings."""
+    count = int(valid.sum())
+    if count < 2:
+        raise ParameterError(f"stable: only {plural(count, 'stable week')} with data; at least 2 are needed "
+                             f"to resample (ideally {MIN_STABLE_WEEKS} or more).")
+    warnings = []
+    if count < MIN_STABLE_WEEKS:
+        warnings.append(f"Only {plural(count, 'stable week')} to resample from: the simulated runs repeat "
+                        f"the same few weeks, so the rates are rough until there are {MIN_STABLE_WEEKS}.")
+    starts = _block_starts(valid, breaks, block)
+    if not len(starts):
+        warnings.append(f"No {block} consecutive stable weeks: weeks were resampled one by one, "
+                        "which ignores any week-to-week dependence.")
+        block, starts = 1, np.flatnonzero(valid)
+    drawn = rng.choice(starts, size=(runs, -(-weeks // block)))
+    return (drawn[..., None] + np.arange(block)).reshape(runs, -1)[:, :weeks], block, warnings
+
+
+#: fewer stable weeks than this make the resampled runs repeat a handful of weeks (a warning)
+MIN_STABLE_WEEKS = 12

@@ -57,15 +57,15 @@ from ccreview.stats.technique_signals import (
     AMBER,
     RED,
     WEEKS_PER_MONTH,
+    _resample,
     _worse_sign,
     chart_signals,
     rag_status,
 )
-from ccreview.wording import fmt_number, fmt_pct, plural
+from ccreview.wording import fmt_number, fmt_pct
 
 __all__ = [
     "CHART",
-    "MIN_STABLE_WEEKS",
     "RAG",
     "TechniqueComparison",
     "chart_for",
@@ -74,8 +74,6 @@ __all__ = [
     "technique_comparison",
 ]
 
-#: fewer stable weeks than this make the resampled runs repeat a handful of weeks (a warning)
-MIN_STABLE_WEEKS = 12
 NUMERATOR = "numerator"
 #: metric kind -> chart
 CHARTS = {kinds.PROPORTION: "p", kinds.RATE: "u"}
@@ -198,15 +196,6 @@ def _recommend(table: pd.DataFrame, *, shift: float, within: int) -> tuple[str |
             f"{fmt_number(100 * margin[other], 0)} for {names[other].removeprefix('the ')}.")
 
 
-def _block_starts(valid: np.ndarray, breaks: np.ndarray, block: int) -> np.ndarray:
-    """Positions where ``block`` consecutive valid weeks, with no gap between them, begin."""
-    total = np.r_[0, np.cumsum(valid)]
-    gaps = np.r_[0, np.cumsum(breaks)]
-    starts = np.arange(len(valid) - block + 1)
-    ok = (total[starts + block] - total[starts] == block) & (gaps[starts + block] - gaps[starts + 1] == 0)
-    return starts[ok]
-
-
 def _first_alarm(alarms: np.ndarray, at_week: np.ndarray, start: np.ndarray) -> np.ndarray:
     """Weeks of shifted data seen at the first alarm at or after ``start`` (NaN: none).
 
@@ -232,26 +221,6 @@ def _check_options(*, n_sim: int, months: int, baseline_weeks: int, rag_threshol
     for ok, message in checks:
         if not ok:
             raise ParameterError(f"technique_comparison: {message}.")
-
-
-def _resample(valid: np.ndarray, breaks: np.ndarray, *, runs: int, weeks: int, block: int,
-              rng: np.random.Generator) -> tuple[np.ndarray, int, list[str]]:
-    """Positions of the resampled weeks (runs × weeks), the block length used, and warnings."""
-    count = int(valid.sum())
-    if count < 2:
-        raise ParameterError(f"stable: only {plural(count, 'stable week')} with data; at least 2 are needed "
-                             f"to resample (ideally {MIN_STABLE_WEEKS} or more).")
-    warnings = []
-    if count < MIN_STABLE_WEEKS:
-        warnings.append(f"Only {plural(count, 'stable week')} to resample from: the simulated runs repeat "
-                        f"the same few weeks, so the rates are rough until there are {MIN_STABLE_WEEKS}.")
-    starts = _block_starts(valid, breaks, block)
-    if not len(starts):
-        warnings.append(f"No {block} consecutive stable weeks: weeks were resampled one by one, "
-                        "which ignores any week-to-week dependence.")
-        block, starts = 1, np.flatnonzero(valid)
-    drawn = rng.choice(starts, size=(runs, -(-weeks // block)))
-    return (drawn[..., None] + np.arange(block)).reshape(runs, -1)[:, :weeks], block, warnings
 
 
 def _variation_warnings(events: np.ndarray, size: np.ndarray, *, sd: float, chart: str) -> list[str]:

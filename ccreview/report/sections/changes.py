@@ -14,6 +14,7 @@ from ccreview.report.publish import SUMMARY_MIMETYPE
 from ccreview.report.sections.base import Section
 from ccreview.review.changes import CANNOT_JUDGE, ChangeEvaluation, report_name
 from ccreview.review.review import Review
+from ccreview.stats.change_verdicts import ACHIEVED, INCONCLUSIVE, NOT_ACHIEVED, TOO_LITTLE_DATA
 from ccreview.wording import fmt_day
 
 __all__ = ["ChangeEvidence", "ChangeRecord", "ChangeVerdicts", "verdict_html"]
@@ -22,8 +23,8 @@ __all__ = ["ChangeEvidence", "ChangeRecord", "ChangeVerdicts", "verdict_html"]
 UNIT_LABELS = {"share": "Share", "seconds": "Seconds", "hours": "Hours", "count": "Per day",
                "per 1,000": "Per 1,000 contacts", "score": "Score"}
 #: verdict -> CSS status class
-VERDICT_CLASS = {"achieved": "ccr-status-ok", "not achieved": "ccr-status-bad",
-                 "inconclusive": "ccr-status-warn", "too little data": "ccr-status-warn",
+VERDICT_CLASS = {ACHIEVED: "ccr-status-ok", NOT_ACHIEVED: "ccr-status-bad",
+                 INCONCLUSIVE: "ccr-status-warn", TOO_LITTLE_DATA: "ccr-status-warn",
                  CANNOT_JUDGE: "ccr-status-bad"}
 
 

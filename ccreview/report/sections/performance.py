@@ -21,6 +21,7 @@ from ccreview.report.formatting import (
 from ccreview.report.sections.base import Section
 from ccreview.review.review import Review
 from ccreview.stats.control_charts import signals_summary
+from ccreview.stats.effects import DECREASED, IMPROVED, INCREASED, NO_CHANGE, TOO_LITTLE_DATA, WORSENED
 from ccreview.stats.run_rules import DEFAULT_RULES, RULES, resolve_rules
 from ccreview.stats.techniques import CHART, RAG
 from ccreview.wording import fmt_count, fmt_day, fmt_number, fmt_pct, plural
@@ -34,8 +35,8 @@ SEGMENT_WORDS = {c.QUEUE: "queue", c.CHANNEL: "channel", c.PRIORITY: "priority",
 ADJECTIVE = {"day": "daily", "week": "weekly"}
 #: how the technique study's verdict (TechniqueComparison.trusted) is shown
 TRUSTED_LABELS = {CHART: "control chart", RAG: "month-on-month RAG", None: "neither clearly"}
-VERDICT_ORDER = {"worsened": 0, "improved": 1, "increased": 2, "decreased": 2,
-                 "no evidence of change": 3, "too little data": 4}
+VERDICT_ORDER = {WORSENED: 0, IMPROVED: 1, INCREASED: 2, DECREASED: 2, NO_CHANGE: 3,
+                 TOO_LITTLE_DATA: 4}
 
 
 def _interval(row) -> str:
@@ -92,7 +93,7 @@ class Performance(Section):
                                                    "interval": "95% interval"},
                                     caption=f"Each KPI this period against the {against}"))
             moved = rows[(rows["segment_by"] != "")
-                         & rows["verdict"].isin(["improved", "worsened"])].copy()
+                         & rows["verdict"].isin([IMPROVED, WORSENED])].copy()
             if len(moved):
                 moved["order"] = moved["verdict"].map(VERDICT_ORDER)
                 moved = moved.sort_values(["order", "q_value"])
@@ -109,14 +110,14 @@ class Performance(Section):
     def _headline(self, overall: pd.DataFrame, against: str, tested: int,
                   start: pd.Timestamp) -> list[str]:
         sentences = []
-        for verdict in ("worsened", "improved"):
+        for verdict in (WORSENED, IMPROVED):
             rows = overall[overall["verdict"] == verdict]
             if len(rows):
                 items = ", ".join(
                     f"{METRICS[r.metric].label.lower()} ({fmt_metric(r.after, r.metric)} against "
                     f"{fmt_metric(r.before, r.metric)})" for r in rows.itertuples())
                 sentences.append(f"{verdict.capitalize()} beyond chance: {items}.")
-        steady = overall[overall["verdict"] == "no evidence of change"]
+        steady = overall[overall["verdict"] == NO_CHANGE]
         if len(steady):
             sentences.append("No evidence of change: " + ", ".join(
                 METRICS[m].label.lower() for m in steady[c.METRIC]) + ".")
