@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml
 
 env: $(STAMP)
 
-$(DEMO)/truth.json: $(STAMP) ccreview/demo/generator.py ccreview/demo/incidents.py
+$(DEMO)/truth.json: $(STAMP) $(wildcard ccreview/demo/*.py)
 	@echo "==> Generating seeded demo data ($(SCALE), seed $(SEED)) into $(DEMO)/"
 	$(BIN)/ccreview demo-data --seed $(SEED) --scale $(SCALE) --out $(DEMO)
 

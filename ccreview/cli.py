@@ -41,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--months", type=int, default=12, help="months of data (default 12)")
     demo.add_argument("--end", default="2026-09-30", help="last day generated (YYYY-MM-DD)")
     demo.add_argument("--out", required=True, help="output folder, e.g. data/demo")
+    project = sub.add_parser("demo", help="generate the demo data and parameter files in a folder "
+                                           "and run the demo review there (no checkout needed)")
+    project.add_argument("--dir", default="ccreview-demo", help="folder (default ccreview-demo)")
+    project.add_argument("--seed", type=int, default=7)
+    project.add_argument("--scale", default="small", help="small, medium or large")
     return parser
 
 
@@ -52,6 +57,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ccreview.runner import raise_for_failures, run
 
             result = run(args.parameters, reports_dir=args.reports_dir)
+            print(result.index)
+            raise_for_failures(result)
+        elif args.command == "demo":
+            from ccreview.demo.project import demo_project
+            from ccreview.runner import raise_for_failures, run
+
+            parameters = demo_project(args.dir, seed=args.seed, scale=args.scale,
+                                      progress=lambda line: print(line, file=sys.stderr))
+            result = run(parameters)
             print(result.index)
             raise_for_failures(result)
         elif args.command == "check":

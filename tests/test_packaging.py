@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+import sys
 import tomllib
+from pathlib import Path
 
+import pytest
 import yaml
 
 from .conftest import ROOT
@@ -41,3 +46,40 @@ def test_notebooks_are_committed_without_outputs_and_without_logic():
             assert cell.get("execution_count") is None, path.name
             assert not re.search(r"^\s*(def|class|for|while)\s", source, re.M), source
             assert len(source.strip().splitlines()) <= 5, source
+
+
+@pytest.mark.slow
+def test_a_wheel_in_a_fresh_environment_runs_the_demo(tmp_path):
+    """Notebooks, templates and the starter parameter files come from the installed package,
+    not from a checkout: a wheel built from the project, installed into a new virtual
+    environment (its dependencies lent from this one), runs ``ccreview demo`` in a folder
+    that has nothing of the project."""
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "data", "reports", "build", "*.egg-info", "__pycache__", ".*_cache"))
+    wheels = tmp_path / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "--quiet", "-w", str(wheels), str(source)], check=True, timeout=300)
+    wheel = next(wheels.glob("ccreview-*.whl"))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    site = next(venv.glob("lib/python3*/site-packages"))
+    lent = [p for p in map(Path, sys.path) if p.name == "site-packages" and p.is_dir()]
+    (site / "zz_lent_dependencies.pth").write_text("\n".join(map(str, lent)) + "\n")
+    python = venv / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
+                    "--target", str(site), str(wheel)], check=True, timeout=300)
+    where = subprocess.run([str(python), "-c", "import ccreview; print(ccreview.__file__)"],
+                           capture_output=True, text=True, check=True, cwd=tmp_path).stdout
+    assert where.startswith(str(site)), where  # the wheel's copy, not the checkout
+    work = tmp_path / "elsewhere"
+    result = subprocess.run([str(python), "-m", "ccreview.cli", "demo", "--dir", str(work),
+                             "--scale", "small"], capture_output=True, text=True, cwd=tmp_path,
+                            timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    index = work / "reports" / "demo" / "index.html"
+    assert result.stdout.strip().splitlines()[-1] == str(index)
+    manifest = json.loads((work / "reports" / "demo" / "run.json").read_text())
+    assert {n["name"] for n in manifest["notebooks"]} >= {"incident_review"}
+    assert all(n["status"] == "ok" for n in manifest["notebooks"]), manifest["notebooks"]
+    assert (work / "parameters" / "criteria.yaml").is_file()

@@ -144,3 +144,15 @@ def test_weekly_contact_kpis_follow_the_chosen_service_level_variant(demo_dir, t
     offered = realtime.groupby(week).sum()
     formula_3 = (within.groupby(week).sum() / offered).reindex(joined.index)
     assert (joined["service_level"] - formula_3).abs().min() > 0.005
+
+
+def test_the_technique_study_charts_each_kind_of_measure_as_its_kind(review):
+    """Shares are charted on p charts, counts and rates on u charts, values on XmR charts
+    (stats.kinds.CHART_SERIES_KIND); a share once went to a u chart in a refactor."""
+    expected = {"proportion": "p", "rate": "u", "count": "u", "duration": "xmr", "score": "xmr"}
+    from ccreview.kpis.catalogue import METRICS
+
+    studied = review.technique_comparisons
+    assert studied
+    for name, result in studied.items():
+        assert result.settings["chart"] == expected[METRICS[name].kind], name

@@ -168,7 +168,7 @@ class PerformanceResults:
                     f"{metric.label}: only {int(stable.sum())} stable weeks before the period "
                     f"(at least {MIN_STABLE_WEEKS} are needed), so the techniques are not compared.")
                 continue
-            kind = kinds.CHANGE_MODEL_KIND[metric.kind]
+            kind = kinds.CHART_SERIES_KIND[metric.kind]
             out[name] = technique_comparison(
                 # counts are charted per day: a week's "cases" are its days
                 weekly.assign(n=weekly["days"], value=weekly["numerator"] / weekly["days"])

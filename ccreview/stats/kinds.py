@@ -10,6 +10,7 @@ one each kind of measure takes, so no module re-maps kinds by hand:
 * a change model (:mod:`ccreview.stats.its`, :mod:`ccreview.stats.did`) fits
   :data:`CHANGE_MODEL_KIND` — events out of an exposure as a rate, values as a continuous
   series;
+* the technique study (:mod:`ccreview.stats.techniques`) charts :data:`CHART_SERIES_KIND`;
 * snapshots (a state at an instant, such as the backlog) are neither compared nor modelled.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 __all__ = [
     "CHANGE_MODEL_KIND",
+    "CHART_SERIES_KIND",
     "COMPARISON_KIND",
     "CONTINUOUS",
     "COUNT",
@@ -41,6 +43,9 @@ CONTINUOUS = "continuous"
 #: measure kind -> kind of two-period comparison (counts are compared as events per day)
 COMPARISON_KIND = {PROPORTION: PROPORTION, RATE: RATE, COUNT: RATE, DURATION: DURATION,
                    SCORE: DURATION}
-#: measure kind -> kind of change model and technique-study series
+#: measure kind -> kind of change model (events out of an exposure, or values)
 CHANGE_MODEL_KIND = {PROPORTION: RATE, RATE: RATE, COUNT: RATE, DURATION: CONTINUOUS,
+                     SCORE: CONTINUOUS}
+#: measure kind -> kind of weekly series the technique study charts (p, u or XmR chart)
+CHART_SERIES_KIND = {PROPORTION: PROPORTION, RATE: RATE, COUNT: RATE, DURATION: CONTINUOUS,
                      SCORE: CONTINUOUS}
