@@ -6,9 +6,9 @@ Generates the large quarter once into benchmarks/work/ (as ``bench_run.py`` does
 validates its contacts once and keeps them as Parquet in ``benchmarks/work/kpi-cache/`` (the
 form in which the review's notebooks read them), then times, in this one process:
 
-* ours: :func:`~ccreview.kpis.compute.contact_kpis` (every contact metric in one pass, as the review's
+* ours: :func:`~ccreview.kpis.contacts.contact_kpis` (every contact metric in one pass, as the review's
   scorecard computes them) for the quarter overall, by queue and weekly; and, for reference,
-  the metric-by-metric path (:func:`~ccreview.kpis.compute.observations` with
+  the metric-by-metric path (:func:`~ccreview.kpis.observations.observations` with
   :func:`~ccreview.kpis.compute.kpi_values` and :func:`~ccreview.kpis.compute.kpi_series`) that the
   comparisons and charts use;
 * DuckDB: the same values in three plain SQL queries (overall, by queue, per whole week from
@@ -150,7 +150,7 @@ def ours(contacts: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp, sett
 
 def ours_one_pass(contacts: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp,
                   settings: KpiSettings) -> dict[str, pd.DataFrame]:
-    """The same numbers through :func:`ccreview.kpis.compute.contact_kpis`, the one-pass path the
+    """The same numbers through :func:`ccreview.kpis.contacts.contact_kpis`, the one-pass path the
     review's scorecard uses: three calls (overall, by queue, weekly)."""
     kw = {"start": start, "end": end, "settings": settings}
     weekly = contact_kpis(contacts, freq="W", **kw).rename(columns={c.PERIOD_START: "week"})
@@ -240,7 +240,7 @@ def main() -> None:
     runs = {
         "ccreview.kpis.compute (observations + kpi_values x2 + kpi_series, 8 metrics)":
             lambda: ours(contacts, start=start, end=end, settings=settings, stages=steps[-1]),
-        "ccreview.kpis.compute.contact_kpis, one pass per grouping (3 calls, 8 metrics)":
+        "ccreview.kpis.contacts.contact_kpis, one pass per grouping (3 calls, 8 metrics)":
             lambda: ours_one_pass(contacts, start=start, end=end, settings=settings),
         "DuckDB SQL over the pandas DataFrame (3 queries)":
             lambda: with_duckdb(con, contacts, query_params),

@@ -1,6 +1,6 @@
 """Real change or noise for the KPI catalogue: period comparisons and control charts.
 
-Both read the rows :func:`ccreview.kpis.compute.observations` makes, so a comparison, a
+Both read the rows :func:`ccreview.kpis.observations.observations` makes, so a comparison, a
 chart and the scorecard agree on what a metric counts.
 """
 
@@ -111,13 +111,13 @@ def metric_chart(
     Parameters
     ----------
     obs : DataFrame
-        :func:`ccreview.kpis.compute.observations` of the metric.
+        :func:`ccreview.kpis.observations.observations` of the metric.
     start, end : Timestamp
         The weeks charted (whole weeks inside ``[start, end)``).
     baseline : (Timestamp, Timestamp)
         Weeks starting in ``[baseline[0], baseline[1])`` set the centre line and limits.
     rules
-        Run rules by name (:data:`ccreview.stats.control_charts.RULES`).
+        Run rules by name (:data:`ccreview.stats.run_rules.RULES`).
     """
     spec = METRICS[metric]
     series = kpi_series(obs, metric=metric, start=start, end=end, freq=freq)

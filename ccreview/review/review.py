@@ -110,7 +110,7 @@ class Review(ComplianceResults, PerformanceResults):
 
     def observations(self, name: str) -> pd.DataFrame | None:
         """What catalogue metric ``name`` counts or measures, one row each, over all the data
-        (:func:`ccreview.kpis.compute.observations`); None when its table is absent."""
+        (:func:`ccreview.kpis.observations.observations`); None when its table is absent."""
         if name not in self._observations:
             outcomes = self.all_outcomes if METRICS[name].table == "incidents" else None
             found = None if self.missing_reason(name) else observations(
@@ -121,7 +121,7 @@ class Review(ComplianceResults, PerformanceResults):
     @cached_property
     def weekly_contacts(self) -> pd.DataFrame:
         """Contact KPIs per whole week of the period, one row per week, from
-        :func:`~ccreview.kpis.compute.contact_kpis` (so the definitions the parameter file
+        :func:`~ccreview.kpis.contacts.contact_kpis` (so the definitions the parameter file
         chose hold here too): ``period_start``, then per contact metric its ``value`` under
         the metric's name and its ``<metric>_numerator`` and ``<metric>_denominator``."""
         if "contacts" not in self.data:

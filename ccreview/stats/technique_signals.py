@@ -52,12 +52,12 @@ def chart_signals(values: np.ndarray, *, chart: str, baseline_weeks: int, sizes:
     sizes : 2-D array, optional
         Cases (p) or units (u) per week; required for those charts.
     rules : str or iterable of str
-        Run rules (:data:`ccreview.stats.control_charts.RULES`).
+        Run rules (:data:`ccreview.stats.run_rules.RULES`).
     better : {"higher", "lower", "neither"}
         Count only signals on the worse side ("neither": both sides).
     laney : bool
         p and u charts: widen each run's limits by Laney's sigma_z of its baseline when above
-        1 (:func:`ccreview.stats.control_charts.laney_sigma_z`), as the report's control charts do.
+        1 (:func:`ccreview.stats.attribute_charts.laney_sigma_z`), as the report's control charts do.
 
     Returns
     -------

@@ -25,7 +25,7 @@ Techniques:
 * **Control chart**: p chart (shares), u chart (rates) or XmR chart (counts,
   durations, scores) of the weekly values, limits recomputed from each run's own
   baseline weeks as a user would, with the configured run rules
-  (:func:`ccreview.stats.control_charts.detect_array`). An alarm month is a monitored month with a
+  (:func:`ccreview.stats.run_rules.detect_array`). An alarm month is a monitored month with a
   signal in any of its weeks, so both techniques are counted in the same units.
 
 By default only signals on the worse side count (``one_sided=True``), as the RAG
