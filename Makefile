@@ -49,6 +49,7 @@ bench: $(STAMP)
 bench-kernels: $(STAMP)
 	$(BIN)/python benchmarks/bench_compliance.py
 	$(BIN)/python benchmarks/bench_kpis.py
+	$(BIN)/python benchmarks/bench_stats.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check ccreview tests benchmarks

@@ -90,8 +90,8 @@ def test_files_have_canonical_columns_in_order_and_counted_rows(year):
     assert year["lines"][0].startswith("incidents: ") and year["lines"][0].endswith(" rows")
 
 
-def test_small_year_is_fast_and_sized(year):
-    assert year["seconds"] < 10
+def test_small_year_is_sized(year):
+    # how long generation takes is measured by benchmarks/bench_stats.py, not asserted here
     rows = year["truth"]["rows"]
     assert 0.9 * SCALES["small"].contacts_per_year < rows["contacts"] < 1.15 * 40_000
     assert 0.9 * SCALES["small"].incidents_per_year < rows["incidents"] < 1.15 * 4_000
