@@ -27,6 +27,11 @@ def test_environment_yml_is_equivalent_to_pyproject():
     pip_section = next(d["pip"] for d in deps if isinstance(d, dict) and "pip" in d)
     # either it delegates to the project itself, or it lists every dependency with its bound
     if "-e .[dev]" in pip_section:
+        # delegating: nothing else may be pinned there, or it could drift from pyproject.toml
+        assert pip_section == ["-e .[dev]"], pip_section
+        others = [d for d in deps if isinstance(d, str) and not d.startswith(("python", "pip"))]
+        assert others == [], f"environment.yml pins {others} besides the project"
+        assert "dev" in project["optional-dependencies"]
         return
     listed = " ".join(pip_section + [d for d in deps if isinstance(d, str)])
     for requirement in project["dependencies"] + project["optional-dependencies"]["dev"]:
