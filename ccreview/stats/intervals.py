@@ -37,6 +37,9 @@ def wilson_interval(
         centre = (p + z * z / (2 * n)) / (1 + z * z / n)
         half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
         low, high = centre - half, centre + half
+        # the interval always holds the estimate; rounding put the low bound of 0 out of 1,000
+        # at 2e-19, above the rate, and a chart's error bar of -2e-19 raised (issue #12)
+        low, high = np.minimum(low, p), np.maximum(high, p)
     low = np.where(n > 0, np.clip(low, 0, 1), np.nan)
     high = np.where(n > 0, np.clip(high, 0, 1), np.nan)
     return low, high
