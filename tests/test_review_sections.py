@@ -128,3 +128,33 @@ def test_control_charts_fall_back_to_the_period_when_there_is_no_history(demo_di
     assert chart.table["in_baseline"].all() and chart.baseline_points >= 12
     html = sections.ControlCharts(review)._repr_html_()
     assert "the period&#x27;s own weeks" in html or "the period's own weeks" in html
+
+
+SECTION_NAMES = ["ExecutiveSummary", "DataHealth", "Volumes", "Compliance", "Procedures",
+                 "ResolutionTimes", "Performance", "ControlCharts", "TechniqueEfficiency",
+                 "CaseForChange", "Handoffs", "Definitions"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("table, column", [("incidents", "channel"), ("incidents", "category"),
+                                           ("incidents", "assigned_team")])
+def test_every_section_renders_without_an_optional_column(demo_dir, tmp_path, table, column):
+    """Three of five real exports had no incident channel, and the performance section
+    raised IndexError from the empty categorical of the missing column (issue #12)."""
+    import pandas as pd
+
+    from ccreview.report import sections
+    from ccreview.review import open_review
+
+    from .conftest import make_params
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for path in demo_dir.glob("*.csv"):
+        shutil.copy(path, data / path.name)
+    frame = pd.read_csv(data / f"{table}.csv", dtype=str, keep_default_na=False)
+    frame.drop(columns=[column]).to_csv(data / f"{table}.csv", index=False)
+    review = open_review(make_params(tmp_path, data))
+    for name in SECTION_NAMES:
+        html = getattr(sections, name)(review)._repr_html_()
+        assert html, name

@@ -147,7 +147,9 @@ def _category_codes(key: pd.Categorical) -> tuple[np.ndarray, pd.Index]:
     rank = np.empty(len(order), dtype=np.intp)
     rank[order] = np.arange(len(order))
     raw = key.codes
-    codes = np.where(raw < 0, len(order), rank[np.maximum(raw, 0)]).astype(np.intp)
+    codes = np.full(len(raw), len(order), dtype=np.intp)  # missing values: the last group
+    known = raw >= 0
+    codes[known] = rank[raw[known]]  # (a column with no value at all has no categories)
     labels = categories[order]
     if (raw < 0).any():
         labels = labels.append(pd.Index([np.nan], dtype=object))
