@@ -65,15 +65,23 @@ def test_outcomes_by_hand(incidents, criteria):
     assert out.loc[("A", "resolution"), "elapsed_h"] == pytest.approx(3.0)
     assert out.loc[("B", "response"), "outcome"] == "breached"
     assert out.loc[("B", "resolution"), "outcome"] == "breached"
-    # C: no response after 4 h against 30 min -> breached, judged at the period end
+    # a breach is decided when its time ran out: B responded at 09:20 against 15 minutes
+    # (due 09:15) and resolved at 14:00 against 4 hours (due 13:00)
+    assert out.loc[("B", "response"), "judged_at"] == ts("2026-09-01 09:15")
+    assert out.loc[("B", "resolution"), "judged_at"] == ts("2026-09-01 13:00")
+    assert out.loc[("A", "resolution"), "judged_at"] == ts("2026-09-01 12:00")  # met: completion
+    assert pd.isna(out.loc[("A", "resolution"), "due_at"])
+    # C: no response after 4 h against 30 min -> breached, decided at 20:30, still open
     assert out.loc[("C", "response"), "outcome"] == "breached"
-    assert out.loc[("C", "response"), "judged_at"] == end
+    assert out.loc[("C", "response"), "judged_at"] == ts("2026-09-30 20:30")
     assert out.loc[("C", "resolution"), "outcome"] == "running"  # 4 h of 8 h used
     assert pd.isna(out.loc[("C", "resolution"), "judged_at"])
     # D on office hours: Fri 17:00-18:00 (1 h) + Mon 08:00-10:00 (2 h) = 3 h > 2 h target;
     # its response took 30 minutes of office time
     assert out.loc[("D", "resolution"), "elapsed_h"] == pytest.approx(3.0)
     assert out.loc[("D", "resolution"), "outcome"] == "breached"
+    # its 2 office hours ran out Monday 09:00 (1 h on Friday, 1 h on Monday from 08:00)
+    assert out.loc[("D", "resolution"), "judged_at"] == ts("2026-09-28 09:00")
     assert out.loc[("D", "response"), "elapsed_h"] == pytest.approx(0.5)
     assert out.loc[("E", "response"), "outcome"] == "no_target"
 
@@ -110,6 +118,33 @@ def test_open_breaches_count_in_the_period_and_cancelled_are_left_out(incidents,
     earlier = in_period(target_outcomes(incidents, criteria=criteria, as_of=start),
                         start=ts("2026-08-01 00:00"), end=start)
     assert earlier.empty  # nothing completed in August
+
+
+def test_each_target_is_counted_once_in_the_period_its_outcome_was_decided(criteria):
+    """A P1 opened 30 September 22:00 (4 h to resolve, 24x7) is still open at the end of
+    September: its time ran out at 02:00 on 1 October, so it is an October breach. One opened at 19:00 ran out at 23:00 on 30 September: a September
+    breach, counted in September while still open and not again in October when it
+    completes. A met target counts when it completes."""
+    rows = [("late", 1, "2026-09-30 22:00", "2026-09-30 22:05", "2026-10-02 09:00"),
+            ("early", 1, "2026-09-30 19:00", "2026-09-30 19:05", "2026-10-02 09:00"),
+            ("met", 1, "2026-09-30 22:00", "2026-09-30 22:05", "2026-10-01 01:00")]
+    frame = pd.DataFrame(rows, columns=[c.INCIDENT_ID, c.PRIORITY, c.OPENED_AT,
+                                        c.FIRST_RESPONSE_AT, c.RESOLVED_AT])
+    for col in (c.OPENED_AT, c.FIRST_RESPONSE_AT, c.RESOLVED_AT):
+        frame[col] = pd.to_datetime(frame[col]).dt.tz_localize(TZ)
+    sep, octo, nov = ts("2026-09-01 00:00"), ts("2026-10-01 00:00"), ts("2026-11-01 00:00")
+
+    def resolution(as_of, start, end):
+        # what a run at as_of sees of a period; the data of a September run ends there
+        known = frame.assign(**{c.RESOLVED_AT: frame[c.RESOLVED_AT].where(frame[c.RESOLVED_AT] < as_of)})
+        out = in_period(target_outcomes(known, criteria=criteria, as_of=as_of), start=start, end=end)
+        out = out[out["target"] == "resolution"]
+        return dict(zip(out[c.INCIDENT_ID], out["outcome"], strict=True))
+
+    assert resolution(octo, sep, octo) == {"early": "breached"}
+    assert resolution(nov, octo, nov) == {"late": "breached", "met": "met"}
+    # the September figure reads the same a month later: nothing moved between periods
+    assert resolution(nov, sep, octo) == {"early": "breached"}
 
 
 def test_pause_states_stop_the_clock(incidents, criteria):

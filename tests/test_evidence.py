@@ -346,7 +346,10 @@ def test_identical_periods_are_no_change_and_significance_follows_alpha():
     p = stats.binomtest(70, 120, 0.5).pvalue
     assert 0.05 < p < 0.10
     assert compare_periods(up, directions=METRIC_BETTER, alpha=0.05)["verdict"][0] == "no evidence of change"
-    assert compare_periods(up, directions=METRIC_BETTER, alpha=0.10)["verdict"][0] == "worsened"
+    assert compare_periods(up, directions=METRIC_BETTER, alpha=0.10,
+                           confidence=0.90)["verdict"][0] == "worsened"
+    # at alpha 0.10 the 95% interval still holds "no change", so no change is called
+    assert compare_periods(up, directions=METRIC_BETTER, alpha=0.10)["verdict"][0] == "no evidence of change"
 
 
 def test_period_comparison_html():
@@ -391,3 +394,24 @@ def test_quantile_difference_by_hand_and_in_compare_periods():
         "after_values": [after, after]}))
     assert table["before"].tolist() == pytest.approx([90.1, 50.5])
     assert table["difference"].tolist() == pytest.approx([10.0, 10.0])
+
+
+def test_a_verdict_never_contradicts_its_interval():
+    """500 ones and 300 fives before, 500 ones and 300 tens after: the Mann-Whitney test
+    sees the upper tail move (by hand: P(after > before) - P(before > after) = 0.14, with a
+    standard error near 0.03, z about 5), but both medians are 1 (five in eight values are
+    1), so the interval of the median difference is [0, 0] and holds no change. The verdict
+    follows the interval, and the note says why."""
+    from scipy import stats as st
+
+    before = np.r_[np.ones(500), np.full(300, 5.0)]
+    after = np.r_[np.ones(500), np.full(300, 10.0)]
+    assert st.mannwhitneyu(after, before).pvalue < 1e-4  # scipy, independently of the kit
+    row = compare_periods(pd.DataFrame({
+        "metric": ["m"], "kind": ["duration"], "better": ["lower"],
+        "before_values": [before], "after_values": [after]})).iloc[0]
+    assert row["p_value"] < 0.05
+    assert (row["ci_low"], row["ci_high"]) == (0.0, 0.0)
+    assert row["verdict"] == "no evidence of change"
+    assert "interval includes none" in row["note"]
+

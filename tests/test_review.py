@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -156,3 +157,12 @@ def test_the_technique_study_charts_each_kind_of_measure_as_its_kind(review):
     assert studied
     for name, result in studied.items():
         assert result.settings["chart"] == expected[METRICS[name].kind], name
+
+
+def test_no_verdict_in_the_review_contradicts_its_interval(review):
+    table = review.comparisons
+    called = table[table["verdict"].isin(["improved", "worsened", "increased", "decreased"])]
+    assert len(called)
+    null = np.where(called["effect_scale"] == "ratio", 1.0, 0.0)
+    outside = (called["ci_low"] > null) | (called["ci_high"] < null)
+    assert outside.all()

@@ -6,8 +6,9 @@ not_applicable), what was measured against what target, and a short readable rea
 Rates per criterion (95% Wilson intervals), by segment and per week or month, and the
 comparison with an alternative set of criteria are computed from it.
 
-Attribution (stated in the report): a target is judged when it completed (or, breached
-and still open, at the end of the period; reference 1.8 i-ii); the grading check and the
+Attribution (stated in the report): a target is judged when its outcome was decided, once:
+when it completed if met, when its time ran out if breached, even if it is still open
+(reference 1.8 i-ii; :mod:`ccreview.incidents.targets`); the grading check and the
 procedure rules are attributed to the time the incident was opened. Cancelled incidents
 are not applicable to anything (reference 1.8 iii).
 """
@@ -94,8 +95,8 @@ def criterion_table(
         Canonical tables; rules that need an absent table are not applicable, with the
         reason in ``detail``.
     start : Timestamp, optional
-        Keep only rows judged in ``[start, as_of)``, plus targets breached and still open
-        at ``as_of``; without it every incident has a row for every criterion.
+        Keep only rows judged in ``[start, as_of)`` (a breach when its time ran out, even
+        if still open at ``as_of``); without it every incident has a row for every criterion.
     absent : mapping, optional
         Table -> canonical columns its file did not have (``TableResult.absent_columns``);
         rules needing them are not applicable rather than failed.
@@ -138,16 +139,13 @@ def criterion_table(
 
 
 def judged_in(table: pd.DataFrame, *, start: pd.Timestamp, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Rows of a :func:`criterion_table` judged in ``[start, as_of)``, plus targets breached
-    and still open at ``as_of`` (what ``criterion_table(start=...)`` keeps), so one table of
-    every incident can serve both the period and its trend."""
+    """Rows of a :func:`criterion_table` judged in ``[start, as_of)`` (what
+    ``criterion_table(start=...)`` keeps), so one table of every incident can serve both
+    the period and its trend."""
     lo = pd.Timestamp(start).value // 1000
     hi = pd.Timestamp(as_of).value // 1000
     at = to_micros(table["judged_at"])
-    inside = (at >= lo) & (at < hi)
-    open_breach = (table[CRITERION].isin(list(TARGETS)).to_numpy()
-                   & (table["detail"] == _TARGET_PHRASES[2]).to_numpy())
-    return table[inside | open_breach].reset_index(drop=True)
+    return table[(at >= lo) & (at < hi)].reset_index(drop=True)
 
 
 def _assemble(incidents: pd.DataFrame, results: dict[str, RuleResult],

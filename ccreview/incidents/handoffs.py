@@ -174,7 +174,8 @@ def breach_owners(
         none does, e.g. an incident without events).
     """
     breached = outcomes[outcomes["outcome"].eq("breached").to_numpy()].reset_index(drop=True)
-    due = due_times(breached, incidents, criteria=criteria, events=events)
+    due = (breached["due_at"] if "due_at" in breached
+           else due_times(breached, incidents, criteria=criteria, events=events))
     pos = positions(breached[c.INCIDENT_ID], incidents[c.INCIDENT_ID])
     held = np.unique(pos[pos >= 0])
     periods = holding_periods(events, incidents.iloc[held], as_of=as_of)

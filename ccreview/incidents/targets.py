@@ -5,9 +5,12 @@ Definitions (metric-definitions.md section 1.8), chosen and stated in every repo
 * A target is measured from ``opened_at`` to ``first_response_at`` (response)
   or to ``resolved_at`` (resolution), on the calendar the criteria name for the
   incident's recorded priority.
-* It is attributed to the period in which it *completed*. A target still
-  running at the end of the period counts as breached in that period once its
-  time has already run out; one still within its time is not yet judged.
+* It is attributed to the period in which its outcome was *decided*, once: a
+  met target when it completed, a breached one at the instant its time ran out
+  (its due time, on its calendar, with its pauses). A breach still open at the
+  end of a period therefore counts in the period its time ran out, and never
+  again when it later completes; a target still within its time is not yet
+  judged. A period's figure, once the period has ended, never changes.
 * Cancelled incidents are left out. Time spent in the pause states of
   ``criteria.yaml`` (from ``incident_events``) is taken off the clocks.
 * Compliance = met / (met + breached), with a 95% Wilson interval.
@@ -25,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ccreview.clocks.business_hours import NAT, elapsed_seconds, from_micros, to_micros
+from ccreview.clocks.business_hours import NAT, add_seconds, elapsed_seconds, from_micros, to_micros
 from ccreview.clocks.pauses import _paused, _pauses, order_events, pause_intervals, paused_seconds, positions
 from ccreview.config.criteria import Criteria
 from ccreview.data import columns as c
@@ -90,12 +93,36 @@ def target_arrays(
         within = elapsed_h <= hours
         no_target = np.isnan(hours)
         outcome = np.select([no_target, is_done & within, is_done | ~within], [3, 0, 1], default=2)
-        # breaches still running are judged at the period end
-        judged = np.where(is_done, done, np.where(outcome == 1, limit, NAT))
+        due = _due(opened, hours, calendar, outcome == 1, pauses, criteria)
+        # a met target is decided when it completes, a breached one when its time ran out
+        decided = np.minimum(np.where(due == NAT, stop, due), stop)
+        judged = np.select([outcome == 0, outcome == 1], [done, decided], NAT)
         out[target] = {"calendar": calendar, "target_h": hours, "paused_h": paused / 3600,
                        "elapsed_h": elapsed_h, "completed": np.where(is_done, done, NAT),
-                       "judged": judged, "outcome": outcome, "open_at_end": ~is_done}
+                       "due": due, "judged": judged, "outcome": outcome, "open_at_end": ~is_done}
     return out
+
+
+def _due(opened: np.ndarray, hours: np.ndarray, calendar: np.ndarray, rows: np.ndarray,
+         pauses: tuple[np.ndarray, np.ndarray, np.ndarray], criteria: Criteria) -> np.ndarray:
+    """When the target of each of ``rows`` ran out (int64 us; NAT elsewhere): ``opened`` plus
+    the target on its calendar, with the incident's pauses added."""
+    due = np.full(len(opened), NAT, dtype=np.int64)
+    pos, begin, until = pauses
+    for name, cal in criteria.calendars.items():
+        subset = np.flatnonzero(rows & (calendar == name) & (opened != NAT))
+        if not len(subset):
+            continue
+        slot = np.full(len(opened), -1, dtype=np.int64)
+        slot[subset] = np.arange(len(subset))
+        mine = slot[pos] >= 0 if len(pos) else np.zeros(0, dtype=bool)
+        frame = pd.DataFrame({"row": slot[pos[mine]],
+                              "start": from_micros(begin[mine], criteria.timezone).array,
+                              "end": from_micros(until[mine], criteria.timezone).array})
+        found = add_seconds(from_micros(opened[subset], criteria.timezone), hours[subset] * 3600,
+                            calendar=cal, timezone=criteria.timezone, pauses=frame)
+        due[subset] = to_micros(found)
+    return due
 
 
 @dataclass(frozen=True)
@@ -153,9 +180,10 @@ def target_outcomes(
     DataFrame
         ``incident_id``, ``priority``, ``target``, ``calendar``, ``target_h``,
         ``paused_h``, ``elapsed_h`` (clock time less paused time), ``completed_at``,
-        ``outcome`` (met, breached, running, no_target), ``judged_at``
-        (completion, or ``as_of`` for breaches still running) and ``open_at_end``
-        (not completed by ``as_of``). Cancelled incidents are left out.
+        ``due_at`` (when a breached target's time ran out; missing otherwise),
+        ``outcome`` (met, breached, running, no_target), ``judged_at`` (when the
+        outcome was decided: completion if met, ``due_at`` if breached) and
+        ``open_at_end`` (not completed by ``as_of``). Cancelled incidents are left out.
     """
     if clocks is None:
         clocks = target_clocks(incidents, criteria=criteria, as_of=as_of, events=events)
@@ -175,6 +203,7 @@ def target_outcomes(
             "paused_h": a["paused_h"][keep],
             "elapsed_h": a["elapsed_h"][keep],
             "completed_at": from_micros(a["completed"][keep], tz).array,
+            "due_at": from_micros(a["due"][keep], tz).array,
             "outcome": _OUTCOME_NAMES[a["outcome"][keep]],
             "judged_at": from_micros(a["judged"][keep], tz).array,
             "open_at_end": a["open_at_end"][keep],
@@ -183,14 +212,13 @@ def target_outcomes(
 
 
 def in_period(outcomes: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-    """Outcomes judged in ``[start, end)``, plus breaches still open at ``end``.
+    """Outcomes decided in ``[start, end)``: targets met by completing in it, and targets
+    whose time ran out in it (whether or not they have completed since).
 
-    ``outcomes`` must have been computed with ``as_of=end``.
+    ``outcomes`` must have been computed with ``as_of`` at or after ``end``.
     """
     judged = outcomes["judged_at"]
-    completed_inside = (judged >= start) & (judged < end) & ~outcomes["open_at_end"]
-    open_breach = outcomes["open_at_end"] & outcomes["outcome"].eq(BREACHED)
-    return outcomes[(completed_inside | open_breach).to_numpy()]
+    return outcomes[((judged >= start) & (judged < end)).to_numpy(dtype=bool, na_value=False)]
 
 
 def compliance_rates(

@@ -98,7 +98,8 @@ def _outcome_observations(name: str, outcomes: pd.DataFrame, incidents: pd.DataF
     segments = {col: incidents[col].array.take(pos) for col in SEGMENT_COLUMNS if col in incidents}
     if name == "median_resolution_sla_h":
         done = judged["completed_at"].notna().to_numpy()
-        return _values(judged["judged_at"][done], judged["elapsed_h"].to_numpy()[done],
+        # a time is attributed to when it was taken, not to when a breach was decided
+        return _values(judged["completed_at"][done], judged["elapsed_h"].to_numpy()[done],
                        {k: v[done] for k, v in segments.items()})
     return _ratio(judged["judged_at"], (judged["outcome"] == "met").to_numpy(), 1.0, segments)
 

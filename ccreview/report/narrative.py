@@ -15,7 +15,17 @@ import pandas as pd
 from ccreview.data import columns as c
 from ccreview.kpis.catalogue import resolution_time_stats
 from ccreview.report.formatting import priority_label
-from ccreview.wording import fmt_count, fmt_day, fmt_hours, fmt_pct, format_value, hours_unit, plural
+from ccreview.stats.effects import DECREASED, INCREASED, N_BEFORE, VERDICT
+from ccreview.wording import (
+    fmt_count,
+    fmt_day,
+    fmt_hours,
+    fmt_number,
+    fmt_pct,
+    format_value,
+    hours_unit,
+    plural,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ccreview.review.review import Review
@@ -30,15 +40,30 @@ DEGRADED_FACTOR = 1.5
 CONTACTS_OFFERED, ABANDONMENT, SERVICE_LEVEL = "contacts_offered", "abandonment_rate", "service_level"
 
 
-def _change(now: float, before: float) -> str:
-    if not before:
-        return ""
-    delta = (now - before) / before
+def _volume_sentence(review: Review) -> str:
+    """Incidents opened, against the previous period of the comparison section (the same
+    row of :attr:`Review.comparisons`, so both say the same): per day, because a quarter
+    of 92 days is not a quarter of 90."""
+    text = f"{fmt_count(len(review.incidents))} incidents were opened"
+    table = review.comparisons
+    if not len(table):
+        return text + "."
+    row = table[(table[c.METRIC] == "incidents_opened") & (table["segment_by"] == "")
+                & table["against"].str.startswith("previous")]
+    if not len(row):
+        return text + "."
+    r = row.iloc[0]
+    delta = r["after"] / r["before"] - 1 if r["before"] else np.nan
+    if not np.isfinite(delta):
+        return text + "."
     if round(abs(delta), 2) == 0:
-        return f", about the same as the previous period of the same length ({fmt_count(before)})"
-    direction = "up" if delta > 0 else "down"
-    return (f", {direction} {abs(delta):.0%} on the previous period of the same length "
-            f"({fmt_count(before)})")
+        move = "about the same as"
+    else:
+        move = f"{'up' if delta > 0 else 'down'} {abs(delta):.0%} on"
+    chance = ("beyond what chance explains" if r[VERDICT] in (INCREASED, DECREASED)
+              else "within what chance explains")
+    return (f"{text}, {fmt_number(r['after'])} a day: {move} the {r['against']} "
+            f"({fmt_count(r[N_BEFORE])} incidents, {fmt_number(r['before'])} a day; {chance}).")
 
 
 def coverage_notes(review: Review) -> list[str]:
@@ -64,15 +89,9 @@ def coverage_notes(review: Review) -> list[str]:
 
 def findings(review: Review) -> list[str]:
     """The executive summary's findings, most important first."""
-    p = review.params
     out: list[str] = []
-    length = p.end - p.start
-    opened = review.data["incidents"][c.OPENED_AT]
-    covers_previous = len(opened) and opened.min() <= p.start - length + pd.Timedelta(days=1)
-    previous = ((opened >= p.start - length) & (opened < p.start)).sum() if covers_previous else 0
     if "incidents" in review.data:
-        out.append(f"{fmt_count(len(review.incidents))} incidents were opened"
-                   f"{_change(len(review.incidents), previous)}.")
+        out.append(_volume_sentence(review))
     for row in review.compliance.itertuples(index=False):
         by_p = review.compliance_by_priority
         part = by_p[(by_p["target"] == row.target) & (by_p["n"] >= 30)]

@@ -44,6 +44,8 @@ from ccreview.stats.effects import (
     BEFORE_VALUES,
     BETTER,
     BETTER_DIRECTIONS,
+    CI_HIGH,
+    CI_LOW,
     DECREASED,
     DIFFERENCE,
     DIFFERENCE_SCALE,
@@ -308,10 +310,17 @@ def compare_periods(
     ratio = (kind == RATE).to_numpy()
     out[EFFECT_SCALE] = np.where(ratio, RATIO_SCALE, DIFFERENCE_SCALE)
     effect = out[ESTIMATE].to_numpy()
+    null = np.where(ratio, 1.0, 0.0)
+    low, high = out[CI_LOW].to_numpy(dtype=float), out[CI_HIGH].to_numpy(dtype=float)
     with np.errstate(invalid="ignore"):
-        direction = np.sign(np.where(ratio, effect - 1, effect))
-    out[VERDICT] = _verdicts(np.nan_to_num(direction), better.to_numpy(), reject, enough)
+        direction = np.sign(effect - null)
+        # a change is called only where its own interval leaves out "no change" too: a
+        # verdict never contradicts the interval printed beside it
+        clear = ((low > null) & (direction > 0)) | ((high < null) & (direction < 0))
     out.loc[enough, NOTE] = ""
+    out.loc[enough & reject & ~clear, NOTE] = (
+        "the test flags a change but the interval includes none: not called")
+    out[VERDICT] = _verdicts(np.nan_to_num(direction), better.to_numpy(), reject & clear, enough)
     return out.rename(columns={ESTIMATE: DIFFERENCE})[RESULT_COLUMNS]
 
 
