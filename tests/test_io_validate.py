@@ -299,3 +299,37 @@ def test_utf8_bom_on_a_cp1252_file(tmp_path):
                      + "INC1,2026-07-01 09:00,2,Caf\xe9\n".encode("cp1252"))
     ds = load_dataset({"incidents": path}, timezone=TZ)
     assert ds["incidents"][c.CATEGORY].tolist() == ["Café"]
+
+
+def test_closed_without_a_resolution_time_is_resolved_at_its_close_and_counted(tmp_path):
+    """Reference 1.11: an incident is open until resolved. A closed one with no resolution
+    time uses its close time (never "open" for ever); a cancelled one is left as it is;
+    one marked resolved with neither time cannot be placed and is quarantined."""
+    from ccreview.kpis.compute import backlog_age_profile
+
+    text = HEADER + (
+        "INC1,2026-07-01 09:00,,2,phone,closed,2026-07-03 10:00\n"  # closed, no resolution
+        "INC2,2026-07-01 09:00,2026-07-01 12:00,2,phone,closed,2026-07-02 10:00\n"
+        "INC3,2026-07-01 09:00,,2,phone,cancelled,2026-07-01 11:00\n"
+        "INC4,2026-07-01 09:00,,2,phone,resolved,\n"  # resolved, but when?
+        "INC5,2026-07-01 09:00,,2,phone,in_progress,\n")  # really open
+    ds = load(tmp_path, text)
+    data = ds["incidents"].set_index(c.INCIDENT_ID)
+    assert data.loc["INC1", c.RESOLVED_AT] == pd.Timestamp("2026-07-03 10:00", tz=TZ)
+    assert pd.isna(data.loc["INC3", c.RESOLVED_AT])
+    assert "INC4" not in data.index
+    assert problems(ds) == [(5, "resolved_at", "is empty but status is 'resolved'; add the "
+                                               "resolution time (or the closure time)")]
+    assumed = ds.assumptions()
+    assert assumed[["table", "column", "rows"]].values.tolist() == [["incidents", "resolved_at", 1]]
+    backlog = backlog_age_profile(ds["incidents"], at=pd.Timestamp("2026-08-01", tz=TZ))
+    assert backlog.attrs["open"] == 1  # INC5 only
+
+
+def test_assumptions_survive_the_prepared_folder(tmp_path):
+    from ccreview.data.prepared import load_prepared, save_prepared
+
+    ds = load(tmp_path, HEADER + "INC1,2026-07-01 09:00,,2,phone,closed,2026-07-03 10:00\n")
+    save_prepared(ds, tmp_path / "prepared", tmp_path / "downloads")
+    back = load_prepared(tmp_path / "prepared", tmp_path / "downloads")
+    pd.testing.assert_frame_equal(back.assumptions(), ds.assumptions())

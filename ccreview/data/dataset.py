@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 __all__ = [
+    "ASSUMPTION_COLUMNS",
     "Dataset",
     "ISSUE_COLUMNS",
     "TableResult",
@@ -14,6 +15,14 @@ __all__ = [
 
 
 ISSUE_COLUMNS = ["table", "file", "row", "column", "value", "problem"]
+#: what the kit assumed to keep a row rather than lose it (counted, shown in data health)
+ASSUMPTION_COLUMNS = ["table", "column", "rows", "assumption"]
+
+
+def no_assumptions() -> pd.DataFrame:
+    """An empty table of assumptions."""
+    return pd.DataFrame({"table": pd.Series(dtype=str), "column": pd.Series(dtype=str),
+                         "rows": pd.Series(dtype="int64"), "assumption": pd.Series(dtype=str)})
 
 
 @dataclass
@@ -39,6 +48,9 @@ class TableResult:
     absent_columns : list of str
         Canonical columns the file does not have (their values are all missing,
         and metrics that need them say so instead of showing a number).
+    assumptions : DataFrame
+        What was filled in to keep rows rather than lose them: table, column, rows
+        (how many accepted rows) and assumption (what was done, in words).
     """
 
     name: str
@@ -49,6 +61,7 @@ class TableResult:
     rows_read: int
     ignored_columns: list[str] = field(default_factory=list)
     absent_columns: list[str] = field(default_factory=list)
+    assumptions: pd.DataFrame = field(default_factory=no_assumptions)
 
     def has(self, column: str) -> bool:
         """Whether the file supplied ``column``."""
@@ -99,6 +112,11 @@ class Dataset:
         ]
         return pd.DataFrame(rows, columns=["table", "file", "rows_read", "rows_accepted",
                                            "rows_rejected"])
+
+    def assumptions(self) -> pd.DataFrame:
+        """Every assumption made to keep rows, across tables (:data:`ASSUMPTION_COLUMNS`)."""
+        frames = [t.assumptions for t in self.tables.values() if len(t.assumptions)]
+        return pd.concat(frames, ignore_index=True) if frames else no_assumptions()
 
     def issues(self) -> pd.DataFrame:
         """Every row-level problem found, across tables."""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ccreview.data.dataset import ISSUE_COLUMNS, Dataset, TableResult
+from ccreview.data.dataset import ASSUMPTION_COLUMNS, ISSUE_COLUMNS, Dataset, TableResult, no_assumptions
 from ccreview.data.redact import redact_frame
 
 __all__ = ["QUARANTINE_SUFFIX", "load_prepared", "save_prepared"]
@@ -41,6 +41,7 @@ def save_prepared(dataset: Dataset, prepared_dir: Path, downloads_dir: Path) -> 
             "rows_read": result.rows_read,
             "ignored_columns": result.ignored_columns,
             "absent_columns": result.absent_columns,
+            "assumptions": result.assumptions.to_dict(orient="records"),
         }
     redact_frame(dataset.issues()).to_csv(downloads_dir / ISSUES_FILE, index=False)
     (prepared_dir / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
@@ -68,5 +69,7 @@ def load_prepared(prepared_dir: str | Path, downloads_dir: str | Path | None = N
             rows_read=int(info["rows_read"]),
             ignored_columns=list(info["ignored_columns"]),
             absent_columns=list(info["absent_columns"]),
+            assumptions=(pd.DataFrame(info["assumptions"], columns=ASSUMPTION_COLUMNS)
+                         if info.get("assumptions") else no_assumptions()),
         )
     return Dataset(tables, summary["timezone"])

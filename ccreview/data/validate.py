@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ccreview.data import columns as c
-from ccreview.data.dataset import ISSUE_COLUMNS, Dataset, TableResult
+from ccreview.data.dataset import ISSUE_COLUMNS, Dataset, TableResult, no_assumptions
 from ccreview.data.parse import ParseOptions, parse_column
 from ccreview.data.readers import RawTable, read_raw
 from ccreview.data.schema import TABLES, Table
@@ -278,10 +278,13 @@ def validate_table(
         rejected = rejected.sort_values(c.SOURCE_ROW, kind="stable")
     ignored = [col for col in frame.columns if col not in table.names and col != c.SOURCE_ROW]
     absent = [col for col in table.names if col not in frame.columns]
+    accepted = typed.loc[~rejected_mask].reset_index(drop=True)
+    assumptions = _ASSUMPTIONS[table.name](accepted) if table.name in _ASSUMPTIONS else no_assumptions()
     return TableResult(
         name=table.name,
         source=source,
-        data=typed.loc[~rejected_mask].reset_index(drop=True),
+        data=accepted,
+        assumptions=assumptions,
         rejected=rejected.reset_index(drop=True),
         issues=issues,
         rows_read=len(frame) + len(refused),
@@ -344,14 +347,47 @@ def _contact_checks(typed: pd.DataFrame, frame: pd.DataFrame):
     )
 
 
+def _empty(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """Cells left blank in the file (an unparseable cell is reported apart); True throughout
+    when the file has no such column (its values are all missing)."""
+    if column not in frame:
+        return np.ones(len(frame), dtype=bool)
+    return frame[column].astype("string").str.strip().fillna("").eq("").to_numpy()
+
+
 def _incident_checks(typed: pd.DataFrame, frame: pd.DataFrame):
-    empty = frame[c.CLOSED_AT].astype("string").str.strip().fillna("").eq("").to_numpy()
-    closed = typed[c.STATUS].isin(["closed"]).to_numpy() & empty  # unparseable is reported apart
-    yield closed, c.CLOSED_AT, "is empty but status is 'closed'; add the closure time"
+    if c.CLOSED_AT in frame:
+        closed = typed[c.STATUS].isin(["closed"]).to_numpy() & _empty(frame, c.CLOSED_AT)
+        yield closed, c.CLOSED_AT, "is empty but status is 'closed'; add the closure time"
+    if c.RESOLVED_AT not in frame:
+        return
+    resolved = (typed[c.STATUS].isin(["resolved"]).to_numpy() & _empty(frame, c.RESOLVED_AT)
+                & _empty(frame, c.CLOSED_AT))
+    yield (resolved, c.RESOLVED_AT,
+           "is empty but status is 'resolved'; add the resolution time (or the closure time)")
+
+
+def _incident_assumptions(accepted: pd.DataFrame) -> pd.DataFrame:
+    """A closed incident without a resolution time is not open: its close time stands in
+    (reference 1.11: an open incident is one not yet resolved). Cancelled ones are left
+    as they are; they have no targets and are never backlog."""
+    cancelled = accepted[c.STATUS].eq("cancelled").to_numpy(dtype=bool, na_value=False)
+    fill = (accepted[c.RESOLVED_AT].isna() & accepted[c.CLOSED_AT].notna()).to_numpy() & ~cancelled
+    if not fill.any():
+        return no_assumptions()
+    accepted.loc[fill, c.RESOLVED_AT] = accepted.loc[fill, c.CLOSED_AT]
+    return pd.DataFrame({"table": ["incidents"], "column": [c.RESOLVED_AT],
+                         "rows": [int(fill.sum())],
+                         "assumption": ["closed without a resolution time: the close time is "
+                                        "used as the resolution time, so they are not counted "
+                                        "as open"]})
 
 
 #: table -> (columns the rule needs in the file, rule)
 _ROW_CHECKS = {
     "contacts": (((c.ABANDONED, c.ANSWERED_AT), _contact_checks),),
-    "incidents": (((c.STATUS, c.CLOSED_AT), _incident_checks),),
+    "incidents": (((c.STATUS,), _incident_checks),),
 }
+
+#: table -> what is filled in on accepted rows rather than losing them
+_ASSUMPTIONS = {"incidents": _incident_assumptions}

@@ -118,6 +118,11 @@ class DataHealth(Section):
                 for name, n in zip(t["table"], t["rows_rejected"], strict=True) if n)
             parts.append(f"<p>Download the quarantined rows, each with its reasons: {links}; "
                          f'all problems: <a href="downloads/{ISSUES_FILE}">{ISSUES_FILE}</a>.</p>')
+        assumed = self.review.data.assumptions()
+        if len(assumed):
+            parts.append("<h3>What was assumed to keep rows (counted; nothing dropped)</h3>")
+            parts.append(table_html(assumed, formats={"rows": fmt_count},
+                                    labels={"rows": "rows affected", "assumption": "what was done"}))
         for result in self.review.data.tables.values():
             if result.ignored_columns:
                 parts.append(note_html(f"{result.source}: columns not used by the kit were "
