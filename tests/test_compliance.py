@@ -122,7 +122,8 @@ def test_open_breaches_count_in_the_period_and_cancelled_are_left_out(incidents,
 
 def test_each_target_is_counted_once_in_the_period_its_outcome_was_decided(criteria):
     """A P1 opened 30 September 22:00 (4 h to resolve, 24x7) is still open at the end of
-    September: its time ran out at 02:00 on 1 October, so it is an October breach. One opened at 19:00 ran out at 23:00 on 30 September: a September
+    September: its time ran out at 02:00 on 1 October, so it is an October breach. One
+    opened at 19:00 ran out at 23:00 on 30 September: a September
     breach, counted in September while still open and not again in October when it
     completes. A met target counts when it completes."""
     rows = [("late", 1, "2026-09-30 22:00", "2026-09-30 22:05", "2026-10-02 09:00"),

@@ -4,6 +4,7 @@ and the pieces of the published index page."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,8 @@ import pytest
 from ccreview.report import narrative
 from ccreview.report.publish import write_index
 from ccreview.review.review import open_review
+
+from .conftest import make_params
 
 
 @pytest.fixture(scope="module")
@@ -166,3 +169,36 @@ def test_no_verdict_in_the_review_contradicts_its_interval(review):
     null = np.where(called["effect_scale"] == "ratio", 1.0, 0.0)
     outside = (called["ci_low"] > null) | (called["ci_high"] < null)
     assert outside.all()
+
+
+def test_an_export_taken_before_the_period_ends_is_censored_not_a_fall(demo_dir, tmp_path):
+    """The demo quarter cut on 10 September 12:00, as if the export had been taken then:
+    what happened later is blanked or dropped. The review judges the data as known then,
+    so no target is judged after the cut, the compliance chart has no week after it, and
+    the summary says so."""
+    from ccreview.report.narrative import coverage_notes
+
+    cut = "2026-09-10 12:00:00"
+    data = tmp_path / "data"
+    shutil.copytree(demo_dir, data)
+    incidents = pd.read_csv(data / "incidents.csv", dtype=str, keep_default_na=False)
+    incidents = incidents[incidents["opened_at"] < cut]
+    for col in ("first_response_at", "resolved_at", "closed_at"):
+        late = incidents[col] >= cut
+        incidents.loc[late, col] = ""
+        if col == "closed_at":
+            incidents.loc[late & (incidents["status"] == "closed"), "status"] = "in_progress"
+    incidents.loc[(incidents["resolved_at"] == "") & (incidents["status"] == "resolved"),
+                  "status"] = "in_progress"
+    incidents.to_csv(data / "incidents.csv", index=False)
+    for name, col in (("incident_events", "at"), ("contacts", "arrived_at")):
+        table = pd.read_csv(data / f"{name}.csv", dtype=str, keep_default_na=False)
+        table[table[col] < cut].to_csv(data / f"{name}.csv", index=False)
+    review = open_review(make_params(tmp_path, data))
+    assert review.as_of < pd.Timestamp(cut, tz=review.params.timezone)
+    assert review.as_of > pd.Timestamp("2026-09-10 11:00", tz=review.params.timezone)
+    judged = review.all_outcomes["judged_at"].dropna()
+    assert (judged <= review.as_of).all()
+    chart = review.control_charts["resolution_compliance"].table
+    assert pd.to_datetime(chart["period"]).max() < pd.Timestamp("2026-09-10")
+    assert any("The data ends on 10 Sep 2026" in n for n in coverage_notes(review))

@@ -84,6 +84,13 @@ def coverage_notes(review: Review) -> list[str]:
     notes = []
     if first > p.start + pd.Timedelta(days=1) or last < p.end - pd.Timedelta(days=2):
         notes.append(f"The data does not cover the whole period: {span}.")
+    if review.as_of < p.end:
+        days = (p.end - review.as_of) / pd.Timedelta(days=1)
+        notes.append(
+            f"The data ends on {fmt_day(review.as_of)}, {fmt_number(days)} days before the "
+            "period does: targets still running then are not judged, the backlog is counted "
+            "then, and the weeks after it are not charted. What happened later is not in the "
+            "export (it is censored), so it is neither a fall nor a signal.")
     return notes
 
 

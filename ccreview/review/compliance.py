@@ -67,7 +67,7 @@ class ComplianceResults:
 
     def _criterion_inputs(self) -> dict:
         absent = {name: result.absent_columns for name, result in self.data.tables.items()}
-        return {"as_of": self.params.end, "start": self.params.start, "absent": absent,
+        return {"as_of": self.as_of, "start": self.params.start, "absent": absent,
                 "events": self.data["incident_events"] if "incident_events" in self.data else None,
                 "major_incidents": (self.data["major_incidents"] if "major_incidents" in self.data
                                     else None)}
@@ -82,7 +82,7 @@ class ComplianceResults:
     def criteria_table(self) -> pd.DataFrame:
         """Every incident judged in the period against every agreed criterion (targets,
         grading, procedure rules): :func:`ccreview.incidents.criteria_table.criterion_table`."""
-        return judged_in(self.all_criteria, start=self.params.start, as_of=self.params.end)
+        return judged_in(self.all_criteria, start=self.params.start, as_of=self.as_of)
 
     @cached_property
     def criteria_scorecard(self) -> pd.DataFrame:
@@ -101,7 +101,7 @@ class ComplianceResults:
         """Expected against recorded priority, and what mis-grading does to compliance."""
         events = self.data["incident_events"] if "incident_events" in self.data else None
         return grading_audit(self.data["incidents"], criteria=self.params.criteria,
-                             as_of=self.params.end, events=events, start=self.params.start,
+                             as_of=self.as_of, events=events, start=self.params.start,
                              outcomes=self.all_outcomes)
 
     @cached_property
@@ -110,7 +110,7 @@ class ComplianceResults:
         if "incident_events" not in self.data or not len(self.outcomes):
             return pd.DataFrame(columns=[c.INCIDENT_ID, c.PRIORITY, "target", "due_at", c.TEAM])
         return breach_owners(self.outcomes, self.data["incidents"], self.data["incident_events"],
-                             criteria=self.params.criteria, as_of=self.params.end)
+                             criteria=self.params.criteria, as_of=self.as_of)
 
     @cached_property
     def what_if(self) -> pd.DataFrame:
@@ -140,7 +140,7 @@ class ComplianceResults:
         """Stretches of time each incident opened in the period spent with one team."""
         if "incident_events" not in self.data:
             return pd.DataFrame()
-        return holding_periods(self.data["incident_events"], self.incidents, as_of=self.params.end)
+        return holding_periods(self.data["incident_events"], self.incidents, as_of=self.as_of)
 
     @cached_property
     def compliance(self) -> pd.DataFrame:

@@ -42,7 +42,7 @@ class PerformanceResults:
         named in ``.attrs["skipped"]``.
         """
         frames, skipped = [], []
-        now = (self.params.start, self.params.end)
+        now = (self.params.start, self.as_of)
         for label, start, end in comparison_windows(*now):
             rows = []
             for name, metric in METRICS.items():
@@ -93,7 +93,7 @@ class PerformanceResults:
                 continue
             baseline, note = self._baseline_for(obs, name)
             chart = metric_chart(obs, metric=name, start=min(baseline[0], self.params.start),
-                                 end=self.params.end, baseline=baseline, rules=rules,
+                                 end=self.as_of, baseline=baseline, rules=rules,
                                  freq=self.params.chart_freq)
             if note:
                 chart.warnings.insert(0, note)

@@ -35,7 +35,16 @@ from ccreview.review.parameters import load_parameters
 from ccreview.review.performance import PerformanceResults
 from ccreview.stats import kinds
 
-__all__ = ["Review", "open_review"]
+__all__ = ["CENSORING_SLACK", "Review", "open_review"]
+
+#: data ending this much before the period end is judged where it ends (censored after)
+CENSORING_SLACK = pd.Timedelta(days=1)
+#: the columns that say when something was recorded, per table
+_RECORDED_AT = {
+    "incidents": (c.OPENED_AT, c.FIRST_RESPONSE_AT, c.RESOLVED_AT, c.CLOSED_AT),
+    "incident_events": (c.AT,),
+    "contacts": (c.ARRIVED_AT,),
+}
 
 
 
@@ -74,24 +83,46 @@ class Review(ComplianceResults, PerformanceResults):
         return self._in_period("incidents", c.RESOLVED_AT)
 
     @cached_property
+    def data_ends(self) -> pd.Timestamp | None:
+        """The last instant any incident, event or contact records: where the export was
+        taken, at the latest (None without timestamps)."""
+        found = []
+        for table, columns in _RECORDED_AT.items():
+            if table in self.data:
+                frame = self.data[table]
+                found += [frame[col].max() for col in columns if col in frame]
+        found = [t for t in found if pd.notna(t)]
+        return max(found) if found else None
+
+    @cached_property
+    def as_of(self) -> pd.Timestamp:
+        """When the data is judged: the period end, or where the data ends when that is more
+        than a day earlier. A target still running when the export was taken is not judged,
+        and the weeks after it are not charted: they are censored, not a signal."""
+        ends = self.data_ends
+        if ends is not None and ends < self.params.end - CENSORING_SLACK:
+            return ends
+        return self.params.end
+
+    @cached_property
     def clocks(self) -> TargetClocks:
         """Every incident's target clocks (business hours, pauses) as known at the period
         end, computed once for the outcomes, the criterion table and the grading audit."""
         events = self.data["incident_events"] if "incident_events" in self.data else None
         return target_clocks(self.data["incidents"], criteria=self.params.criteria,
-                             as_of=self.params.end, events=events)
+                             as_of=self.as_of, events=events)
 
     @cached_property
     def all_outcomes(self) -> pd.DataFrame:
         """Response and resolution outcomes of every incident, as known at the period end
         (the earlier periods' outcomes feed the comparisons and control charts)."""
         return target_outcomes(self.data["incidents"], criteria=self.params.criteria,
-                               as_of=self.params.end, clocks=self.clocks)
+                               as_of=self.as_of, clocks=self.clocks)
 
     @cached_property
     def outcomes(self) -> pd.DataFrame:
         """Response and resolution outcomes judged in the period."""
-        return in_period(self.all_outcomes, start=self.params.start, end=self.params.end)
+        return in_period(self.all_outcomes, start=self.params.start, end=self.as_of)
 
     @cached_property
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -158,7 +189,7 @@ class Review(ComplianceResults, PerformanceResults):
         """Incidents open at the period end by age (:func:`ccreview.kpis.compute.backlog_age_profile`)."""
         if "incidents" not in self.data:
             return pd.DataFrame(columns=["age", "n", "share"])
-        return backlog_age_profile(self.data["incidents"], at=self.params.end)
+        return backlog_age_profile(self.data["incidents"], at=self.as_of)
 
     @cached_property
     def kpis(self) -> pd.DataFrame:

@@ -141,10 +141,14 @@ class Performance(Section):
         backlog = self.review.backlog
         if not len(backlog) or not backlog.attrs.get("open"):
             return ""
-        end = self.review.params.end - pd.Timedelta(days=1)
+        review = self.review
         median = backlog.attrs["median_age_days"]
-        text = (f"At the end of the period ({fmt_day(end)}), {plural(backlog.attrs['open'], 'incident')}"
-                f" were open, with a median age of {fmt_number(median, 1)} days.")
+        when = (f"At the end of the period ({fmt_day(review.params.end - pd.Timedelta(days=1))})"
+                if review.as_of >= review.params.end else
+                f"When the data ends ({fmt_day(review.as_of)}, before the period does)")
+        text = (f"{when}, {plural(backlog.attrs['open'], 'incident')}"
+                f" {'was' if backlog.attrs['open'] == 1 else 'were'} open, with a median age of "
+                f"{fmt_number(median, 1)} days.")
         return ("<h3>Backlog at the period end</h3>" + paragraphs_html([text])
                 + table_html(backlog, formats={"n": fmt_count, "share": fmt_pct},
                              labels={"n": "incidents"}, caption="Open incidents by age"))
