@@ -158,3 +158,55 @@ def test_every_section_renders_without_an_optional_column(demo_dir, tmp_path, ta
     for name in SECTION_NAMES:
         html = getattr(sections, name)(review)._repr_html_()
         assert html, name
+
+
+def test_first_time_fix_is_not_measurable_where_the_export_never_records_a_reopening(
+        demo_dir, tmp_path):
+    """An export with no 'reopened' state showed first-time fix 100% met (issue #12): a
+    reopening it cannot see is not a reopening that did not happen."""
+    import pandas as pd
+
+    data = tmp_path / "data"
+    shutil.copytree(demo_dir, data)
+    events = pd.read_csv(data / "incident_events.csv", dtype=str, keep_default_na=False)
+    assert (events["state"] == "reopened").any()
+    events.loc[events["state"] == "reopened", "state"] = "in_progress"
+    events.to_csv(data / "incident_events.csv", index=False)
+    review = open_review(make_params(tmp_path, data))
+    row = review.criteria_scorecard.set_index("criterion").loc["first_time_fix"]
+    assert row["n"] == 0 and pd.isna(row["rate"])
+    html = sections.Procedures(review)._repr_html_()
+    assert "not measurable" in html
+    assert "no event in the data is in state reopened" in html
+
+
+def test_teams_services_yaml_does_not_know_are_named_not_counted_as_no_ones(demo_dir, tmp_path):
+    """A services.yaml that calls the first line "Front Office" while the data says
+    "Service Desk", and leaves Network out: the data health says which teams it does not
+    know, and the handoff section says it cannot show the contact centre's share instead
+    of "Front Office held 0.0% of their open time" (issue #12)."""
+    import pandas as pd
+
+    from ccreview.data import columns as c
+
+    params = make_params(tmp_path, demo_dir)
+    services = params.parent / "services.yaml"
+    text = services.read_text().replace("Service Desk", "Front Office")
+    text = "\n".join(line for line in text.splitlines() if "name: Network," not in line)
+    services.write_text(text + "\n")
+    review = open_review(params)
+    unknown = review.unknown_teams
+    incidents = review.incidents
+    events = review.data["incident_events"]
+    held = events[events[c.INCIDENT_ID].isin(incidents[c.INCIDENT_ID])]
+    named = pd.concat([incidents[[c.INCIDENT_ID, c.ASSIGNED_TEAM]].set_axis([c.INCIDENT_ID, "t"], axis=1),
+                       held[[c.INCIDENT_ID, c.TEAM]].set_axis([c.INCIDENT_ID, "t"], axis=1)])
+    for team in ("Service Desk", "Network"):  # counted here independently of the kit
+        expected = named.loc[named["t"] == team, c.INCIDENT_ID].nunique()
+        assert unknown.set_index(c.TEAM).loc[team, "incidents"] == expected
+    assert set(unknown[c.TEAM]) == {"Service Desk", "Network"}
+    health = sections.DataHealth(review)._repr_html_()
+    assert "2 teams in the data are not listed in services.yaml" in health
+    handoffs = sections.Handoffs(review)._repr_html_()
+    assert "no incident was held by a team of that name" in handoffs
+    assert "Front Office held" not in handoffs

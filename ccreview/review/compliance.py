@@ -143,6 +143,27 @@ class ComplianceResults:
         return holding_periods(self.data["incident_events"], self.incidents, as_of=self.as_of)
 
     @cached_property
+    def unknown_teams(self) -> pd.DataFrame:
+        """Teams the data names (assigned team, event team) that ``services.yaml`` does not
+        list: ``team`` and ``incidents`` (how many incidents of the period name it), most
+        first. A report that reads team roles from services.yaml says so instead of counting
+        them as no one's."""
+        known = set(self.params.services.teams["name"].astype(str))
+        frames = []
+        if c.ASSIGNED_TEAM in self.incidents:
+            frames.append(pd.DataFrame({c.INCIDENT_ID: self.incidents[c.INCIDENT_ID].array,
+                                        c.TEAM: self.incidents[c.ASSIGNED_TEAM].array}))
+        if len(self.holding):
+            frames.append(self.holding[[c.INCIDENT_ID, c.TEAM]])
+        if not frames:
+            return pd.DataFrame({c.TEAM: pd.Series(dtype=str), "incidents": pd.Series(dtype=int)})
+        named = pd.concat(frames, ignore_index=True).dropna()
+        named[c.TEAM] = named[c.TEAM].astype(str)
+        named = named[~named[c.TEAM].isin(known) & named[c.TEAM].str.strip().ne("")]
+        counts = named.drop_duplicates().groupby(c.TEAM).size().rename("incidents")
+        return (counts.sort_values(ascending=False, kind="stable").reset_index())
+
+    @cached_property
     def compliance(self) -> pd.DataFrame:
         """Compliance per target, overall."""
         return compliance_rates(self.outcomes)

@@ -289,14 +289,23 @@ class Handoffs(Section):
         sentences = [
             f"{fmt_pct(s['with_handoff'] / s['incidents'])} of the {fmt_count(s['incidents'])} "
             f"incidents opened in the period changed hands at least once "
-            f"({fmt_number(s['handoffs_per_incident'], 2)} handoffs per incident on average).",
-            (f"{fmt_count(s['with_bounce_back'])} "
-             f"({fmt_pct(s['with_bounce_back'] / s['incidents'])}) were handed back from a "
-             f"resolver team to {centre}." if s["with_bounce_back"]
-             else f"None was handed back from a resolver team to {centre}."),
-            f"{centre} held them for {fmt_pct(share.get(centre, 0))} of their open time; the "
-            f"resolver teams for the rest.",
-        ]
+            f"({fmt_number(s['handoffs_per_incident'], 2)} handoffs per incident on average)."]
+        if centre in share.index:
+            sentences += [
+                (f"{fmt_count(s['with_bounce_back'])} "
+                 f"({fmt_pct(s['with_bounce_back'] / s['incidents'])}) were handed back from a "
+                 f"resolver team to {centre}." if s["with_bounce_back"]
+                 else f"None was handed back from a resolver team to {centre}."),
+                f"{centre} held them for {fmt_pct(share.get(centre, 0))} of their open time; "
+                "the resolver teams for the rest."]
+        else:  # not "held 0.0%": the data calls the contact centre something else
+            teams = share.index.astype(str)
+            sentences.append(
+                f"services.yaml names {centre} as the contact centre's team, but no incident "
+                f"was held by a team of that name; the data's teams are "
+                f"{', '.join(teams[:5])}{' and others' if len(teams) > 5 else ''}. Handbacks "
+                "to the contact centre and its share of the time cannot be shown until "
+                "contact_centre_team in services.yaml names the team as the export does.")
         return (paragraphs_html(sentences)
                 + table_html(self.table, max_rows=15,
                              formats={"incidents": fmt_count, "total_hours": fmt_hours_total,

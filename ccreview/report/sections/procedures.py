@@ -74,7 +74,8 @@ class Procedures(Section):
                        "rate", "ci_low", "ci_high"]]
         parts.append(table_html(
             shown, formats={"n": fmt_count, "failed": fmt_count, "not_applicable": fmt_count,
-                            "rate": fmt_pct, "ci_low": fmt_pct, "ci_high": fmt_pct},
+                            "rate": lambda v: "not measurable" if pd.isna(v) else fmt_pct(v),
+                            "ci_low": fmt_pct, "ci_high": fmt_pct},
             labels={"n": "judged", "not_applicable": "not applicable", "rate": "met %",
                     "ci_low": "95% CI low", "ci_high": "95% CI high"},
             caption="Every agreed criterion (criteria.yaml), incidents of the period"))
@@ -108,6 +109,15 @@ class Procedures(Section):
             "period. Least met: " + "; ".join(
                 f"{r.statement.rstrip('.')} ({fmt_pct(r.rate)} of {fmt_count(r.n)}, "
                 f"{r.severity} severity)" for r in worst.itertuples()) + "."]
+        unmeasured = self.table[self.table["n"] == 0]
+        if len(unmeasured):
+            t = self.review.criteria_table
+            t = t[t["criterion"].isin(unmeasured["criterion"]).to_numpy()]
+            why = (t.groupby("criterion", observed=True)["detail"]
+                   .agg(lambda s: s.astype(str).mode().iat[0]) if len(t) else pd.Series(dtype=str))
+            sentences.append("Not measurable on this data, so not counted as met: " + "; ".join(
+                f"{r.statement.rstrip('.')} ({why.get(r.criterion, 'nothing to judge')})"
+                for r in unmeasured.itertuples()) + ".")
         na = judged[judged["not_applicable"] > 0]
         if len(na):
             sentences.append("Not applicable means the criterion does not apply to the incident "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 
+from ccreview.data import columns as c
 from ccreview.data.prepared import ISSUES_FILE, QUARANTINE_SUFFIX
 from ccreview.report import narrative
 from ccreview.report.formatting import note_html, paragraphs_html, table_html
@@ -123,6 +124,15 @@ class DataHealth(Section):
             parts.append("<h3>What was assumed to keep rows (counted; nothing dropped)</h3>")
             parts.append(table_html(assumed, formats={"rows": fmt_count},
                                     labels={"rows": "rows affected", "assumption": "what was done"}))
+        unknown = self.review.unknown_teams if "incidents" in self.review.data else ()
+        if len(unknown):
+            names = ", ".join(unknown[c.TEAM].astype(str).head(8))
+            parts.append(note_html(
+                f"{plural(len(unknown), 'team')} in the data {'is' if len(unknown) == 1 else 'are'}"
+                f" not listed in services.yaml ({names}"
+                f"{' and others' if len(unknown) > 8 else ''}): their incidents are counted, "
+                "but no role (contact centre or resolver) is known for them. Add them under "
+                "'teams:' in services.yaml."))
         for result in self.review.data.tables.values():
             if result.ignored_columns:
                 parts.append(note_html(f"{result.source}: columns not used by the kit were "
