@@ -119,8 +119,9 @@ def test_offsets_are_converted_to_the_centre_time_zone(tmp_path):
 @pytest.mark.parametrize(
     ("row", "column", "message"),
     [
-        ("INC2,31/02/2026 25:00,,2,phone,new,", "opened_at", "is a day/month or month/day"),
-        ("INC2,2026-02-30 10:00,,2,phone,new,", "opened_at", "is not a date-time; expected ISO"),
+        ("INC2,03/04/2026 10:00,,2,phone,new,", "opened_at", "is a day/month or month/day"),
+        ("INC2,2026-02-30 10:00,,2,phone,new,", "opened_at", "is an impossible date-time under any reading"),
+        ("INC2,yesterday 10:00,,2,phone,new,", "opened_at", "is not a date-time; expected ISO"),
         ("INC2,1900-01-01 09:00,,2,phone,new,", "opened_at", "impossible date"),
         ("INC2,2026-07-01 09:00,2026-07-01 08:00,2,phone,resolved,", "resolved_at",
          "is before opened_at; correct whichever timestamp"),
@@ -333,3 +334,45 @@ def test_assumptions_survive_the_prepared_folder(tmp_path):
     save_prepared(ds, tmp_path / "prepared", tmp_path / "downloads")
     back = load_prepared(tmp_path / "prepared", tmp_path / "downloads")
     pd.testing.assert_frame_equal(back.assumptions(), ds.assumptions())
+
+
+@pytest.mark.parametrize("value", ["31/02/2026 25:00", "2026-02-30 10:00", "2026-07-01 24:30",
+                                   "13/13/2026 10:00"])
+def test_an_impossible_timestamp_is_called_impossible_not_ambiguous(tmp_path, value):
+    """31/02/2026 25:00 reads neither as day/month nor month/day (no 31 February, no month
+    31, no hour 25): setting timestamp_format would not help, so the message must not say so."""
+    ds = load(tmp_path, HEADER + GOOD + f"INC2,{value},,2,phone,new,\n")
+    [(row, column, problem)] = problems(ds)
+    assert (row, column) == (3, "opened_at")
+    assert problem.startswith("is an impossible date-time under any reading")
+    assert "timestamp_format" not in problem
+
+
+def test_a_slashed_timestamp_that_reads_both_ways_is_still_ambiguous(tmp_path):
+    ds = load(tmp_path, HEADER + GOOD + "INC2,03/04/2026 10:00,,2,phone,new,\n")
+    [(_, _, problem)] = problems(ds)
+    assert "ambiguous" in problem and "timestamp_format" in problem
+
+
+def test_a_row_with_the_wrong_number_of_fields_is_quarantined_with_its_row_number(tmp_path):
+    """One malformed row used to reject the whole file, naming no row (issue #12). Now
+    each such row is quarantined with its row number (header = row 1, as a spreadsheet
+    counts; a quoted value spanning two lines is still one row) and the rest is read,
+    numbered as before."""
+    text = ("incident_id,opened_at,priority,category\n"
+            "INC1,2026-07-01 09:00,2,Network\n"
+            "INC2,2026-07-01 09:00,2\n"  # row 3: 3 fields of 4
+            'INC3,2026-07-01 09:00,2,"Network\non two lines"\n'  # row 4: 4 fields
+            "INC4,2026-07-01 09:00,2,Network,extra\n"  # row 5: 5 fields
+            "INC5,2026-07-01 09:00,2,Network\n")  # row 6
+    ds = load(tmp_path, text)
+    result = ds.tables["incidents"]
+    assert result.rows_read == 5 and result.rows_accepted == 3 and result.rows_rejected == 2
+    assert result.data[c.SOURCE_ROW].tolist() == [2, 4, 6]
+    assert result.data[c.INCIDENT_ID].tolist() == ["INC1", "INC3", "INC5"]
+    found = problems(ds)
+    assert [(row, column) for row, column, _ in found] == [(3, ""), (5, "")]
+    assert "the row has 3 fields where the header has 4" in found[0][2]
+    assert "the row has 5 fields where the header has 4" in found[1][2]
+    assert ds["incidents"][c.CATEGORY].tolist()[1] == "Network\non two lines"
+    assert result.rejected[c.SOURCE_ROW].tolist() == [3, 5]

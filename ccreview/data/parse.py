@@ -166,13 +166,19 @@ def _parse_datetime(raw: pd.Series, column: Column, options: ParseOptions) -> Pa
         (values < EARLIEST) | (values > now + pd.Timedelta(days=FUTURE_DAYS))
     ).fillna(False).to_numpy(dtype=bool)
     slashed = np.zeros(len(raw), dtype=bool)
+    impossible = np.zeros(len(raw), dtype=bool)
     if unparseable.any():  # only look at the values that failed: regexes are not free
+        impossible[unparseable] = _impossible(raw[unparseable])
         slashed[unparseable] = _looks_slashed(raw[unparseable])
+        slashed &= ~impossible
     expected = (f"the format {options.timestamp_format!r} (timestamp_format)"
                 if options.timestamp_format else "ISO 8601, e.g. 2026-07-01 09:30:00 or "
                                                  "2026-07-01T09:30:00+01:00")
     problems = [
-        (unparseable & ~slashed, f"is not a date-time; expected {expected}"),
+        (unparseable & ~slashed & ~impossible, f"is not a date-time; expected {expected}"),
+        (impossible, "is an impossible date-time under any reading (day/month or month/day): "
+                     "no such day in that month, or an hour past 23 or a minute past 59; "
+                     "correct it in the source system"),
         (slashed, "is a day/month or month/day date-time, which is ambiguous; set "
                   "timestamp_format in the parameter file, e.g. timestamp_format: "
                   "'%d/%m/%Y %H:%M' for 31/07/2026 14:05"),
@@ -181,6 +187,40 @@ def _parse_datetime(raw: pd.Series, column: Column, options: ParseOptions) -> Pa
         (implausible, "is an impossible date (before 1970 or far in the future)"),
     ]
     return Parsed(values.mask(implausible).dt.as_unit("us"), missing, problems)
+
+
+_SLASHED_PARTS = r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{2,4})(?:[ T]+(\d{1,2}):(\d{1,2})(?::(\d{1,2}))?)?"
+_ISO_PARTS = r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]+(\d{1,2}):(\d{1,2})(?::(\d{1,2}))?)?"
+
+
+def _possible(year, month, day, hour, minute, second) -> np.ndarray:
+    """Whether the numbers make a date-time that exists on some calendar day (missing
+    times count as midnight)."""
+    year, month, day = (v.astype(float) for v in (year, month, day))
+    year = year.where(year >= 100, year + 2000).fillna(2000)
+    dates = pd.to_datetime(pd.DataFrame({"year": year, "month": month.fillna(1),
+                                         "day": day.fillna(1)}), errors="coerce")
+    hour, minute, second = (v.astype(float).fillna(0) for v in (hour, minute, second))
+    clock = hour.between(0, 23) & minute.between(0, 59) & second.between(0, 59)
+    return (dates.notna() & clock).to_numpy(dtype=bool)
+
+
+def _impossible(raw: pd.Series) -> np.ndarray:
+    """Values shaped like a date-time whose numbers fit no reading: 31/02/2026 25:00 is
+    neither day/month nor month/day, 2026-02-30 has no day 30."""
+    text = raw.astype("string")
+    out = np.zeros(len(text), dtype=bool)
+    slashed = text.str.extract(_SLASHED_PARTS).apply(pd.to_numeric, errors="coerce")
+    shaped = slashed[0].notna().to_numpy()
+    if shaped.any():
+        a, b, y, h, m, sec = (slashed[i] for i in range(6))
+        either = _possible(y, b, a, h, m, sec) | _possible(y, a, b, h, m, sec)
+        out |= shaped & ~either
+    iso = text.str.extract(_ISO_PARTS).apply(pd.to_numeric, errors="coerce")
+    shaped = iso[0].notna().to_numpy()
+    if shaped.any():
+        out |= shaped & ~_possible(*(iso[i] for i in range(6)))
+    return out
 
 
 def _looks_slashed(raw: pd.Series) -> np.ndarray:

@@ -12,11 +12,13 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import io
 import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -106,13 +108,14 @@ def read_raw(path: str | Path) -> RawTable:
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty (0 bytes). Export it again.")
     suffixes = [s.lower() for s in path.suffixes]
+    malformed = None
     try:
         if ".parquet" in suffixes or ".pq" in suffixes:
             frame, label, first = pd.read_parquet(path), "record", 1
         elif suffixes and suffixes[-1] in (".xlsx", ".xlsm", ".xls"):
             frame, label, first = pd.read_excel(path, sheet_name=0, dtype=object), "row", 2
         else:
-            frame, label, first = _read_csv(path), "row", 2
+            (frame, malformed), label, first = _read_csv(path), "row", 2
     except InputError:
         raise
     except Exception as exc:  # the reader's own message is the most precise one
@@ -125,8 +128,14 @@ def read_raw(path: str | Path) -> RawTable:
         raise InputError(f"{path}: no columns found; the first line must hold column names.")
     # a header with no rows is a valid, empty table (a quarter without major incidents);
     # the loader decides whether the table may be empty
-    frame[c.SOURCE_ROW] = pd.RangeIndex(first, first + len(frame)).to_numpy()
-    return RawTable(frame.reset_index(drop=True), path, label)
+    rows = pd.RangeIndex(first, first + len(frame)).to_numpy()
+    rejected = None
+    if malformed is not None:  # rows left out for their field count: number the rest around them
+        rows = np.delete(np.arange(first, first + len(frame) + len(malformed)),
+                         malformed[c.SOURCE_ROW].to_numpy() - first)
+        rejected = malformed
+    frame[c.SOURCE_ROW] = rows
+    return RawTable(frame.reset_index(drop=True), path, label, rejected=rejected)
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -140,7 +149,14 @@ def _read_csv(path: Path) -> pd.DataFrame:
     delimiter = _sniff_delimiter(header_line)
     header = next(csv.reader([header_line], delimiter=delimiter))
     read_options = pacsv.ReadOptions(encoding=encoding, block_size=1 << 24)
-    parse_options = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
+    skipped: list[tuple[int, int, str]] = []
+
+    def skip(row) -> str:  # a row with too few or too many fields: kept aside, not fatal
+        skipped.append((row.expected_columns, row.actual_columns, row.text))
+        return "skip"
+
+    parse_options = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
+                                       invalid_row_handler=skip)
     convert_options = pacsv.ConvertOptions(
         column_types={name: pa.string() for name in header},
         strings_can_be_null=False,
@@ -159,7 +175,41 @@ def _read_csv(path: Path) -> pd.DataFrame:
     if len(set(arrow.column_names)) != len(arrow.column_names):
         dupes = sorted({n for n in arrow.column_names if arrow.column_names.count(n) > 1})
         raise InputError(f"{path}: column names appear twice: {', '.join(dupes)}. Rename them.")
-    return arrow.to_pandas(types_mapper=lambda t: pd.StringDtype() if t == pa.string() else None)
+    frame = arrow.to_pandas(types_mapper=lambda t: pd.StringDtype() if t == pa.string() else None)
+    return frame, (_malformed_rows(path, encoding, bom_length, delimiter, skipped)
+                   if skipped else None)
+
+
+def _malformed_rows(path: Path, encoding: str, bom_length: int, delimiter: str,
+                    skipped: list[tuple[int, int, str]]) -> pd.DataFrame:
+    """The rows the CSV parser left out for their field count, with their row numbers.
+
+    The parser does not say where a row was, so the file is read once more by the
+    standard csv module, counting fields per record (only when rows were left out).
+    """
+    with _open_binary(path) as handle:
+        stream = io.TextIOWrapper(handle, encoding=encoding, errors="replace", newline="")
+        if bom_length:
+            stream.read(1)
+        widths = np.fromiter((len(record) for record in csv.reader(stream, delimiter=delimiter)),
+                             dtype=np.int64)
+    expected = skipped[0][0]
+    widths = widths[1:]  # the header
+    blank = widths == 0  # blank lines are no records for either parser
+    positions = np.flatnonzero((widths != expected) & ~blank)
+    if len(positions) != len(skipped):
+        raise InputError(
+            f"{path}: {len(skipped)} row(s) have a different number of fields from the header "
+            f"({expected}), e.g. {skipped[0][2][:80]!r}, and they could not be located. Check "
+            "for a missing or extra delimiter, or a stray quote.")
+    # a spreadsheet's row number: the header is row 1, blank lines are not rows
+    number = 2 + np.cumsum(~blank)[positions] - 1
+    actual = np.array([s[1] for s in skipped])
+    reasons = [f"the row has {a} fields where the header has {expected}, so its values cannot "
+               f"be matched to columns (check for a missing or extra '{delimiter}' or an "
+               "unquoted one inside a value)" for a in actual]
+    return pd.DataFrame({"row_text": [s[2] for s in skipped], c.SOURCE_ROW: number,
+                         c.REASONS: reasons})
 
 
 def _open_binary(path: Path):
