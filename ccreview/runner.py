@@ -172,7 +172,8 @@ def run(
         from ccreview.report.publish import earlier_runs, move_into_place, write_index, write_manifest
 
         write_manifest(staging / "run.json", manifest)
-        write_index(staging / "index.html", manifest, earlier=earlier_runs(reports, exclude=folder))
+        write_index(staging / "index.html", manifest, earlier=earlier_runs(reports, exclude=folder,
+                                                                        series=params.series_name))
         move_into_place(staging, reports / folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -367,6 +368,7 @@ def _manifest(params, dataset, jobs, results, started, timings, ok, fingerprints
         "run": params.run,
         "title": params.title,
         "organisation": params.organisation,
+        "series": params.series_name,
         "status": "ok" if ok else "failed",
         "period": {"start": params.start.date().isoformat(),
                    "end_exclusive": params.end.date().isoformat(),

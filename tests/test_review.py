@@ -202,3 +202,27 @@ def test_an_export_taken_before_the_period_ends_is_censored_not_a_fall(demo_dir,
     chart = review.control_charts["resolution_compliance"].table
     assert pd.to_datetime(chart["period"]).max() < pd.Timestamp("2026-09-10")
     assert any("The data ends on 10 Sep 2026" in n for n in coverage_notes(review))
+
+
+def test_the_index_lists_earlier_runs_of_the_same_series_only(tmp_path):
+    """Two centres' runs share a reports folder: each index lists its own history only. A
+    manifest written before series existed belongs to its organisation's series."""
+    from ccreview.report.publish import earlier_runs
+
+    def run(folder, finished, **fields):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "run.json").write_text(json.dumps(
+            {"status": "ok", "finished": finished, "title": folder,
+             "period": {"label": "2026-Q2"}, **fields}))
+
+    run("bank-q2", "2026-07-02", organisation="Bank", series="Bank")
+    run("bank-q1", "2026-04-02", organisation="Bank")  # no series: the organisation's
+    run("desk-q2", "2026-07-03", organisation="Service desk", series="Service desk")
+    run("bank-adhoc", "2026-07-04", organisation="Bank", series="Bank ad hoc studies")
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "run.json").write_text("[1, 2")
+    found = earlier_runs(tmp_path, exclude="bank-q3", series="Bank")
+    assert [r["folder"] for r in found] == ["bank-q2", "bank-q1"]
+    assert found[0]["period"] == "2026-Q2"
+    assert [r["folder"] for r in earlier_runs(tmp_path, exclude="x", series="Service desk")] == [
+        "desk-q2"]

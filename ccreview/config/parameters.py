@@ -37,6 +37,8 @@ KEYS = {
     "run": "name of the run; the report is published under reports/<run>/",
     "title": "title shown on the reports",
     "organisation": "the contact centre's name, shown on the reports",
+    "series": "the review series the run belongs to; the index lists earlier runs of the same "
+              "series only (default: the organisation)",
     "period": "the review period: 2026-Q3, or {start: 2026-07-01, end: 2026-09-30}",
     "data": "table name -> input file (CSV, Parquet or Excel)",
     "imports": "importer name -> export it reads, e.g. servicenow: incident_event_log.zip",
@@ -104,6 +106,13 @@ class RunParameters:
     chart_freq: str = "W"
     #: alternative criteria for the "what if" comparison
     what_if_criteria: Criteria | None = None
+    #: the review series (runs of one series list each other); "" means the organisation
+    series: str = ""
+
+    @property
+    def series_name(self) -> str:
+        """The series this run belongs to: ``series``, else the organisation."""
+        return self.series or self.organisation
 
     @property
     def input_files(self) -> dict[str, Path]:
@@ -283,6 +292,7 @@ def read_parameters(
         run=run,
         title=str(data.get("title", f"Incident review {run}")),
         organisation=str(data.get("organisation", "")),
+        series=str(data.get("series", "") or ""),
         start=start,
         end=end,
         data=data_paths,

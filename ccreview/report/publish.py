@@ -125,8 +125,11 @@ def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
                     encoding="utf-8")
 
 
-def earlier_runs(reports_dir: Path, *, exclude: str) -> list[dict[str, Any]]:
-    """Published runs in ``reports_dir`` (from their ``run.json``), newest first."""
+def earlier_runs(reports_dir: Path, *, exclude: str, series: str | None = None
+                 ) -> list[dict[str, Any]]:
+    """Published runs in ``reports_dir`` (from their ``run.json``), newest first: only those
+    of ``series`` when given (a manifest without a series belongs to its organisation's),
+    so unrelated runs that share the folder are not listed as this review's history."""
     runs = []
     for manifest in reports_dir.glob("*/run.json"):
         if manifest.parent.name == exclude or manifest.parent.name.startswith("."):
@@ -135,8 +138,14 @@ def earlier_runs(reports_dir: Path, *, exclude: str) -> list[dict[str, Any]]:
             data = json.loads(manifest.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
+        if not isinstance(data, dict):
+            continue
+        if series is not None and data.get("series", data.get("organisation", "")) != series:
+            continue
+        period = data.get("period", {})
         runs.append({"folder": manifest.parent.name, "status": data.get("status", "?"),
-                     "finished": data.get("finished", ""), "title": data.get("title", "")})
+                     "finished": data.get("finished", ""), "title": data.get("title", ""),
+                     "period": period.get("label", "") if isinstance(period, dict) else ""})
     return sorted(runs, key=lambda r: r["finished"], reverse=True)
 
 
@@ -163,7 +172,8 @@ def write_index(path: Path, manifest: dict[str, Any], *, earlier: list[dict[str,
         for t in manifest["data_health"]
     )
     past = "".join(
-        f'<li><a href="../{e(r["folder"])}/index.html">{e(r["folder"])}</a> — {e(r["title"])} '
+        f'<li><a href="../{e(r["folder"])}/index.html">{e(r["folder"])}</a> — {e(r["title"])}'
+        f'{" · " + e(r["period"]) if r.get("period") else ""} '
         f'({e(r["status"])}, finished {e(_when(r["finished"]))})</li>'
         for r in earlier
     ) or "<li>None yet.</li>"
