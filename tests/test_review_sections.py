@@ -67,6 +67,9 @@ def test_the_review_runs_on_the_bank_call_log(tmp_path):
     page = (tmp_path / "reports" / "bank-1999-02" / "incident_review.html").read_text()
     assert "No incidents file was given" in page
     assert "Control charts" in page and "Abandonment rate" in page
+    # contacts-only: the volumes section still charts the contacts (issue #12)
+    assert "Line chart of contacts per week by channel" in page
+    assert "Too few whole weeks of incidents" not in page
 
 
 @pytest.fixture(scope="module")

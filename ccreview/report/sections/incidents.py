@@ -70,20 +70,25 @@ class Volumes(Section):
                                   ylabel="Incidents", ax=ax)
 
     def _body_html(self) -> str:
-        total = len(self.review.incidents)
-        contacts = len(self.review.contacts)
+        review = self.review
+        total = len(review.incidents)
+        contacts = len(review.contacts)
         also = f", and {fmt_count(contacts)} contacts arrived" if contacts else ""
         parts = [f"<p>{plural(total, 'incident')} {'was' if total == 1 else 'were'} opened in "
                  f"the period{also}.</p>"]
-        if len(self.weekly_incidents) < 2:
+        if "incidents" not in review.data:
+            parts.append(note_html("No incidents file was given, so incident volumes are not "
+                                   "shown."))
+        elif len(self.weekly_incidents) < 2:
             parts.append(note_html("Too few whole weeks of incidents in the period to chart a "
                                    "weekly trend."))
-            return "".join(parts)
-        fig, ax = plt.subplots()
-        self.plot(ax)
-        parts.append(figure_html(fig, alt="Line chart of incidents opened per week by channel.",
-                                 caption=PARTIAL_WEEKS))
-        if "contacts" not in self.review.data:
+        else:
+            fig, ax = plt.subplots()
+            self.plot(ax)
+            parts.append(figure_html(fig, alt="Line chart of incidents opened per week by channel.",
+                                     caption=PARTIAL_WEEKS))
+        # contact volumes stand on their own: a contacts-only run still charts them
+        if "contacts" not in review.data:
             parts.append(note_html("No contacts file was given, so contact volumes are not shown."))
         elif len(self.weekly_contacts) >= 2:
             fig, ax = plt.subplots()
@@ -91,7 +96,10 @@ class Volumes(Section):
                                title="Contacts arriving per week, by channel", ylabel="Contacts")
             parts.append(figure_html(fig, alt="Line chart of contacts per week by channel.",
                                      caption=PARTIAL_WEEKS))
-        if len(self.by_category):
+        elif contacts:
+            parts.append(note_html("Too few whole weeks of contacts in the period to chart a "
+                                   "weekly trend."))
+        if total and len(self.by_category):
             parts.append(table_html(self.by_category, formats={"incidents": fmt_count,
                                                                "share": fmt_pct},
                                     caption="Incidents opened by category", max_rows=15))
