@@ -319,10 +319,15 @@ def _export_all(
         html = staging / f"{result.name}.html"
         try:
             title = titles[result.name]
-            result.hidden_warnings, result.summary = exporter.export(
+            result.hidden_warnings, result.summary, failures = exporter.export(
                 executed, html, context={**context, "title": title},
                 downloads=staging / "downloads")
             result.html = html.name
+            if failures:  # the rest of the report is published; the run is not "ok"
+                result.status = "failed"
+                result.error = "; ".join(
+                    f"section {f['section']} could not be computed ({f['error']})"
+                    for f in failures)
         except Exception as exc:
             result.status, result.error = "failed", f"HTML export failed: {exc}"
     progress(f"Published HTML for {sum(r.html is not None for r in results)} report(s)")

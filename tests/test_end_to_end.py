@@ -137,6 +137,44 @@ def test_failed_and_timed_out_notebooks_never_replace_a_published_run(published,
     assert not list(published["reports"].glob(".e2e*"))  # no staging folder left behind
 
 
+def test_a_section_that_raises_stops_only_itself_and_fails_the_run(published, tmp_path):
+    """A section that raises shows, in its place, that it could not be computed and why;
+    the sections after it publish; the traceback is in the executed notebook (not the
+    page); the run exits non-zero and the earlier published run is untouched."""
+    run_dir = published["reports"] / "e2e"
+    before = (run_dir / "index.html").read_bytes()
+    nb_dir = tmp_path / "notebooks"
+    nb_dir.mkdir()
+    notebook(nb_dir / "sections.ipynb",
+             "from ccreview.report import sections\nfrom ccreview.review import open_review\n"
+             "review = open_review(parameters_file, prepared_dir=prepared_dir)",
+             "class Broken(sections.Volumes):\n"
+             "    def __init__(self, review):\n"
+             "        super().__init__(review)\n"
+             "        raise ZeroDivisionError('planted in a section')\n"
+             "Broken(review)",
+             "sections.DataHealth(review)")
+    text = (published["params"].read_text().replace("run: e2e", "run: e2e-sections")
+            .replace("[incident_review, change_evaluation]", "[sections]"))
+    params = write(published["params"].with_name("sections.yaml"),
+                   text + f"notebooks_dir: {nb_dir}\n")
+    result = subprocess.run([sys.executable, "-m", "ccreview.cli", "run", str(params)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 1, result.stderr
+    assert "section Broken could not be computed (ZeroDivisionError: planted in a section)" in (
+        result.stderr)
+    assert (run_dir / "index.html").read_bytes() == before
+    folder = published["reports"] / "e2e-sections-failed"
+    page = (folder / "sections.html").read_text()
+    assert "This part of the report (Broken) could not be computed." in page
+    assert "a fault in the kit, not in the data" in page
+    assert "rows were read from" in page  # the data health section after it published
+    assert "Traceback" not in page and "planted in a section" not in page
+    executed = (folder / "notebooks" / "sections.ipynb").read_text()
+    assert "Traceback" in executed and "planted in a section" in executed
+    assert "FAILED" in (folder / "index.html").read_text()
+
+
 def test_interrupted_publication_leaves_the_earlier_run(published, monkeypatch):
     run_dir = published["reports"] / "e2e"
     before = (run_dir / "index.html").read_bytes()

@@ -20,6 +20,7 @@ from typing import Any
 
 __all__ = [
     "DOWNLOAD_MIMETYPE",
+    "SECTION_FAILURE_MIMETYPE",
     "SUMMARY_MIMETYPE",
     "HtmlExporter",
     "add_table_of_contents",
@@ -35,6 +36,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 SUMMARY_MIMETYPE = "application/vnd.ccreview.summary+json"
 #: mimetype of tables a notebook hands over to be published as downloads/<name>.csv
 DOWNLOAD_MIMETYPE = "application/vnd.ccreview.download+json"
+#: mimetype of the marker a report section leaves when it could not be computed
+SECTION_FAILURE_MIMETYPE = "application/vnd.ccreview.section-failure+json"
 
 
 def download_name(stem: str) -> str:
@@ -70,11 +73,12 @@ class HtmlExporter:
     def export(
         self, notebook_path: Path, html_path: Path, *, context: dict[str, Any],
         downloads: Path,
-    ) -> tuple[int, str]:
+    ) -> tuple[int, str, list[dict[str, str]]]:
         """Write ``html_path`` from ``notebook_path``.
 
-        Returns how many stderr outputs were hidden and the notebook's one-line
-        summary (an output of mimetype ``SUMMARY_MIMETYPE``), if it gave one.
+        Returns how many stderr outputs were hidden, the notebook's one-line
+        summary (an output of mimetype ``SUMMARY_MIMETYPE``), if it gave one, and the
+        sections that could not be computed (``SECTION_FAILURE_MIMETYPE`` outputs).
         Tables handed over as ``DOWNLOAD_MIMETYPE`` outputs are written to
         ``downloads``.
 
@@ -84,13 +88,15 @@ class HtmlExporter:
         import nbformat
 
         nb = nbformat.read(notebook_path, as_version=4)
-        hidden, summary = 0, ""
+        hidden, summary, failures = 0, "", []
         for cell in nb.cells:
             if cell.cell_type != "code":
                 continue
             for output in cell.get("outputs", []):
                 data = output.get("data", {})
                 summary = data.get(SUMMARY_MIMETYPE, {}).get("summary", summary)
+                if SECTION_FAILURE_MIMETYPE in data:
+                    failures.append(data[SECTION_FAILURE_MIMETYPE])
                 for item in data.get(DOWNLOAD_MIMETYPE, {}).get("files", []):
                     target = downloads / download_name(Path(item["name"]).stem)
                     target.write_text(item["csv"], encoding="utf-8")
@@ -103,7 +109,7 @@ class HtmlExporter:
             nb, resources={"ccreview": {**context, "css": CSS}}
         )
         html_path.write_text(add_table_of_contents(body), encoding="utf-8")
-        return hidden, summary
+        return hidden, summary, failures
 
 
 def add_table_of_contents(page: str) -> str:

@@ -5,20 +5,59 @@ results, and shows itself with ``_repr_html_``: narrative built from the
 numbers, charts with alt text, escaped tables. ``.table`` holds the main tidy
 DataFrame, ``.plot(ax=None)`` draws the main chart where there is one, and the
 tables listed in ``.downloads`` are published beside the report as CSV files.
+
+A section that raises stops only itself: in its place the report says, in plain words,
+that it could not be computed and why; the traceback goes to the cell's stderr (kept in
+the executed notebook, left out of the HTML); and a marker output tells the runner, which
+then publishes the rest but marks the run failed, so the failure is not missed.
 """
 
 from __future__ import annotations
 
+import functools
 import html
+import sys
+import traceback
 
 import pandas as pd
 
 from ccreview.data.redact import redact_frame
+from ccreview.exceptions import CCReviewError
 from ccreview.report.plots import use_style
-from ccreview.report.publish import DOWNLOAD_MIMETYPE, download_name
+from ccreview.report.publish import DOWNLOAD_MIMETYPE, SECTION_FAILURE_MIMETYPE, download_name
 from ccreview.review.review import Review
 
 __all__ = ["Section"]
+
+
+def _guarded(method, fallback: str | None):
+    """Run a section's ``__init__`` or ``_body_html``; on an error, record it on the
+    section (the first one only) and return ``fallback`` instead of letting the error
+    stop the notebook."""
+
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        if getattr(self, "_failure", None) is not None:
+            return fallback
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:  # any failure stops this section only
+            self._failure = exc
+            self.downloads = {}
+            print(f"{type(self).__name__} could not be computed:", file=sys.stderr)
+            traceback.print_exception(exc, file=sys.stderr)
+            return fallback
+
+    return call
+
+
+def failure_reason(exc: BaseException) -> str:
+    """What went wrong, in words a reader of the report understands: the kit's own
+    errors already say what to fix; anything else is a fault in the kit."""
+    if isinstance(exc, CCReviewError):
+        return str(exc)
+    return (f"the kit met a situation in this data it does not handle ({type(exc).__name__}); "
+            "this is a fault in the kit, not in the data. Please report it with the run log")
 
 
 class Section:
@@ -26,6 +65,19 @@ class Section:
 
     #: file stem -> table, published as downloads/<stem>.csv
     downloads: dict[str, pd.DataFrame]
+    #: the error that stopped this section (None when it computed)
+    _failure: BaseException | None = None
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, fallback in (("__init__", None), ("_body_html", "")):
+            if name in cls.__dict__:
+                setattr(cls, name, _guarded(cls.__dict__[name], fallback))
+
+    @property
+    def failed(self) -> bool:
+        """Whether this section could not be computed."""
+        return self._failure is not None
 
     def __init__(self, review: Review) -> None:
         use_style()
@@ -35,8 +87,18 @@ class Section:
     def _body_html(self) -> str:  # pragma: no cover - every section overrides it
         raise NotImplementedError
 
+    def _failure_html(self) -> str:
+        title = html.escape(type(self).__name__)
+        return ('<div class="ccr-note ccr-section-failed" role="alert"><strong>This part of the '
+                f"report ({title}) could not be computed.</strong> "
+                f"{html.escape(failure_reason(self._failure))}. The rest of the report is not "
+                "affected. The technical detail is in the run log and in the executed notebook "
+                "kept with the run.</div>")
+
     def _repr_html_(self) -> str:
         body = self._body_html()
+        if self.failed:
+            return self._failure_html()
         if self.downloads:
             links = " · ".join(
                 f'<a href="downloads/{html.escape(download_name(stem))}">'
@@ -46,6 +108,11 @@ class Section:
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         bundle = {"text/html": self._repr_html_()}
+        if self.failed:
+            bundle[SECTION_FAILURE_MIMETYPE] = {
+                "section": type(self).__name__, "reason": failure_reason(self._failure),
+                "error": f"{type(self._failure).__name__}: {self._failure}"}
+            return bundle
         if self.downloads:
             bundle[DOWNLOAD_MIMETYPE] = {"files": [
                 {"name": download_name(stem), "csv": redact_frame(frame).to_csv(index=False)}
