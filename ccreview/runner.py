@@ -14,7 +14,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +24,11 @@ from ccreview.data.prepared import save_prepared
 from ccreview.data.readers import file_sha256
 from ccreview.data.validate import load_inputs
 from ccreview.exceptions import NotebookError
+from ccreview.report.manifest import display_path, report_context, run_manifest
 from ccreview.review.parameters import load_parameters
 
 __all__ = ["NotebookResult", "RunResult", "describe_failure", "raise_for_failures", "run"]
 
-PACKAGES = ("ccreview", "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "seaborn",
-            "papermill", "nbconvert", "pyarrow")
 NOTEBOOK_TITLES = {"incident_review": "Quarterly incident review"}
 #: notebooks run once per item: notebook -> the parameter each run receives
 FAN_OUT = {"change_evaluation": "change_id"}
@@ -143,7 +141,7 @@ def run(
                      *params.config_files.values()]}
     progress(f"Loading and validating {len(params.input_files)} input file(s)")
     t = time.perf_counter()
-    names = {name: _display(path) for name, path in params.input_files.items()}
+    names = {name: display_path(path) for name, path in params.input_files.items()}
     dataset = load_inputs(params, display_names=names)
     timings["load_validate"] = time.perf_counter() - t
     for table in dataset.tables.values():
@@ -168,7 +166,7 @@ def run(
         ok = all(r.status == "ok" for r in results)
         folder = params.run if ok else f"{params.run}-failed"
         timings["total"] = time.perf_counter() - clock
-        manifest = _manifest(params, dataset, jobs, results, started, timings, ok, fingerprints)
+        manifest = run_manifest(params, dataset, jobs, results, started, timings, ok, fingerprints)
         from ccreview.report.publish import earlier_runs, move_into_place, write_index, write_manifest
 
         write_manifest(staging / "run.json", manifest)
@@ -184,13 +182,6 @@ def run(
     if not ok and (reports / params.run).exists():
         progress(f"The earlier published run {reports / params.run} was left untouched.")
     return RunResult(index=index, ok=ok, notebooks=results, timings=timings)
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def _execute_all(
@@ -309,7 +300,7 @@ def _export_all(
 ) -> None:
     from ccreview.report.publish import HtmlExporter
 
-    context = _context(params, started, fingerprints)
+    context = report_context(params, started, fingerprints)
     exporter = HtmlExporter()
     titles = {job.name: job.title for job in jobs}
     for result in results:
@@ -331,68 +322,6 @@ def _export_all(
         except Exception as exc:
             result.status, result.error = "failed", f"HTML export failed: {exc}"
     progress(f"Published HTML for {sum(r.html is not None for r in results)} report(s)")
-
-
-def _context(params: RunParameters, started: datetime,
-             fingerprints: dict[Path, str]) -> dict[str, Any]:
-    return {
-        "organisation": params.organisation,
-        "title": params.title,
-        "run_title": params.title,
-        "period": params.period_label,
-        "run": params.run,
-        "generated": started.strftime("%Y-%m-%d %H:%M UTC"),
-        "version": metadata.version("ccreview"),
-        "parameters_file": _display(params.source),
-        "criteria_version": params.criteria.version,
-        "inputs": [{"table": name, "file": _display(path), "sha256": fingerprints[path]}
-                   for name, path in params.input_files.items()],
-        "packages": _versions(),
-    }
-
-
-def _versions() -> dict[str, str]:
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    versions["python"] = sys.version.split()[0]
-    return versions
-
-
-def _manifest(params, dataset, jobs, results, started, timings, ok, fingerprints) -> dict[str, Any]:
-    inputs = {name: {"path": _display(path), "sha256": fingerprints[path],
-                     "bytes": path.stat().st_size} for name, path in params.input_files.items()}
-    configs = {key: {"path": _display(path), "sha256": fingerprints[path]}
-               for key, path in params.config_files.items()}
-    configs["parameters"] = {"path": _display(params.source),
-                             "sha256": fingerprints[params.source]}
-    return {
-        "run": params.run,
-        "title": params.title,
-        "organisation": params.organisation,
-        "series": params.series_name,
-        "status": "ok" if ok else "failed",
-        "period": {"start": params.start.date().isoformat(),
-                   "end_exclusive": params.end.date().isoformat(),
-                   "label": params.period_label, "timezone": params.timezone},
-        "parameters_file": _display(params.source),
-        "parameters": params.raw,
-        "criteria_version": params.criteria.version,
-        "inputs": inputs,
-        "configuration": configs,
-        "data_health": dataset.health().to_dict(orient="records"),
-        "notebooks": [{"name": r.name, "title": {j.name: j.title for j in jobs}[r.name],
-                       "status": r.status, "seconds": round(r.seconds, 2), "html": r.html,
-                       "error": r.error, "hidden_warnings": r.hidden_warnings,
-                       "summary": r.summary} for r in results],
-        "packages": _versions(),
-        "timings_s": {k: round(v, 3) for k, v in timings.items()},
-        "started": started.isoformat(),
-        "finished": datetime.now(UTC).isoformat(),
-    }
 
 
 def raise_for_failures(result: RunResult) -> None:
