@@ -227,9 +227,13 @@ def criterion_rates(
                     pos = positions(table[c.INCIDENT_ID], incidents[c.INCIDENT_ID])
                 values = pd.Series(incidents[key].array).take(pos)
             frame[key] = _blank(values.reset_index(drop=True))
-    counts = pd.crosstab([frame[k] for k in [CRITERION, *keys]], frame["outcome"],
-                         dropna=False) if len(frame) else pd.DataFrame(columns=list(OUTCOMES))
-    counts = counts.reindex(columns=list(OUTCOMES), fill_value=0).reset_index()
+    if len(frame):
+        counts = pd.crosstab([frame[k] for k in [CRITERION, *keys]], frame["outcome"],
+                             dropna=False)
+        counts = counts.reindex(columns=list(OUTCOMES), fill_value=0).reset_index()
+    else:  # nothing judged in the period: an empty table with every column
+        counts = pd.DataFrame({col: pd.Series(dtype=object) for col in [CRITERION, *keys]}
+                              | {o: pd.Series(dtype="int64") for o in OUTCOMES})
     counts = counts[counts[list(OUTCOMES)].sum(axis=1) > 0]
     counts.columns.name = None
     return _with_rates(counts, [CRITERION, *keys], confidence)

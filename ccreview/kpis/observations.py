@@ -104,21 +104,26 @@ def _outcome_observations(name: str, outcomes: pd.DataFrame, incidents: pd.DataF
     return _ratio(judged["judged_at"], (judged["outcome"] == "met").to_numpy(), 1.0, segments)
 
 
+def _is(values: pd.Series, value: str) -> np.ndarray:
+    """``values == value`` as plain booleans (a missing value is not equal)."""
+    return values.eq(value).to_numpy(dtype=bool, na_value=False)
+
+
 def _feedback_observations(name: str, feedback: pd.DataFrame, contacts: pd.DataFrame | None
                            ) -> pd.DataFrame | None:
     kind, scale = feedback[c.KIND], feedback[c.SCALE]
     score = feedback[c.SCORE].to_numpy(dtype=float, na_value=np.nan)
     if name == "csat":
-        rows = ((kind == "survey") & (scale == "csat_1_5")).to_numpy() & ~np.isnan(score)
+        rows = _is(kind, "survey") & _is(scale, "csat_1_5") & ~np.isnan(score)
         return _ratio(feedback[c.RECEIVED_AT][rows], score[rows] >= 4, 1.0, _segments(feedback, rows))
     if name == "nps":
-        rows = ((kind == "survey") & (scale == "nps_0_10")).to_numpy() & ~np.isnan(score)
+        rows = _is(kind, "survey") & _is(scale, "nps_0_10") & ~np.isnan(score)
         points = np.select([score >= 9, score <= 6], [100.0, -100.0], 0.0)
         return _values(feedback[c.RECEIVED_AT][rows], points[rows], _segments(feedback, rows))
     if name == "complaints_per_1000_contacts":
         if contacts is None:
             return None
-        rows = (kind == "complaint").to_numpy()
+        rows = _is(kind, "complaint")
         both = pd.concat([_ratio(feedback[c.RECEIVED_AT][rows], 1.0, 0.0, {}),
                           _ratio(contacts[c.ARRIVED_AT], 0.0, 1.0, {})], ignore_index=True)
         return both

@@ -73,6 +73,16 @@ class Section:
         for name, fallback in (("__init__", None), ("_body_html", "")):
             if name in cls.__dict__:
                 setattr(cls, name, _guarded(cls.__dict__[name], fallback))
+        if "_repr_mimebundle_" in cls.__dict__:  # its extras read results a failure lacks
+            own = cls.__dict__["_repr_mimebundle_"]
+
+            @functools.wraps(own)
+            def bundle(self, include=None, exclude=None):
+                if self.failed:
+                    return Section._repr_mimebundle_(self, include, exclude)
+                return own(self, include, exclude)
+
+            cls._repr_mimebundle_ = bundle
 
     @property
     def failed(self) -> bool:
