@@ -415,3 +415,29 @@ def test_a_verdict_never_contradicts_its_interval():
     assert row["verdict"] == "no evidence of change"
     assert "interval includes none" in row["note"]
 
+
+
+def test_p90_bootstrap_interval_matches_the_exact_resampling_distribution():
+    """Exact references for the 90th-percentile bootstrap. With a constant "before", the
+    interval is that of the resample's r-th smallest value, r = ceil(0.9 n), whose exact
+    distribution is P(X_(r) <= x_(k)) = P(Binomial(n, k/n) >= r).
+
+    n = 5 (r = 5, the maximum): the CDF at x_(k) is (k/5)^5 = 0.00032, 0.01024, 0.07776,
+    0.32768, 1, checked below against all 5^5 resamples enumerated; the 2.5% point is
+    x_(3) = 4 and the 97.5% point x_(5) = 16.
+    n = 10 (r = 9), values 1..10: CDF(5) = 11/1024 = 0.0107, CDF(6) = 10(0.6^9)(0.4) + 0.6^10
+    = 0.0464, CDF(9) = 0.7361: the 2.5% point is 6 and the 97.5% point 10.
+    """
+    sample = [1.0, 2.0, 4.0, 8.0, 16.0]
+    maxima = np.max(np.array(list(itertools.product(sample, repeat=5))), axis=1)
+    cdf = [np.mean(maxima <= v) for v in sample]
+    np.testing.assert_allclose(cdf, [(k / 5) ** 5 for k in range(1, 6)], rtol=1e-12)
+    from ccreview.stats.duration_tests import quantile_difference
+
+    row = quantile_difference(np.zeros(25), sample, q=0.9, n_boot=200_000, seed=2).iloc[0]
+    assert (row["ci_low"], row["ci_high"]) == (4.0, 16.0)
+    ten = np.arange(1.0, 11.0)
+    cdf6 = 10 * 0.6**9 * 0.4 + 0.6**10
+    assert stats.binom.sf(8, 10, 0.6) == pytest.approx(cdf6)  # the formula, by scipy
+    row = quantile_difference(np.zeros(25), ten, q=0.9, n_boot=200_000, seed=2).iloc[0]
+    assert (row["ci_low"], row["ci_high"]) == (6.0, 10.0)

@@ -49,15 +49,6 @@ def test_the_degraded_weeks_are_named(review, truth):
     assert "3 Aug" not in sentence and "31 Aug" not in sentence
 
 
-def test_scorecard_judges_direction(review):
-    card = review.scorecard.set_index("metric")
-    for metric, row in card.iterrows():
-        value = review.kpi(metric)
-        assert row["value"] == value
-        expected = value >= row["target"] if row["better"] == "higher" else value <= row["target"]
-        assert row["met"] == expected, metric
-
-
 def test_missing_tables_are_explained(demo_dir, tmp_path):
     from .conftest import make_params, write
 
