@@ -294,9 +294,15 @@ class Handoffs(Section):
         centre = self.review.params.services.contact_centre_team
         s = self.summary.iloc[0]
         share = self.table.set_index(c.TEAM)["share_of_time"]
+        opened = len(self.review.incidents)
+        untracked = opened - int(s["incidents"])
+        whose = ("incidents opened in the period" if not untracked else
+                 f"incidents opened in the period whose history names a team (the other "
+                 f"{fmt_count(untracked)} of the {fmt_count(opened)} have no team in their "
+                 "events)")
         sentences = [
             f"{fmt_pct(s['with_handoff'] / s['incidents'])} of the {fmt_count(s['incidents'])} "
-            f"incidents opened in the period changed hands at least once "
+            f"{whose} changed hands at least once "
             f"({fmt_number(s['handoffs_per_incident'], 2)} handoffs per incident on average)."]
         if centre in share.index:
             sentences += [
