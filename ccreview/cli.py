@@ -7,7 +7,9 @@ errors into a short message and a non-zero exit code, never a traceback wall.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from importlib import metadata
 
@@ -49,9 +51,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum, frame) -> None:  # SIGTERM is handled like Ctrl-C
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ccreview`` command; returns the exit code."""
     args = _parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         if args.command == "run":
             from ccreview.runner import raise_for_failures, run
@@ -95,8 +103,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _check(parameters: str) -> int:
     from ccreview.data.validate import load_inputs
     from ccreview.review.parameters import load_parameters
+    from ccreview.runner import tidy_reports_folder
 
     params = load_parameters(parameters)
+    for line in tidy_reports_folder(params.reports_dir, params.run):
+        print(line)
     print(f"Parameters: {params.source} are valid (period {params.period_label}, "
           f"time zone {params.timezone}).")
     dataset = load_inputs(params)

@@ -14,6 +14,7 @@ __all__ = [
     "InputError",
     "NotebookError",
     "ParameterError",
+    "PublishError",
     "SchemaError",
 ]
 
@@ -52,3 +53,7 @@ class SchemaError(CCReviewError, ValueError):
 
 class NotebookError(CCReviewError, RuntimeError):
     """A review notebook failed or timed out while the run executed it."""
+
+
+class PublishError(CCReviewError, OSError):
+    """A run cannot be published without damaging or deleting something it did not create."""

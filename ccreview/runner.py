@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -25,6 +26,7 @@ from ccreview.data.readers import file_sha256
 from ccreview.data.validate import load_inputs
 from ccreview.exceptions import NotebookError
 from ccreview.report.manifest import display_path, report_context, run_manifest
+from ccreview.report.publish import OWNER_FILE
 from ccreview.review.parameters import load_parameters
 
 __all__ = ["NotebookResult", "RunResult", "describe_failure", "raise_for_failures", "run"]
@@ -149,8 +151,11 @@ def run(
         progress(f"  {table.name}: {table.rows_read:,} rows read, {table.rows_accepted:,} "
                  f"accepted{note}")
     reports.mkdir(parents=True, exist_ok=True)
+    for line in tidy_reports_folder(reports, params.run):
+        progress(line)
     staging = Path(tempfile.mkdtemp(prefix=f".{params.run}.building-", dir=reports))
-    staging.chmod(0o755)  # mkdtemp makes it private; a published report is for reading
+    # owner-only while it holds the validated rows; readable once they are gone
+    (staging / OWNER_FILE).write_text(str(os.getpid()))
     try:
         t = time.perf_counter()
         prepared = staging / "_prepared"
@@ -163,6 +168,8 @@ def run(
         _export_all(params, jobs, staging, results, started, progress, fingerprints)
         timings["export_html"] = time.perf_counter() - t
         shutil.rmtree(prepared)
+        (staging / OWNER_FILE).unlink()
+        staging.chmod(0o755)  # a published report is for reading
         ok = all(r.status == "ok" for r in results)
         folder = params.run if ok else f"{params.run}-failed"
         timings["total"] = time.perf_counter() - clock
@@ -182,6 +189,20 @@ def run(
     if not ok and (reports / params.run).exists():
         progress(f"The earlier published run {reports / params.run} was left untouched.")
     return RunResult(index=index, ok=ok, notebooks=results, timings=timings)
+
+
+def tidy_reports_folder(reports: Path, run_name: str) -> list[str]:
+    """Before a run: finish or undo an interrupted publication, remove staging folders of
+    killed runs, and refuse early if publishing would replace a folder this kit did not
+    create. Returns what was done, to be told to the user."""
+    from ccreview.report.publish import check_replaceable, clean_stale_staging, recover_interrupted
+
+    done = []
+    for name in (run_name, f"{run_name}-failed"):
+        done += recover_interrupted(reports, name)
+        check_replaceable(reports / name)
+    done += clean_stale_staging(reports, f".{run_name}.building-")
+    return done
 
 
 def _execute_all(
@@ -204,13 +225,39 @@ def _execute_all(
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(_execute_one, params, job, staging, prepared) for job in jobs]
         results = []
-        for future in futures:
-            result = future.result()
-            timings[f"notebook:{result.name}"] = result.seconds
-            verdict = "done" if result.status == "ok" else "FAILED"
-            progress(f"  {result.name}: {verdict} in {result.seconds:.1f} s")
-            results.append(result)
+        try:
+            for future in futures:
+                result = future.result()
+                timings[f"notebook:{result.name}"] = result.seconds
+                verdict = "done" if result.status == "ok" else "FAILED"
+                progress(f"  {result.name}: {verdict} in {result.seconds:.1f} s")
+                results.append(result)
+        except BaseException:  # Ctrl-C or SIGTERM: stop the kernels, so the threads end
+            for future in futures:
+                future.cancel()
+            stop_kernels()
+            raise
     return results
+
+
+def stop_kernels() -> None:
+    """Terminate this process's children (the notebook kernels) and remove their connection
+    files, so an interrupted run leaves nothing running and nothing lying about (Linux)."""
+    children: set[int] = set()
+    for listing in Path("/proc/self/task").glob("*/children"):
+        try:
+            children.update(int(pid) for pid in listing.read_text().split())
+        except OSError:
+            continue
+    for pid in children:
+        try:
+            words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            continue
+        for flag, value in zip(words, words[1:], strict=False):
+            if flag == b"-f" and value.endswith(b".json"):
+                Path(value.decode(errors="replace")).unlink(missing_ok=True)
 
 
 def _execute_one(params: RunParameters, job: Job, staging: Path, prepared: Path) -> NotebookResult:

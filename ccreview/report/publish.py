@@ -18,12 +18,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ccreview.exceptions import PublishError
+
 __all__ = [
     "DOWNLOAD_MIMETYPE",
     "SECTION_FAILURE_MIMETYPE",
     "SUMMARY_MIMETYPE",
     "HtmlExporter",
     "add_table_of_contents",
+    "check_replaceable",
+    "clean_stale_staging",
+    "is_published_run",
+    "recover_interrupted",
     "download_name",
     "earlier_runs",
     "move_into_place",
@@ -226,13 +232,106 @@ def _when(iso: str) -> str:
     return stamp.strftime("%Y-%m-%d %H:%M UTC")
 
 
+#: the file that marks a folder as a run this kit published (and so may replace)
+MANIFEST = "run.json"
+#: the file in a staging folder naming the process that builds it
+OWNER_FILE = ".building-pid"
+
+
+def is_published_run(folder: Path) -> bool:
+    """Whether ``folder`` holds a run this kit published (its run manifest)."""
+    manifest = folder / MANIFEST
+    if not manifest.is_file():
+        return False
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "run" in data and "notebooks" in data
+
+
+def check_replaceable(target: Path) -> None:
+    """Refuse to publish over a folder this kit did not create.
+
+    Raises
+    ------
+    PublishError
+        When ``target`` exists and is not a published run (no run manifest).
+    """
+    if target.exists() and not is_published_run(target):
+        raise PublishError(
+            f"{target} exists but is not a run this kit published (it has no {MANIFEST}), so "
+            "publishing there would delete it. Move or rename that folder, or give the run "
+            "another name ('run:' in the parameter file).")
+
+
+def recover_interrupted(reports_dir: Path, name: str) -> list[str]:
+    """Finish what an interrupted publication of ``reports_dir/name`` left behind.
+
+    A publication moves the earlier run aside (``.<name>.previous-*``), moves the new one
+    in, then deletes the earlier one. If it stopped before the second step there is no
+    ``<name>`` but a set-aside earlier run: it is put back. If it stopped before the third,
+    the set-aside copy is removed. Only folders holding a run manifest are touched.
+
+    Returns
+    -------
+    list of str
+        What was done, one sentence each (empty when nothing was left behind).
+    """
+    target = reports_dir / name
+    aside = sorted((p for p in reports_dir.glob(f".{name}.previous-*")
+                    if p.is_dir() and is_published_run(p)), key=lambda p: p.stat().st_mtime)
+    done = []
+    if aside and not target.exists():
+        os.rename(aside[-1], target)
+        done.append(f"An interrupted publication had moved the earlier run {target} aside; "
+                    "it has been put back.")
+        aside = aside[:-1]
+    for folder in aside:
+        shutil.rmtree(folder, ignore_errors=True)
+        done.append(f"Removed {folder.name}, a copy of an earlier run that an interrupted "
+                    "publication had already replaced.")
+    return done
+
+
+def clean_stale_staging(reports_dir: Path, prefix: str) -> list[str]:
+    """Remove staging folders (``prefix*``) whose building process no longer runs: a run
+    killed outright leaves them, and they hold every accepted row unredacted."""
+    done = []
+    for folder in reports_dir.glob(f"{prefix}*"):
+        if not folder.is_dir():
+            continue
+        try:
+            pid = int((folder / OWNER_FILE).read_text().strip())
+        except (OSError, ValueError):
+            pid = None
+        if pid is not None and _alive(pid):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        done.append(f"Removed {folder.name}, left behind by a run that was killed.")
+    return done
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
 def move_into_place(staging: Path, target: Path) -> None:
     """Replace ``target`` with the finished ``staging`` folder.
 
     Each step is a rename on one file system: the earlier run is moved aside,
     the new one moved in, and only then is the earlier one deleted. If the
-    second rename fails, the earlier run is put back.
+    second rename fails, the earlier run is put back; if the process dies between
+    the steps, :func:`recover_interrupted` completes or undoes the swap on the next run.
+    A ``target`` that is not a published run is never replaced (:func:`check_replaceable`).
     """
+    check_replaceable(target)
     aside = target.parent / f".{target.name}.previous-{uuid.uuid4().hex[:8]}"
     had_previous = target.exists()
     if had_previous:
