@@ -345,27 +345,31 @@ def _export_all(
     progress: Callable[[str], None],
     fingerprints: dict[Path, str],
 ) -> None:
-    from ccreview.report.publish import HtmlExporter
+    from ccreview.report.publish import HtmlExporter, publish_notebook
 
     context = report_context(params, started, fingerprints)
     exporter = HtmlExporter()
     titles = {job.name: job.title for job in jobs}
     for result in results:
         executed = staging / "notebooks" / f"{result.name}.ipynb"
-        if result.status != "ok":  # its error is on the index; the executed notebook is kept
+        if result.status != "ok":  # its error is on the index; its notebook is published
+            if executed.exists():   # sanitized like the others
+                publish_notebook(executed)
             continue
         html = staging / f"{result.name}.html"
         try:
             title = titles[result.name]
-            result.hidden_warnings, result.summary, failures = exporter.export(
-                executed, html, context={**context, "title": title},
-                downloads=staging / "downloads")
+            found = exporter.export(executed, html, context={**context, "title": title},
+                                    downloads=staging / "downloads")
+            result.hidden_warnings, result.summary = found.hidden, found.summary
             result.html = html.name
-            if failures:  # the rest of the report is published; the run is not "ok"
+            if found.failures:  # the rest of the report is published; the run is not "ok"
                 result.status = "failed"
                 result.error = "; ".join(
                     f"section {f['section']} could not be computed ({f['error']})"
-                    for f in failures)
+                    for f in found.failures)
+                for text in found.stderr:  # the technical detail goes to the run log
+                    progress(f"  {result.name}: {text.rstrip()}")
         except Exception as exc:
             result.status, result.error = "failed", f"HTML export failed: {exc}"
     progress(f"Published HTML for {sum(r.html is not None for r in results)} report(s)")

@@ -36,6 +36,12 @@ TITLE_PAYLOAD = 'Review <script>alert("title")</script>'
 ORG_PAYLOAD = '<img src=x onerror=alert("org")>'
 CATEGORY_PAYLOAD = '<script>alert("category")</script>'
 TEAM_PAYLOAD = '<img src=x onerror=alert("team")>'
+#: personal data planted in the data and the configuration; no published file may hold it
+PERSONAL = {"owner": "Zoë.Müller@exämple.de", "consulted": "call Jane on 07700 900123",
+            "category": "customer jane.doe@example.com tel:+442079460018",
+            "team_description": "Desk lead on +44 20 7946 0018"}
+#: an id of 12 digits that must survive redaction
+KEPT_ID = "123456789012"
 
 
 def make_params(folder: Path, data: Path, *, run: str = "test-run", title: str = "Test review",
@@ -76,12 +82,19 @@ def published(tmp_path_factory, demo_dir):
     in_period = incidents.index[incidents["opened_at"].str.startswith("2026-08")]
     incidents.loc[in_period[:5], "category"] = CATEGORY_PAYLOAD
     incidents.loc[in_period[5:40], "assigned_team"] = TEAM_PAYLOAD
+    incidents.loc[in_period[40:60], "category"] = PERSONAL["category"]
+    incidents.loc[in_period[60:70], "category"] = f"order {KEPT_ID}"
     incidents.to_csv(data / "incidents.csv", index=False)
     changes = pd.read_csv(data / "changes.csv", dtype=str, keep_default_na=False)
     changes.loc[changes["change_id"] == "C-002", "consultation_outcome"] = CATEGORY_PAYLOAD
+    changes.loc[changes["change_id"] == "C-001", "owner"] = PERSONAL["owner"]
+    changes.loc[changes["change_id"] == "C-001", "consulted"] = PERSONAL["consulted"]
     changes.to_csv(data / "changes.csv", index=False)
     params = make_params(base, data, run="e2e", title=TITLE_PAYLOAD, organisation=ORG_PAYLOAD,
                          notebooks="[incident_review, change_evaluation]")
+    services = params.parent / "services.yaml"
+    services.write_text(services.read_text().replace(
+        "First line; logs, grades and keeps the customer informed", PERSONAL["team_description"]))
     result = subprocess.run([sys.executable, "-m", "ccreview.cli", "run", str(params)],
                             capture_output=True, text=True, timeout=600)
     return {"result": result, "params": params, "reports": base / "reports"}

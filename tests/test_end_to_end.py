@@ -139,8 +139,9 @@ def test_failed_and_timed_out_notebooks_never_replace_a_published_run(published,
 
 def test_a_section_that_raises_stops_only_itself_and_fails_the_run(published, tmp_path):
     """A section that raises shows, in its place, that it could not be computed and why;
-    the sections after it publish; the traceback is in the executed notebook (not the
-    page); the run exits non-zero and the earlier published run is untouched."""
+    the sections after it publish; the traceback is in the run log (neither the page nor
+    the published notebook holds it); the run exits non-zero and the earlier published run
+    is untouched."""
     run_dir = published["reports"] / "e2e"
     before = (run_dir / "index.html").read_bytes()
     nb_dir = tmp_path / "notebooks"
@@ -171,7 +172,8 @@ def test_a_section_that_raises_stops_only_itself_and_fails_the_run(published, tm
     assert "rows were read from" in page  # the data health section after it published
     assert "Traceback" not in page and "planted in a section" not in page
     executed = (folder / "notebooks" / "sections.ipynb").read_text()
-    assert "Traceback" in executed and "planted in a section" in executed
+    assert "Traceback" not in executed and '"name": "stderr"' not in executed
+    assert "Traceback" in result.stderr and "ZeroDivisionError" in result.stderr
     assert "FAILED" in (folder / "index.html").read_text()
 
 
@@ -243,3 +245,26 @@ def test_key_tables_are_published_as_csv(published):
 def test_report_stays_within_its_size_budget(published):
     size = (published["reports"] / "e2e" / "incident_review.html").stat().st_size
     assert size < 5 * 2**20, f"{size / 2**20:.1f} MB"  # issue #6: under 5 MB
+
+
+def test_no_published_file_holds_personal_data_and_ids_survive(published):
+    """E-mail addresses and phone numbers planted in the change register (owner, consulted),
+    in free text (category) and in a configuration label (a team's description) reach no
+    published page, notebook or download; a 12-digit order number is not taken for a
+    phone number (issue #13)."""
+    from .conftest import KEPT_ID, PERSONAL
+
+    folder = published["reports"] / "e2e"
+    texts = {path: path.read_text(encoding="utf-8", errors="replace")
+             for path in folder.rglob("*") if path.suffix in (".html", ".ipynb", ".csv")}
+    assert any(p.suffix == ".ipynb" for p in texts) and any(p.suffix == ".csv" for p in texts)
+    needles = ["Zoë.Müller", "exämple.de", "jane.doe@example.com", "07700 900123",
+               "+442079460018", "7946 0018"]
+    for path, text in texts.items():
+        for needle in needles:
+            assert needle not in text, (path.name, needle)
+    page = (folder / "incident_review.html").read_text(encoding="utf-8")
+    assert f"order {KEPT_ID}" in page or any(f"order {KEPT_ID}" in t for t in texts.values())
+    assert "[email]" in page
+    assert "Personal data in the data (redacted wherever published)" in page
+    assert PERSONAL  # planted by the fixture

@@ -14,28 +14,34 @@ from pathlib import Path
 import pandas as pd
 
 from ccreview.data.dataset import ASSUMPTION_COLUMNS, ISSUE_COLUMNS, Dataset, TableResult, no_assumptions
-from ccreview.data.redact import redact_frame
+from ccreview.data.redact import write_csv
 
 __all__ = ["QUARANTINE_SUFFIX", "load_prepared", "save_prepared"]
 
 QUARANTINE_SUFFIX = "_quarantined.csv"
 ISSUES_FILE = "data_issues.csv"
+#: the prepared folder's own copies (never the published downloads)
+REJECTED_SUFFIX = "_quarantined.parquet"
+ISSUES_PARQUET = "data_issues.parquet"
 
 
 def save_prepared(dataset: Dataset, prepared_dir: Path, downloads_dir: Path) -> None:
-    """Save accepted rows (Parquet) and quarantined rows and issues (CSV, for download).
+    """Save accepted rows, quarantined rows and issues (Parquet, for the notebooks) and
+    publish the quarantined rows and issues (CSV, for download).
 
-    The downloads are published: their text is redacted (e-mail addresses, phone
-    numbers) and defused against spreadsheet formula injection.
+    The downloads are written only, never read back: they are redacted (e-mail addresses,
+    phone numbers) and defused against spreadsheet formula injection, so the notebooks read
+    the prepared folder's own copies, which hold the rows as validated.
     """
     prepared_dir.mkdir(parents=True, exist_ok=True)
     downloads_dir.mkdir(parents=True, exist_ok=True)
     summary = {"timezone": dataset.timezone, "tables": {}}
     for name, result in dataset.tables.items():
         result.data.to_parquet(prepared_dir / f"{name}.parquet", index=False)
-        if result.rows_rejected:
-            redact_frame(result.rejected).to_csv(downloads_dir / f"{name}{QUARANTINE_SUFFIX}",
+        _text_frame(result.rejected).to_parquet(prepared_dir / f"{name}{REJECTED_SUFFIX}",
                                                  index=False)
+        if result.rows_rejected:
+            write_csv(result.rejected, downloads_dir / f"{name}{QUARANTINE_SUFFIX}")
         summary["tables"][name] = {
             "source": result.source,
             "rows_read": result.rows_read,
@@ -43,23 +49,31 @@ def save_prepared(dataset: Dataset, prepared_dir: Path, downloads_dir: Path) -> 
             "absent_columns": result.absent_columns,
             "assumptions": result.assumptions.to_dict(orient="records"),
         }
-    redact_frame(dataset.issues()).to_csv(downloads_dir / ISSUES_FILE, index=False)
+    issues = dataset.issues()
+    _text_frame(issues).to_parquet(prepared_dir / ISSUES_PARQUET, index=False)
+    write_csv(issues, downloads_dir / ISSUES_FILE)
     (prepared_dir / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
 
 
+def _text_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Quarantined rows and issues as text columns (what Parquet stores without fuss)."""
+    return frame.astype({col: "string" for col in frame.columns if col != "row"})
+
+
 def load_prepared(prepared_dir: str | Path, downloads_dir: str | Path | None = None) -> Dataset:
-    """Read a prepared folder back into a :class:`~ccreview.data.validate.Dataset`."""
+    """Read a prepared folder back into a :class:`~ccreview.data.validate.Dataset`.
+
+    ``downloads_dir`` is accepted for callers of earlier versions and not read: the
+    prepared folder holds everything.
+    """
     prepared_dir = Path(prepared_dir)
-    downloads_dir = Path(downloads_dir) if downloads_dir else prepared_dir.parent / "downloads"
     summary = json.loads((prepared_dir / "summary.json").read_text(encoding="utf-8"))
-    issues_path = downloads_dir / ISSUES_FILE
-    issues = (pd.read_csv(issues_path, dtype={"value": "string"}, keep_default_na=False)
-              if issues_path.exists() else pd.DataFrame(columns=ISSUE_COLUMNS))
+    issues = pd.read_parquet(prepared_dir / ISSUES_PARQUET)
+    if not len(issues):
+        issues = pd.DataFrame(columns=ISSUE_COLUMNS)
     tables = {}
     for name, info in summary["tables"].items():
-        rejected_path = downloads_dir / f"{name}{QUARANTINE_SUFFIX}"
-        rejected = (pd.read_csv(rejected_path, dtype=str, keep_default_na=False)
-                    if rejected_path.exists() else pd.DataFrame())
+        rejected = pd.read_parquet(prepared_dir / f"{name}{REJECTED_SUFFIX}")
         tables[name] = TableResult(
             name=name,
             source=info["source"],

@@ -1,28 +1,104 @@
-"""Make text safe to publish: personal data redacted, spreadsheet formulas defused.
+"""Make text safe to publish: personal data redacted, spreadsheet formulas defused, CSV
+written so that no value can split a row.
 
-Reports and downloads are read by people who must not see customers' e-mail
-addresses or phone numbers, and CSV files are opened in spreadsheets, which run
-a cell that starts with ``=``, ``+``, ``-`` or ``@`` as a formula.
+Reports, published notebooks and downloads are read by people who must not see
+customers' e-mail addresses or phone numbers; this module is the one redactor all of
+them use (the report's HTML helpers, the section downloads, the quarantine files). CSV
+files are opened in spreadsheets, which run a cell that starts with ``=``, ``+``, ``-``
+or ``@`` as a formula.
+
+What counts as a phone number: a ``tel:`` link; a number written with a leading ``+``;
+9 or more digits with spaces, dots, dashes or brackets between them; or a national
+number of 10 or 11 digits starting with 0. A bare run of digits that does not start with
+0 is an id (an order or account number) and is kept, as are dates and times.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+from pathlib import Path
+
+import numpy as np
 import pandas as pd
 
-__all__ = ["EMAIL", "PHONE", "defuse_formulas", "redact_frame", "redact_text"]
+__all__ = ["EMAIL", "PHONE", "csv_text", "defuse_formulas", "personal_data_table",
+           "redact_frame", "redact_string", "redact_text", "write_csv"]
 
-EMAIL = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
-#: international or national numbers of 9+ digits, spaces, dots, dashes or brackets between
-PHONE = (r"(?<![\w\-:])(?!\d{4}-\d{2}-\d{2})"  # not an ISO date
-         r"(?:\+\d{1,3}[\s.\-]?)?(?:\(?\d[\d\s.\-()]{7,}\d)(?![\w])")
+#: e-mail addresses, including non-ASCII local parts and domains (Zoë@exämple.de)
+EMAIL = r"[\w.%+\-']+@[\w\-]+(?:\.[\w\-]+)*\.[^\W\d_]{2,}"
+#: phone-number candidates (each judged by :func:`_is_phone`); not inside a word, id or date
+PHONE = (r"(?:tel:\s*)?(?<![\w\-/.])(?!\d{4}-\d{2}-\d{2})"
+         r"\+?\(?\d[\d\s.\-()]{7,}\d(?![\w\-])")
+_EMAIL_RE, _PHONE_RE = re.compile(EMAIL), re.compile(PHONE)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _is_phone(match: str) -> bool:
+    """Whether a candidate is a phone number (the module notes): 9+ digits, and written
+    as one (``tel:``, a leading ``+``, spaces, dashes or brackets between groups, dots
+    between three or more groups, or 10-11 digits from a leading 0). A bare digit run is
+    an id; a single dot makes a decimal."""
+    digits = sum(ch.isdigit() for ch in match)
+    if digits < 9:
+        return False
+    body = match.strip()
+    if body.startswith(("tel:", "+")):
+        return True
+    if any(ch in body for ch in " -()\t"):
+        return True
+    if body.count(".") >= 2:
+        return True
+    return "." not in body and body.startswith("0") and digits in (10, 11)
+
+
+def _phone(match: re.Match) -> str:
+    return "[phone]" if _is_phone(match.group(0)) else match.group(0)
+
+
+def redact_string(text: str) -> str:
+    """One text with e-mail addresses as ``[email]`` and phone numbers as ``[phone]``."""
+    return _PHONE_RE.sub(_phone, _EMAIL_RE.sub("[email]", text))
 
 
 def redact_text(values: pd.Series) -> pd.Series:
     """Replace e-mail addresses with ``[email]`` and phone numbers with ``[phone]``."""
     text = values.astype("string")
     text = text.str.replace(EMAIL, "[email]", regex=True)
-    return text.str.replace(PHONE, "[phone]", regex=True)
+    return text.str.replace(PHONE, _phone, regex=True)
+
+
+def personal_data_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Where the data holds e-mail addresses or phone numbers (what every publication
+    redacts): ``table``, ``column``, ``emails`` and ``phones`` (rows holding one), for the
+    text columns that are not ids. Scans each column's distinct values once."""
+    rows = []
+    for name, frame in tables.items():
+        for column in frame.columns:
+            values = frame[column]
+            if column.endswith("_id") or not (
+                    pd.api.types.is_string_dtype(values.dtype) or values.dtype == object
+                    or isinstance(values.dtype, pd.CategoricalDtype)):
+                continue
+            codes, uniques = pd.factorize(values)
+            if not len(uniques):
+                continue
+            emails, phones = _flags(pd.Series(uniques).astype("string"))
+            counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+            found = int(counts[emails].sum()), int(counts[phones].sum())
+            if any(found):
+                rows.append({"table": name, "column": column, "emails": found[0],
+                             "phones": found[1]})
+    return pd.DataFrame(rows, columns=["table", "column", "emails", "phones"])
+
+
+def _flags(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    emails = text.str.contains(EMAIL, regex=True).to_numpy(dtype=bool, na_value=False)
+    phones = (text.str.findall(PHONE)
+              .map(lambda found: isinstance(found, list) and any(_is_phone(f) for f in found))
+              .to_numpy(dtype=bool))
+    return emails, phones
 
 
 def defuse_formulas(values: pd.Series) -> pd.Series:
@@ -38,7 +114,23 @@ def redact_frame(frame: pd.DataFrame, *, skip: tuple[str, ...] = ()) -> pd.DataF
     out = frame.copy()
     for column in out.columns:
         if column in skip or not (pd.api.types.is_string_dtype(out[column].dtype)
-                                  or out[column].dtype == object):
+                                  or out[column].dtype == object
+                                  or isinstance(out[column].dtype, pd.CategoricalDtype)):
             continue
-        out[column] = defuse_formulas(redact_text(out[column]))
+        out[column] = defuse_formulas(redact_text(out[column].astype("string")))
     return out
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """``frame`` as published CSV: redacted, formulas defused, and every value holding a
+    delimiter, a quote, a line feed or a carriage return quoted (RFC 4180 line ends), so
+    no reader splits a row inside a value."""
+    buffer = io.StringIO()
+    redact_frame(frame).to_csv(buffer, index=False, lineterminator="\r\n",
+                               quoting=csv.QUOTE_MINIMAL)
+    return buffer.getvalue()
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write :func:`csv_text` of ``frame`` to ``path`` (UTF-8)."""
+    Path(path).write_text(csv_text(frame), encoding="utf-8", newline="")

@@ -20,6 +20,17 @@ from typing import Any
 
 from ccreview.exceptions import PublishError
 
+# the outputs a notebook hands to the publication (the one-line summary for the index,
+# tables for downloads/, sections that failed) are defined with the sanitizer that reads them
+from ccreview.report.sanitize import (
+    DOWNLOAD_MIMETYPE,
+    SECTION_FAILURE_MIMETYPE,
+    SUMMARY_MIMETYPE,
+    NotebookContents,
+    redact_html,
+    sanitize_notebook,
+)
+
 __all__ = [
     "DOWNLOAD_MIMETYPE",
     "SECTION_FAILURE_MIMETYPE",
@@ -33,19 +44,12 @@ __all__ = [
     "download_name",
     "earlier_runs",
     "move_into_place",
+    "publish_notebook",
     "write_index",
     "write_manifest",
 ]
 
 TEMPLATES = Path(__file__).parent / "templates"
-#: mimetype of the one-line summary a notebook hands to the run's index page
-SUMMARY_MIMETYPE = "application/vnd.ccreview.summary+json"
-#: mimetype of tables a notebook hands over to be published as downloads/<name>.csv
-DOWNLOAD_MIMETYPE = "application/vnd.ccreview.download+json"
-#: mimetype of the marker a report section leaves when it could not be computed
-SECTION_FAILURE_MIMETYPE = "application/vnd.ccreview.section-failure+json"
-
-
 def download_name(stem: str) -> str:
     """A safe file name for a download: ``"Compliance by priority"`` -> ``"compliance_by_priority.csv"``."""
     return re.sub(r"[^a-z0-9]+", "_", stem.lower()).strip("_") + ".csv"
@@ -79,43 +83,34 @@ class HtmlExporter:
     def export(
         self, notebook_path: Path, html_path: Path, *, context: dict[str, Any],
         downloads: Path,
-    ) -> tuple[int, str, list[dict[str, str]]]:
-        """Write ``html_path`` from ``notebook_path``.
+    ) -> NotebookContents:
+        """Write ``html_path`` from ``notebook_path``, after making the notebook fit to
+        publish (:func:`publish_notebook`): tables it handed over are written to
+        ``downloads``, and the page's text is redacted as the notebook's is.
 
-        Returns how many stderr outputs were hidden, the notebook's one-line
-        summary (an output of mimetype ``SUMMARY_MIMETYPE``), if it gave one, and the
-        sections that could not be computed (``SECTION_FAILURE_MIMETYPE`` outputs).
-        Tables handed over as ``DOWNLOAD_MIMETYPE`` outputs are written to
-        ``downloads``.
-
-        stderr streams (library warnings) are dropped: analytical caveats are
-        shown by the package as notes in the report body instead.
+        Returns what the notebook handed over (summary, failed sections, hidden stderr).
         """
-        import nbformat
-
-        nb = nbformat.read(notebook_path, as_version=4)
-        hidden, summary, failures = 0, "", []
-        for cell in nb.cells:
-            if cell.cell_type != "code":
-                continue
-            for output in cell.get("outputs", []):
-                data = output.get("data", {})
-                summary = data.get(SUMMARY_MIMETYPE, {}).get("summary", summary)
-                if SECTION_FAILURE_MIMETYPE in data:
-                    failures.append(data[SECTION_FAILURE_MIMETYPE])
-                for item in data.get(DOWNLOAD_MIMETYPE, {}).get("files", []):
-                    target = downloads / download_name(Path(item["name"]).stem)
-                    target.write_text(item["csv"], encoding="utf-8")
-            kept = [o for o in cell.get("outputs", [])
-                    if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-            hidden += len(cell.get("outputs", [])) - len(kept)
-            cell["outputs"] = kept
+        nb, found = publish_notebook(notebook_path)
+        for name, text in found.downloads.items():
+            (downloads / download_name(Path(name).stem)).write_text(text, encoding="utf-8",
+                                                                   newline="")
         nb.metadata["title"] = context.get("title", "")
         body, _ = self._exporter.from_notebook_node(
             nb, resources={"ccreview": {**context, "css": CSS}}
         )
-        html_path.write_text(add_table_of_contents(body), encoding="utf-8")
-        return hidden, summary, failures
+        html_path.write_text(redact_html(add_table_of_contents(body)), encoding="utf-8")
+        return found
+
+
+def publish_notebook(notebook_path: Path):
+    """Sanitize an executed notebook in place (:func:`ccreview.report.sanitize.sanitize_notebook`)
+    and return it with what it handed over."""
+    import nbformat
+
+    nb = nbformat.read(notebook_path, as_version=4)
+    found = sanitize_notebook(nb)
+    nbformat.write(nb, notebook_path)
+    return nb, found
 
 
 def add_table_of_contents(page: str) -> str:
@@ -173,8 +168,8 @@ def write_index(path: Path, manifest: dict[str, Any], *, earlier: list[dict[str,
         detail = e(nb.get("summary", "")) if ok else f"<code>{e(nb.get('error', ''))}</code>"
         if nb.get("hidden_warnings"):
             detail += (f'<br><span class="ccr-small">{nb["hidden_warnings"]} library warning '
-                       "output(s) left out of the report; the executed notebook in notebooks/ "
-                       "keeps them.</span>")
+                       "output(s) left out of the report and its published notebook; the run "
+                       "log shows them.</span>")
         rows.append(f"<tr><td>{link}</td><td>{status}</td><td class='num'>"
                     f"{nb['seconds']:.1f} s</td><td>{detail}</td></tr>")
     health = "".join(

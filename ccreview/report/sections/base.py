@@ -21,7 +21,7 @@ import traceback
 
 import pandas as pd
 
-from ccreview.data.redact import redact_frame
+from ccreview.data.redact import csv_text
 from ccreview.exceptions import CCReviewError
 from ccreview.report.plots import use_style
 from ccreview.report.publish import DOWNLOAD_MIMETYPE, SECTION_FAILURE_MIMETYPE, download_name
@@ -125,6 +125,6 @@ class Section:
             return bundle
         if self.downloads:
             bundle[DOWNLOAD_MIMETYPE] = {"files": [
-                {"name": download_name(stem), "csv": redact_frame(frame).to_csv(index=False)}
+                {"name": download_name(stem), "csv": csv_text(frame)}
                 for stem, frame in self.downloads.items()]}
         return bundle

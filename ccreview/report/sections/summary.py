@@ -6,6 +6,7 @@ import html
 
 from ccreview.data import columns as c
 from ccreview.data.prepared import ISSUES_FILE, QUARANTINE_SUFFIX
+from ccreview.data.redact import personal_data_table
 from ccreview.report import narrative
 from ccreview.report.formatting import note_html, paragraphs_html, table_html
 from ccreview.report.publish import SUMMARY_MIMETYPE
@@ -124,6 +125,15 @@ class DataHealth(Section):
             parts.append("<h3>What was assumed to keep rows (counted; nothing dropped)</h3>")
             parts.append(table_html(assumed, formats={"rows": fmt_count},
                                     labels={"rows": "rows affected", "assumption": "what was done"}))
+        personal = personal_data_table({name: t.data for name, t in self.review.data.tables.items()})
+        if len(personal):
+            parts.append("<h3>Personal data in the data (redacted wherever published)</h3>")
+            parts.append(paragraphs_html([
+                "E-mail addresses and phone numbers in these columns are shown as [email] and "
+                "[phone] in this report, its notebooks and its downloads; ids are kept."]))
+            parts.append(table_html(personal, formats={"emails": fmt_count, "phones": fmt_count},
+                                    labels={"emails": "rows with an e-mail address",
+                                            "phones": "rows with a phone number"}))
         unknown = self.review.unknown_teams if "incidents" in self.review.data else ()
         if len(unknown):
             names = ", ".join(unknown[c.TEAM].astype(str).head(8))

@@ -1,0 +1,85 @@
+"""What a publication may hold: the executed notebooks and the HTML pages are redacted with
+the one redactor (:mod:`ccreview.data.redact`), and a published notebook keeps no more
+than its page shows (no stderr streams, no copies of the downloads)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ccreview.data.redact import redact_string
+
+__all__ = ["NotebookContents", "redact_html", "sanitize_notebook"]
+
+DOWNLOAD_MIMETYPE = "application/vnd.ccreview.download+json"
+SUMMARY_MIMETYPE = "application/vnd.ccreview.summary+json"
+SECTION_FAILURE_MIMETYPE = "application/vnd.ccreview.section-failure+json"
+#: markup that is not text: scripts, styles and tags (their attributes included)
+_NOT_TEXT = re.compile(r"(<script\b.*?</script\s*>|<style\b.*?</style\s*>|<!--.*?-->|<[^>]+>)",
+                       re.S | re.I)
+
+
+def redact_html(page: str) -> str:
+    """Redact personal data in the text of an HTML page or fragment; scripts, styles and
+    tags are left as they are."""
+    parts = _NOT_TEXT.split(page)
+    return "".join(part if i % 2 else redact_string(part) for i, part in enumerate(parts))
+
+
+@dataclass
+class NotebookContents:
+    """What a sanitized notebook handed over: the tables to publish as downloads (name ->
+    CSV text), its one-line summary, the sections that could not be computed, how many
+    stderr outputs were left out and their text (for the run log)."""
+
+    downloads: dict[str, str] = field(default_factory=dict)
+    summary: str = ""
+    failures: list[dict[str, str]] = field(default_factory=list)
+    hidden: int = 0
+    stderr: list[str] = field(default_factory=list)
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_string(value)
+    if isinstance(value, list):
+        return [_redact_value(v) for v in value]
+    return value
+
+
+def sanitize_notebook(nb) -> NotebookContents:
+    """Make an executed notebook (``nbformat`` node, changed in place) fit to publish and
+    return what it handed over."""
+    found = NotebookContents()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                found.hidden += 1
+                found.stderr.append(redact_string(str(output.get("text", ""))))
+                continue
+            data = output.get("data", {})
+            found.summary = data.get(SUMMARY_MIMETYPE, {}).get("summary", found.summary)
+            if SECTION_FAILURE_MIMETYPE in data:
+                failure = {k: redact_string(str(v)) for k, v in data[SECTION_FAILURE_MIMETYPE].items()}
+                data[SECTION_FAILURE_MIMETYPE] = failure
+                found.failures.append(failure)
+            for item in data.pop(DOWNLOAD_MIMETYPE, {}).get("files", []):
+                found.downloads[item["name"]] = item["csv"]  # already redacted by csv_text
+            for mime in list(data):
+                if mime == "text/html":
+                    data[mime] = redact_html("".join(data[mime]) if isinstance(data[mime], list)
+                                             else data[mime])
+                elif mime.startswith("text/"):
+                    data[mime] = _redact_value(data[mime])
+            if output.get("output_type") == "stream":
+                output["text"] = redact_string(str(output.get("text", "")))
+            if output.get("output_type") == "error":
+                output["evalue"] = redact_string(str(output.get("evalue", "")))
+                output["traceback"] = _redact_value(list(output.get("traceback", [])))
+            kept.append(output)
+        cell["outputs"] = kept
+    return found
