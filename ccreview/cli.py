@@ -103,6 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _check(parameters: str) -> int:
     from ccreview.data.validate import load_inputs
     from ccreview.review.parameters import load_parameters
+    from ccreview.review.readiness import blocking_problems, input_warnings
     from ccreview.runner import tidy_reports_folder
 
     params = load_parameters(parameters)
@@ -121,8 +122,20 @@ def _check(parameters: str) -> int:
     for row in issues.head(20).itertuples(index=False):
         print(f"  {row.file}, row {row.row}, column {row.column}: value {row.value!r} "
               f"{row.problem}")
+    warnings, blocking = input_warnings(dataset), blocking_problems(dataset)
+    if warnings:
+        print("\nWarnings:")
+        for line in warnings:
+            print(f"  - {line}")
+    if blocking:
+        print("\nNot ready to run:")
+        for line in blocking:
+            print(f"  - {line}")
+        return EXIT_BAD_INPUT
     print("\nReady to run: quarantined rows will be left out and listed in the report."
           if len(issues) else "\nReady to run: every row is usable.")
+    if warnings:
+        print("Read the warnings above first: they name measures this data cannot show.")
     return 0
 
 

@@ -24,6 +24,7 @@ from ccreview.config.criteria import (
     load_objectives,
     load_services,
 )
+from ccreview.config.formats import check_formats
 from ccreview.config.kpi_settings import KpiSettings
 from ccreview.config.yaml_files import check_keys, read_yaml
 from ccreview.data.schema import TABLES
@@ -49,8 +50,11 @@ KEYS = {
     "notebooks_dir": "where the notebooks are (default: the kit's notebooks/ folder)",
     "reports_dir": "where runs are published (default: reports/ beside parameters/)",
     "cell_timeout_s": "seconds a single notebook cell may run before the run fails",
-    "timestamp_format": "strftime format of date-times that are not ISO 8601, e.g. '%d/%m/%Y %H:%M'",
-    "date_format": "strftime format of dates that are not ISO 8601, e.g. '%d/%m/%Y'",
+    "timestamp_format": "strftime format of date-times that are not ISO 8601, e.g. '%d/%m/%Y %H:%M':"
+                        " one for every file, or per table (and per column): "
+                        "{contacts: '%d/%m/%Y %H:%M', incidents: {opened_at: '%m/%d/%Y %H:%M'}}",
+    "date_format": "strftime format of dates that are not ISO 8601, e.g. '%d/%m/%Y'; one for "
+                   "every file, or per table (and per column), as timestamp_format",
     "kpis": "definition choices: service_level {threshold_s, variant}, short_abandon_s",
     "control_charts": "baseline {start, end}, run rules and the metrics charted",
     "what_if_criteria": "path of another criteria.yaml to recompute compliance under, side by side",
@@ -88,8 +92,9 @@ class RunParameters:
     reports_dir: Path
     cell_timeout_s: int
     source: Path
-    timestamp_format: str | None = None
-    date_format: str | None = None
+    #: one format for every file, or table -> format, or table -> {column -> format}
+    timestamp_format: str | dict | None = None
+    date_format: str | dict | None = None
     #: importer name -> the export it reads
     imports: dict[str, Path] = field(default_factory=dict)
     #: criteria, objectives and services files by key, for the run manifest
@@ -257,9 +262,8 @@ def read_parameters(
     if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0:
         problems.append(f"{path}: cell_timeout_s must be a positive whole number of seconds.")
     for key in ("timestamp_format", "date_format"):
-        if key in data and ("%" not in str(data[key])):
-            problems.append(f"{path}: {key} {data[key]!r} is not a strftime format; write e.g. "
-                            "'%d/%m/%Y %H:%M' for 31/07/2026 14:05.")
+        if key in data:
+            problems.extend(f"{path}: {p}" for p in check_formats(key, data[key]))
     config_paths = {k: existing(k, data.get(k))
                     for k in ("criteria", "objectives", "services", "what_if_criteria") if k in data}
     # every problem at once: configuration and period are checked even when the

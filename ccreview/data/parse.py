@@ -129,8 +129,11 @@ def _parse_number(raw: pd.Series, column: Column, options: ParseOptions) -> Pars
     result.problems.append((unparseable, f"is not {noun}"))
     result.problems.append((decimal_comma, "has a comma that is not a thousands separator; "
                                            "write decimals with a point, e.g. 12.5"))
+    infinite = (number.notna() & ~np.isfinite(number.astype(float))).to_numpy(dtype=bool)
+    result.problems.append((infinite, "is not a finite number (inf, or too large to hold)"))
     if column.kind == "int":
         fractional = (number.notna() & (number != number.round())).to_numpy(dtype=bool)
+        fractional &= ~infinite
         result.problems.append((fractional, "is not a whole number"))
     if column.minimum is not None:
         low = (number < column.minimum).fillna(False).to_numpy(dtype=bool)
@@ -171,6 +174,12 @@ def _parse_datetime(raw: pd.Series, column: Column, options: ParseOptions) -> Pa
         impossible[unparseable] = _impossible(raw[unparseable])
         slashed[unparseable] = _looks_slashed(raw[unparseable])
         slashed &= ~impossible
+    swapped = _swapped_order(raw, options.timestamp_format, missing, unparseable, timezone)
+    if swapped:  # a wrong day/month order mis-dates every value that happens to fit it
+        wrong = ~missing
+        return Parsed(values.mask(wrong).dt.as_unit("us"), missing, [(wrong, swapped)])
+    if options.timestamp_format:  # a format was given: "set timestamp_format" is no help
+        slashed &= False
     expected = (f"the format {options.timestamp_format!r} (timestamp_format)"
                 if options.timestamp_format else "ISO 8601, e.g. 2026-07-01 09:30:00 or "
                                                  "2026-07-01T09:30:00+01:00")
@@ -187,6 +196,28 @@ def _parse_datetime(raw: pd.Series, column: Column, options: ParseOptions) -> Pa
         (implausible, "is an impossible date (before 1970 or far in the future)"),
     ]
     return Parsed(values.mask(implausible).dt.as_unit("us"), missing, problems)
+
+
+def _swapped_order(raw: pd.Series, fmt: str | None, missing: np.ndarray,
+                   unparseable: np.ndarray, timezone: str) -> str:
+    """When most values fail the declared format but nearly all fit it with day and month
+    swapped, the declared order is wrong for this file: the message saying so ("" when
+    not). The values that fitted are then mis-dated too (3 March read for 3 March or 3
+    April alike), so none of the column can be trusted."""
+    filled = ~missing
+    if not fmt or "%d" not in fmt or "%m" not in fmt or unparseable.sum() <= 0.5 * filled.sum():
+        return ""
+    other = fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+    _, _, still_bad, _ = to_local_time(raw[filled], timezone, fmt=other)
+    if still_bad.mean() > 0.1:
+        return ""
+    first = "day" if fmt.index("%d") < fmt.index("%m") else "month"
+    actual = "month" if first == "day" else "day"
+    return (f"does not fit the declared timestamp_format {fmt!r}, which reads the {first} "
+            f"first, while most of this file's values fit {other!r} ({actual} first): the "
+            f"declared order is probably wrong for this file. Set timestamp_format for this "
+            f"file to {other!r}; until then none of the column is used, as the values that "
+            "fit either order would be mis-dated")
 
 
 _SLASHED_PARTS = r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{2,4})(?:[ T]+(\d{1,2}):(\d{1,2})(?::(\d{1,2}))?)?"

@@ -128,7 +128,7 @@ INCIDENTS = Table(
         Column(c.SUBCATEGORY, "text"),
         Column(c.IMPACT, "int", minimum=1, maximum=3, description="1 high .. 3 low"),
         Column(c.URGENCY, "int", minimum=1, maximum=3, description="1 high .. 3 low"),
-        Column(c.PRIORITY, "int", required=True, minimum=1, maximum=5,
+        Column(c.PRIORITY, "int", required=True, nullable=False, minimum=1, maximum=5,
                description="priority as recorded, 1 critical .. 5 planning"),
         Column(c.ASSIGNED_TEAM, "text", description="resolver team holding it last"),
         Column(c.AGENT, "text", description="contact-centre agent who logged it"),

@@ -24,6 +24,7 @@ from ccreview.data import columns as c
 from ccreview.data.dataset import ISSUE_COLUMNS, Dataset, TableResult, no_assumptions
 from ccreview.data.parse import ParseOptions, parse_column
 from ccreview.data.readers import RawTable, read_raw
+from ccreview.data.row_rules import ASSUMPTIONS, ROW_CHECKS
 from ccreview.data.schema import TABLES, Table
 from ccreview.exceptions import InputError
 from ccreview.wording import did_you_mean
@@ -38,16 +39,16 @@ class InputSources(Protocol):
     data: Mapping[str, Path]
     imports: Mapping[str, Path]
     timezone: str
-    timestamp_format: str | None
-    date_format: str | None
+    timestamp_format: str | dict | None
+    date_format: str | dict | None
 
 def load_dataset(
     paths: dict[str, str | Path | RawTable],
     *,
     timezone: str,
     display_names: dict[str, str] | None = None,
-    timestamp_format: str | None = None,
-    date_format: str | None = None,
+    timestamp_format: str | dict | None = None,
+    date_format: str | dict | None = None,
 ) -> Dataset:
     """Read and validate every table named in ``paths``.
 
@@ -110,8 +111,8 @@ def load_dataset(
                 raws[name],
                 TABLES[name],
                 timezone=timezone,
-                timestamp_format=timestamp_format,
-                date_format=date_format,
+                timestamp_format=_for_table(timestamp_format, name),
+                date_format=_for_table(date_format, name),
                 source=str(display_names.get(name, raws[name].path)),
                 known_keys={ref: results[ref].data[TABLES[ref].key] for ref in results
                             if TABLES[ref].key},
@@ -126,6 +127,16 @@ def load_dataset(
             f"commonest problem ({common.iloc[0]:,} times): {common.index[0]}"
         )
     return Dataset(results, timezone)
+
+
+def _for_table(spec: str | dict | None, table: str) -> str | dict | None:
+    """The format(s) a table's file is read with: one for all files, or its own entry."""
+    return spec.get(table) if isinstance(spec, dict) else spec
+
+
+def _for_column(spec: str | dict | None, column: str) -> str | None:
+    """The format a column is read with: the table's, or the column's own entry."""
+    return spec.get(column) if isinstance(spec, dict) else spec
 
 
 def load_inputs(params: InputSources, *, display_names: dict[str, str] | None = None) -> Dataset:
@@ -151,8 +162,8 @@ def validate_table(
     table: Table,
     *,
     timezone: str,
-    timestamp_format: str | None = None,
-    date_format: str | None = None,
+    timestamp_format: str | dict | None = None,
+    date_format: str | dict | None = None,
     source: str | None = None,
     known_keys: dict[str, pd.Series] | None = None,
     quarantined_keys: dict[str, pd.Series] | None = None,
@@ -183,7 +194,10 @@ def validate_table(
     TableResult
     """
     source = source or str(raw.path)
-    options = ParseOptions(timezone, timestamp_format, date_format)
+    def options_for(column: str) -> ParseOptions:
+        return ParseOptions(timezone, _for_column(timestamp_format, column),
+                            _for_column(date_format, column))
+
     frame = raw.frame
     rows = frame[c.SOURCE_ROW].to_numpy()
     parsed_columns: dict[str, object] = {}
@@ -199,10 +213,10 @@ def validate_table(
 
     for col in table.columns:
         if col.name not in frame.columns:
-            empty = parse_column(pd.Series(pd.NA, index=frame.index), col, options)
+            empty = parse_column(pd.Series(pd.NA, index=frame.index), col, options_for(col.name))
             parsed_columns[col.name] = empty.values.array
             continue
-        parsed = parse_column(frame[col.name], col, options)
+        parsed = parse_column(frame[col.name], col, options_for(col.name))
         parsed_columns[col.name] = parsed.values.array  # positional: no index alignment
         for mask, message in parsed.problems:
             report(mask, col.name, frame[col.name], message)
@@ -226,7 +240,7 @@ def validate_table(
         report(bad, later, shown,
                f"is before {earlier}; correct whichever timestamp is wrong in the source system")
 
-    for needs, check in _ROW_CHECKS.get(table.name, ()):
+    for needs, check in ROW_CHECKS.get(table.name, ()):
         if not set(needs) <= set(frame.columns):  # a rule on an absent column cannot apply
             continue
         for mask, column, message in check(typed, frame):
@@ -279,7 +293,8 @@ def validate_table(
     ignored = [col for col in frame.columns if col not in table.names and col != c.SOURCE_ROW]
     absent = [col for col in table.names if col not in frame.columns]
     accepted = typed.loc[~rejected_mask].reset_index(drop=True)
-    assumptions = _ASSUMPTIONS[table.name](accepted) if table.name in _ASSUMPTIONS else no_assumptions()
+    assumptions = (ASSUMPTIONS[table.name](accepted, absent) if table.name in ASSUMPTIONS
+                   else no_assumptions())
     return TableResult(
         name=table.name,
         source=source,
@@ -335,59 +350,3 @@ def _refused_issues(refused: pd.DataFrame, table: str, source: str) -> pd.DataFr
         "value": values.fillna("").to_numpy(),
         "problem": parts[1].where(named, parts[0]).to_numpy(),
     })
-
-
-def _contact_checks(typed: pd.DataFrame, frame: pd.DataFrame):
-    abandoned = typed[c.ABANDONED].fillna(False).to_numpy(dtype=bool)
-    answered = typed[c.ANSWERED_AT].notna().to_numpy()
-    yield (
-        abandoned & answered,
-        c.ABANDONED,
-        "is true but answered_at is set; a contact is either answered or abandoned",
-    )
-
-
-def _empty(frame: pd.DataFrame, column: str) -> np.ndarray:
-    """Cells left blank in the file (an unparseable cell is reported apart); True throughout
-    when the file has no such column (its values are all missing)."""
-    if column not in frame:
-        return np.ones(len(frame), dtype=bool)
-    return frame[column].astype("string").str.strip().fillna("").eq("").to_numpy()
-
-
-def _incident_checks(typed: pd.DataFrame, frame: pd.DataFrame):
-    if c.CLOSED_AT in frame:
-        closed = typed[c.STATUS].isin(["closed"]).to_numpy() & _empty(frame, c.CLOSED_AT)
-        yield closed, c.CLOSED_AT, "is empty but status is 'closed'; add the closure time"
-    if c.RESOLVED_AT not in frame:
-        return
-    resolved = (typed[c.STATUS].isin(["resolved"]).to_numpy() & _empty(frame, c.RESOLVED_AT)
-                & _empty(frame, c.CLOSED_AT))
-    yield (resolved, c.RESOLVED_AT,
-           "is empty but status is 'resolved'; add the resolution time (or the closure time)")
-
-
-def _incident_assumptions(accepted: pd.DataFrame) -> pd.DataFrame:
-    """A closed incident without a resolution time is not open: its close time stands in
-    (reference 1.11: an open incident is one not yet resolved). Cancelled ones are left
-    as they are; they have no targets and are never backlog."""
-    cancelled = accepted[c.STATUS].eq("cancelled").to_numpy(dtype=bool, na_value=False)
-    fill = (accepted[c.RESOLVED_AT].isna() & accepted[c.CLOSED_AT].notna()).to_numpy() & ~cancelled
-    if not fill.any():
-        return no_assumptions()
-    accepted.loc[fill, c.RESOLVED_AT] = accepted.loc[fill, c.CLOSED_AT]
-    return pd.DataFrame({"table": ["incidents"], "column": [c.RESOLVED_AT],
-                         "rows": [int(fill.sum())],
-                         "assumption": ["closed without a resolution time: the close time is "
-                                        "used as the resolution time, so they are not counted "
-                                        "as open"]})
-
-
-#: table -> (columns the rule needs in the file, rule)
-_ROW_CHECKS = {
-    "contacts": (((c.ABANDONED, c.ANSWERED_AT), _contact_checks),),
-    "incidents": (((c.STATUS,), _incident_checks),),
-}
-
-#: table -> what is filled in on accepted rows rather than losing them
-_ASSUMPTIONS = {"incidents": _incident_assumptions}

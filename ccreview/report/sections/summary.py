@@ -13,6 +13,7 @@ from ccreview.report.publish import SUMMARY_MIMETYPE
 from ccreview.report.recommendations import recommendations
 from ccreview.report.sections.base import Section
 from ccreview.report.sections.changes import ChangeVerdicts
+from ccreview.review.readiness import input_warnings
 from ccreview.review.review import Review
 from ccreview.wording import fmt_count, fmt_pct, format_value, plural
 
@@ -125,6 +126,8 @@ class DataHealth(Section):
             parts.append("<h3>What was assumed to keep rows (counted; nothing dropped)</h3>")
             parts.append(table_html(assumed, formats={"rows": fmt_count},
                                     labels={"rows": "rows affected", "assumption": "what was done"}))
+        for line in input_warnings(self.review.data):
+            parts.append(note_html(line))
         personal = personal_data_table({name: t.data for name, t in self.review.data.tables.items()})
         if len(personal):
             parts.append("<h3>Personal data in the data (redacted wherever published)</h3>")

@@ -1,0 +1,164 @@
+"""A catalogue of careless and hostile inputs (issue #13). Each is judged as a user would:
+a clear message that names the file, row, column or key and how to fix it, no traceback,
+the right exit code, counts that reconcile and nothing silently lost or mis-read."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ccreview.cli import main
+
+from .conftest import make_params, write
+
+
+@pytest.fixture()
+def project(demo_dir, tmp_path):
+    """A private copy of the demo data and configuration; returns (params, data folder)."""
+    data = tmp_path / "data"
+    shutil.copytree(demo_dir, data)
+    return make_params(tmp_path, data), data
+
+
+def edit_csv(path: Path, change) -> None:
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    change(frame).to_csv(path, index=False)
+
+
+def cli(capsys, *argv) -> tuple[int, str]:
+    """Run the command in-process: any exception other than the kit's own messages fails
+    the test (it would have been a traceback)."""
+    code = main([str(a) for a in argv])
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert "Traceback" not in text
+    return code, text
+
+
+def issues(params, table: str) -> pd.DataFrame:
+    from ccreview.data.validate import load_inputs
+    from ccreview.review.parameters import load_parameters
+
+    ds = load_inputs(load_parameters(params))
+    result = ds.tables[table]
+    assert result.rows_read == result.rows_accepted + result.rows_rejected
+    return result.issues
+
+
+# --- silent loss or mis-reading --------------------------------------------------------------
+
+def test_a_misspelt_optional_header_is_named_with_the_measures_it_costs(project, capsys):
+    params, data = project
+    edit_csv(data / "incidents.csv", lambda f: f.rename(columns={"resolved_at": "resolved_att"}))
+    code, text = cli(capsys, "check", params)
+    assert code == 0
+    assert "column 'resolved_att' is not a column of incidents" in text
+    assert "Did you mean 'resolved_at'?" in text
+    assert "has no resolved_at column, so these cannot be measured: Resolution compliance" in text
+
+
+def test_blank_or_na_in_a_required_column_is_quarantined(project):
+    params, data = project
+
+    def blank(frame):
+        frame.loc[[3, 4], "priority"] = ""
+        frame.loc[[5], "priority"] = "n/a"
+        return frame
+
+    edit_csv(data / "incidents.csv", blank)
+    found = issues(params, "incidents")
+    rows = found.loc[found["column"] == "priority", "row"].tolist()
+    assert rows[:3] == [5, 6, 7]  # spreadsheet rows of data rows 3, 4, 5
+    assert (found.loc[found["row"].isin([5, 6, 7]), "problem"]
+            == "is empty; priority is required for every row").all()
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "1e400", "Infinity"])
+def test_infinite_numbers_are_quarantined(project, value):
+    params, data = project
+    edit_csv(data / "contacts.csv", lambda f: f.assign(wait_s=f["wait_s"].where(f.index != 0, value)))
+    found = issues(params, "contacts")
+    first = found[(found["row"] == 2) & (found["column"] == "wait_s")]
+    assert first["problem"].str.contains("not a finite number|not a number").any()
+
+
+def test_scores_outside_their_scale_are_quarantined(project):
+    params, data = project
+
+    def out_of_scale(frame):
+        frame.loc[frame.index[frame["scale"] == "csat_1_5"][:2], "score"] = "50"
+        frame.loc[frame.index[frame["scale"] == "nps_0_10"][:1], "score"] = "11"
+        return frame
+
+    edit_csv(data / "feedback.csv", out_of_scale)
+    found = issues(params, "feedback")
+    problems = found.loc[found["column"] == "score", "problem"].value_counts()
+    assert problems["is outside the csat_1_5 scale (1 to 5); check the scale column or the score"] == 2
+    assert problems["is outside the nps_0_10 scale (0 to 10); check the scale column or the score"] == 1
+
+
+def test_check_is_not_ready_when_a_file_loses_most_of_its_rows(project, capsys):
+    params, _ = project
+    write(params, params.read_text() + "timestamp_format: {contacts: '%d/%m/%Y %H:%M'}\n")
+    code, text = cli(capsys, "check", params)
+    assert code == 2
+    assert "Not ready to run" in text and "would be quarantined" in text
+    assert "Ready to run" not in text.replace("Not ready to run", "")
+
+
+def test_formats_are_declared_per_file_and_per_column(project):
+    """One day-first export among ISO ones: its format applies to it alone (issue #13: a
+    format for every file quarantined 74,319 rows of seven other tables)."""
+    params, data = project
+
+    def day_first(frame):
+        stamp = pd.to_datetime(frame["arrived_at"], utc=True).dt.tz_convert("Europe/London")
+        return frame.assign(arrived_at=stamp.dt.strftime("%d/%m/%Y %H:%M:%S"))
+
+    edit_csv(data / "contacts.csv", day_first)
+    write(params, params.read_text() + "timestamp_format: {contacts: {arrived_at: '%d/%m/%Y %H:%M:%S'}}\n")
+    from ccreview.data.validate import load_inputs
+    from ccreview.review.parameters import load_parameters
+
+    ds = load_inputs(load_parameters(params))
+    contacts = ds.tables["contacts"]
+    assert not (contacts.issues["column"] == "arrived_at").any()
+    assert ds.tables["incidents"].issues.empty or not (
+        ds.tables["incidents"].issues["problem"].str.contains("format").any())
+    assert contacts.data["arrived_at"].dt.month.isin([7, 8, 9, 10, 11, 12, 1, 2, 3, 4, 5, 6]).all()
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("'%'", "is not a valid strftime format"),
+    ("'%Q'", "is not a valid strftime format"),
+    ("'dd/mm/yyyy'", "is not a strftime format"),
+    ("{contact: '%d/%m/%Y'}", "'contact' is not an input table. Did you mean 'contacts'?"),
+    ("{contacts: {arived_at: '%d/%m/%Y'}}", "contacts.arived_at is not a column of contacts"),
+])
+def test_a_bad_format_is_a_parameter_message(project, capsys, spec, message):
+    params, _ = project
+    write(params, params.read_text() + f"timestamp_format: {spec}\n")
+    code, text = cli(capsys, "check", params)
+    assert code == 2 and message in text and "timestamp_format" in text
+
+
+def test_a_month_first_file_declared_day_first_is_named_not_half_mis_dated(project, capsys):
+    """Read day-first, a month-first export would put 3 April on 4 March for every row
+    whose day is 12 or less and quarantine the rest: the file is flagged instead."""
+    params, data = project
+
+    def month_first(frame):
+        stamp = pd.to_datetime(frame["arrived_at"], utc=True).dt.tz_convert("Europe/London")
+        return frame.assign(arrived_at=stamp.dt.strftime("%m/%d/%Y %H:%M"))
+
+    edit_csv(data / "contacts.csv", month_first)
+    write(params, params.read_text() + "timestamp_format: {contacts: '%d/%m/%Y %H:%M'}\n")
+    found = issues(params, "contacts")
+    arrived = found[found["column"] == "arrived_at"]
+    assert arrived["problem"].str.contains("the declared order is probably wrong for this file").all()
+    assert "'%m/%d/%Y %H:%M'" in arrived["problem"].iloc[0]
+    code, text = cli(capsys, "check", params)
+    assert code == 2 and "Not ready to run" in text
