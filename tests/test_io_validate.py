@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -376,3 +378,50 @@ def test_a_row_with_the_wrong_number_of_fields_is_quarantined_with_its_row_numbe
     assert "the row has 5 fields where the header has 4" in found[1][2]
     assert ds["incidents"][c.CATEGORY].tolist()[1] == "Network\non two lines"
     assert result.rejected[c.SOURCE_ROW].tolist() == [3, 5]
+
+
+def test_blank_lines_count_as_rows_as_a_spreadsheet_counts_them(tmp_path):
+    """Two blank lines after row 2: the bad value on the fifth line is row 5, not row 3."""
+    text = HEADER + GOOD + "\n\n" + "INC2,2026-07-01 09:00,,9,phone,new,\n" + \
+        "INC3,2026-07-01 09:00,,2,phone,new,\n"
+    ds = load(tmp_path, text)
+    assert problems(ds) == [(5, "priority", "is above the maximum 5")]
+    assert ds["incidents"][c.SOURCE_ROW].tolist() == [2, 6]
+
+
+def big_file(tmp_path, tail: bytes) -> Path:
+    """An incidents file whose first megabyte is ASCII, then ``tail`` rows."""
+    rows = "".join(f"INC{i:07d},2026-07-01 09:00,2,Network\n" for i in range(40_000))
+    path = tmp_path / "incidents.csv"
+    path.write_bytes(b"incident_id,opened_at,priority,category\n" + rows.encode() + tail)
+    assert path.stat().st_size > (1 << 20)
+    return path
+
+
+def test_a_stray_byte_past_the_first_megabyte_quarantines_its_row_only(tmp_path):
+    """UTF-8 with one cp1252 byte late in the file: the row with the stray byte is
+    quarantined, and the accented UTF-8 names elsewhere stay as written (they were
+    garbled to 'ZoÃ«' when the whole file was re-read as cp1252)."""
+    tail = ("X1,2026-07-01 09:00,2,Zoë's team\n".encode()
+            + b"X2,2026-07-01 09:00,2,Caf\xe9\n"
+            + "X3,2026-07-01 09:00,2,Müller\n".encode())
+    ds = load_dataset({"incidents": big_file(tmp_path, tail)}, timezone=TZ)
+    data = ds["incidents"].set_index(c.INCIDENT_ID)
+    assert data.loc["X1", c.CATEGORY] == "Zoë's team" and data.loc["X3", c.CATEGORY] == "Müller"
+    assert "X2" not in data.index
+    [(row, column, problem)] = problems(ds)
+    assert (row, column) == (40_003, "category") and "not valid UTF-8" in problem
+    result = ds.tables["incidents"]
+    assert result.rows_read == result.rows_accepted + result.rows_rejected == 40_003
+
+
+def test_a_single_byte_export_with_an_ascii_first_megabyte_is_read_as_cp1252(tmp_path):
+    ds = load_dataset({"incidents": big_file(tmp_path, b"X2,2026-07-01 09:00,2,Caf\xe9\n")},
+                      timezone=TZ)
+    assert ds["incidents"].set_index(c.INCIDENT_ID).loc["X2", c.CATEGORY] == "Café"
+    assert problems(ds) == []
+
+
+def test_headers_that_collide_once_normalised_are_named(tmp_path):
+    with pytest.raises(InputError, match=r"columns 'priority', 'Priority ' all read as 'priority'"):
+        load(tmp_path, "incident_id,opened_at,priority,Priority \nINC1,2026-07-01 09:00,2,3\n")

@@ -108,14 +108,14 @@ def read_raw(path: str | Path) -> RawTable:
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty (0 bytes). Export it again.")
     suffixes = [s.lower() for s in path.suffixes]
-    malformed = None
+    malformed = numbers = None
     try:
         if ".parquet" in suffixes or ".pq" in suffixes:
             frame, label, first = pd.read_parquet(path), "record", 1
         elif suffixes and suffixes[-1] in (".xlsx", ".xlsm", ".xls"):
             frame, label, first = pd.read_excel(path, sheet_name=0, dtype=object), "row", 2
         else:
-            (frame, malformed), label, first = _read_csv(path), "row", 2
+            (frame, malformed, numbers), label, first = _read_csv(path), "row", 2
     except InputError:
         raise
     except Exception as exc:  # the reader's own message is the most precise one
@@ -123,22 +123,28 @@ def read_raw(path: str | Path) -> RawTable:
             f"{path}: could not be read ({type(exc).__name__}: {exc}). "
             "Check that it is a CSV, Parquet or Excel file and not open in another program."
         ) from exc
+    raw_columns = [str(col) for col in frame.columns]
     frame.columns = [normalise_header(col) for col in frame.columns]
     if not len(frame.columns):
         raise InputError(f"{path}: no columns found; the first line must hold column names.")
     # a header with no rows is a valid, empty table (a quarter without major incidents);
     # the loader decides whether the table may be empty
-    rows = pd.RangeIndex(first, first + len(frame)).to_numpy()
-    rejected = None
-    if malformed is not None:  # rows left out for their field count: number the rest around them
-        rows = np.delete(np.arange(first, first + len(frame) + len(malformed)),
-                         malformed[c.SOURCE_ROW].to_numpy() - first)
-        rejected = malformed
+    normalised = pd.Series(frame.columns)
+    if normalised.duplicated().any():
+        clash = normalised[normalised.duplicated()].iloc[0]
+        original = [o for o, n in zip(raw_columns, normalised, strict=True) if n == clash]
+        raise InputError(f"{path}: columns {', '.join(map(repr, original))} all read as "
+                         f"{clash!r} once spaces and capitals are set aside; keep one of them "
+                         "or rename the others.")
+    rows = (pd.RangeIndex(first, first + len(frame)).to_numpy() if numbers is None else numbers)
     frame[c.SOURCE_ROW] = rows
-    return RawTable(frame.reset_index(drop=True), path, label, rejected=rejected)
+    return RawTable(frame.reset_index(drop=True), path, label, rejected=malformed)
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path) -> tuple[pd.DataFrame, pd.DataFrame | None, np.ndarray | None]:
+    """The file's rows as text, the rows set aside (their field count, or bytes that are
+    not text in the file's encoding) and each kept row's row number when it is not simply
+    its position (None)."""
     with _open_binary(path) as handle:
         sample = handle.read(_SAMPLE_BYTES)
     encoding, bom_length = _detect_encoding(sample)
@@ -162,54 +168,113 @@ def _read_csv(path: Path) -> pd.DataFrame:
         strings_can_be_null=False,
         quoted_strings_can_be_null=False,
     )
+    mixed = False
     try:
         with _open_binary(path) as handle:
             arrow = pacsv.read_csv(handle, read_options, parse_options, convert_options)
     except pa.ArrowInvalid as exc:
-        if encoding == "utf-8" and "UTF8" in str(exc).upper():
-            read_options.encoding = "cp1252"
-            with _open_binary(path) as handle:
-                arrow = pacsv.read_csv(handle, read_options, parse_options, convert_options)
-        else:
+        if not (encoding == "utf-8" and "UTF8" in str(exc).upper()):
             raise InputError(f"{path}: {_explain_arrow_error(exc)}") from exc
+        # bytes past the sample are not UTF-8: decide for the whole file, once
+        encoding, data, mixed = _decode_whole_file(path, bom_length)
+        skipped.clear()
+        arrow = pacsv.read_csv(pa.BufferReader(data), pacsv.ReadOptions(block_size=1 << 24),
+                               parse_options, convert_options)
     if len(set(arrow.column_names)) != len(arrow.column_names):
         dupes = sorted({n for n in arrow.column_names if arrow.column_names.count(n) > 1})
         raise InputError(f"{path}: column names appear twice: {', '.join(dupes)}. Rename them.")
     frame = arrow.to_pandas(types_mapper=lambda t: pd.StringDtype() if t == pa.string() else None)
-    return frame, (_malformed_rows(path, encoding, bom_length, delimiter, skipped)
-                   if skipped else None)
+    malformed, rows = None, None
+    if skipped or _has_blank_lines(path):
+        malformed, rows = _row_numbers(path, encoding, bom_length, delimiter, len(header),
+                                       skipped)
+    if mixed:
+        frame, rows, malformed = _set_aside_undecodable(frame, rows, malformed)
+    return frame, malformed, rows
 
 
-def _malformed_rows(path: Path, encoding: str, bom_length: int, delimiter: str,
-                    skipped: list[tuple[int, int, str]]) -> pd.DataFrame:
-    """The rows the CSV parser left out for their field count, with their row numbers.
+def _decode_whole_file(path: Path, bom_length: int) -> tuple[str, bytes, bool]:
+    """A file whose first megabyte is UTF-8 but not the rest: UTF-8 with a few stray bytes
+    (valid non-ASCII UTF-8 elsewhere in it) keeps its encoding, the stray bytes shown as
+    U+FFFD and their rows set aside; a file with no non-ASCII UTF-8 at all is a single-byte
+    export (cp1252). Returns the encoding, the text as UTF-8 bytes, and whether it mixes."""
+    with _open_binary(path) as handle:
+        raw = handle.read()[bom_length:]
+    text = raw.decode("utf-8", errors="replace")
+    if re.search("[^\x00-\x7f\ufffd]", text):
+        return "utf-8", text.encode("utf-8"), True
+    return "cp1252", raw.decode("cp1252", errors="replace").encode("utf-8"), False
 
-    The parser does not say where a row was, so the file is read once more by the
-    standard csv module, counting fields per record (only when rows were left out).
+
+def _has_blank_lines(path: Path) -> bool:
+    """Whether the file has an empty line (the CSV parser skips them, a spreadsheet counts
+    them as rows), scanning its bytes in large blocks."""
+    tail = b""
+    with _open_binary(path) as handle:
+        while block := handle.read(1 << 24):
+            chunk = tail + block
+            if b"\n\n" in chunk or b"\n\r\n" in chunk:
+                return True
+            tail = chunk[-2:]
+    return False
+
+
+def _set_aside_undecodable(frame: pd.DataFrame, rows: np.ndarray | None,
+                           malformed: pd.DataFrame | None):
+    """Rows holding bytes that were not UTF-8 (now U+FFFD) go to the quarantine, with the
+    column named: their text cannot be trusted, the rest of the file can."""
+    rows = np.arange(2, 2 + len(frame)) if rows is None else rows
+    bad = np.zeros(len(frame), dtype=bool)
+    where = np.full(len(frame), "", dtype=object)
+    for column in frame.columns:
+        hit = frame[column].astype("string").str.contains("\ufffd", regex=False).to_numpy(
+            dtype=bool, na_value=False) & ~bad
+        where[hit] = column
+        bad |= hit
+    if not bad.any():
+        return frame, rows, malformed
+    aside = frame[bad].astype("string").fillna("")
+    aside = aside.assign(**{c.SOURCE_ROW: rows[bad], c.REASONS: [
+        f"{normalise_header(col)}: holds bytes that are not valid UTF-8 (the file mixes "
+        "encodings), shown as \ufffd, so export the file again as UTF-8" for col in where[bad]]})
+    aside.columns = [normalise_header(col) if col not in (c.SOURCE_ROW, c.REASONS) else col
+                     for col in aside.columns]
+    malformed = aside if malformed is None else pd.concat([malformed, aside], ignore_index=True)
+    return frame[~bad].reset_index(drop=True), rows[~bad], malformed
+
+
+def _row_numbers(path: Path, encoding: str, bom_length: int, delimiter: str, expected: int,
+                 skipped: list[tuple[int, int, str]]) -> tuple[pd.DataFrame | None, np.ndarray]:
+    """Each row's spreadsheet row number (the header is row 1, a blank line is a row) and
+    the rows the parser left out for their field count.
+
+    The parser says neither, so the file is read once more by the standard csv module,
+    counting fields per record (only when rows were left out or lines are blank).
     """
     with _open_binary(path) as handle:
         stream = io.TextIOWrapper(handle, encoding=encoding, errors="replace", newline="")
-        if bom_length:
+        if bom_length and encoding.startswith("utf-8"):
             stream.read(1)
         widths = np.fromiter((len(record) for record in csv.reader(stream, delimiter=delimiter)),
                              dtype=np.int64)
-    expected = skipped[0][0]
     widths = widths[1:]  # the header
-    blank = widths == 0  # blank lines are no records for either parser
-    positions = np.flatnonzero((widths != expected) & ~blank)
-    if len(positions) != len(skipped):
+    blank = widths == 0
+    number = np.arange(2, 2 + len(widths))
+    bad = (widths != expected) & ~blank
+    if bad.sum() != len(skipped):
         raise InputError(
             f"{path}: {len(skipped)} row(s) have a different number of fields from the header "
-            f"({expected}), e.g. {skipped[0][2][:80]!r}, and they could not be located. Check "
-            "for a missing or extra delimiter, or a stray quote.")
-    # a spreadsheet's row number: the header is row 1, blank lines are not rows
-    number = 2 + np.cumsum(~blank)[positions] - 1
+            f"({expected}) and they could not be located. Check for a missing or extra "
+            "delimiter, or a stray quote.")
+    good = number[~bad & ~blank]
+    if not skipped:
+        return None, good
     actual = np.array([s[1] for s in skipped])
     reasons = [f"the row has {a} fields where the header has {expected}, so its values cannot "
                f"be matched to columns (check for a missing or extra '{delimiter}' or an "
                "unquoted one inside a value)" for a in actual]
-    return pd.DataFrame({"row_text": [s[2] for s in skipped], c.SOURCE_ROW: number,
-                         c.REASONS: reasons})
+    return pd.DataFrame({"row_text": [s[2] for s in skipped], c.SOURCE_ROW: number[bad],
+                         c.REASONS: reasons}), good
 
 
 def _open_binary(path: Path):
