@@ -162,3 +162,101 @@ def test_a_month_first_file_declared_day_first_is_named_not_half_mis_dated(proje
     assert "'%m/%d/%Y %H:%M'" in arrived["problem"].iloc[0]
     code, text = cli(capsys, "check", params)
     assert code == 2 and "Not ready to run" in text
+
+
+# --- tracebacks instead of messages ----------------------------------------------------------
+
+REPLACEMENTS = ["text", 5, [1, 2], {"a": 1}, None, [{"b": [1]}], True]
+
+
+def structural_cases():
+    """Every top-level key of the shipped parameter and configuration files, its value
+    replaced by each of a scalar, a list, a mapping and nothing."""
+    import yaml
+
+    from .conftest import ROOT
+
+    for name in ("criteria.yaml", "objectives.yaml", "services.yaml", "demo.yaml"):
+        data = yaml.safe_load((ROOT / "parameters" / name).read_text())
+        for key in data:
+            for i, value in enumerate(REPLACEMENTS):
+                yield pytest.param(name, key, value, id=f"{name}:{key}:{i}")
+
+
+@pytest.mark.parametrize("name, key, value", list(structural_cases()))
+def test_any_value_of_the_wrong_shape_is_a_message_not_a_traceback(project, name, key, value):
+    import yaml
+
+    from ccreview.exceptions import CCReviewError
+    from ccreview.review.parameters import load_parameters
+
+    params, _ = project
+    target = params if name == "demo.yaml" else params.parent / name
+    data = yaml.safe_load(target.read_text())
+    if name == "demo.yaml" and key in ("data", "reports_dir"):
+        pytest.skip("the test's own paths")
+    data[key] = value
+    target.write_text(yaml.safe_dump(data, allow_unicode=True))
+    try:
+        load_parameters(params)
+    except CCReviewError as exc:
+        assert str(exc).strip()
+        assert "Traceback" not in str(exc)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda t: t.replace("pause_states:", "timezone: UTC\npause_states:"),
+     "key 'timezone' is given twice"),
+    (lambda t: t.replace("1: {name: Critical, response: 15min", "1: {name: Critical, response: 15h"),
+     "the response target (15h) is longer than the resolution target (4h)"),
+    (lambda t: t.replace("pause_states: [awaiting_customer, awaiting_vendor]",
+                         "pause_states: [new, assigned, in_progress, awaiting_customer]"),
+     "pause_states include every working state"),
+    (lambda t: t.replace("calendars:\n  office_hours:", "calendars:\n  - office_hours:"),
+     "calendars: expected a mapping"),
+    (lambda t: "a: &a [1, 2]\nb: *a\n" + t, "YAML aliases (*name) are not allowed"),
+])
+def test_contradictory_or_unsafe_criteria_are_refused_naming_file_and_key(project, capsys, edit,
+                                                                          message):
+    params, _ = project
+    criteria = params.parent / "criteria.yaml"
+    criteria.write_text(edit(criteria.read_text()))
+    code, text = cli(capsys, "check", params)
+    assert code == 2 and message in text and "criteria.yaml" in text
+
+
+def test_an_alias_bomb_is_refused_before_it_expands(project, capsys):
+    params, _ = project
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    params.write_text("\n".join(lines) + "\n" + params.read_text())
+    code, text = cli(capsys, "check", params)
+    assert code == 2 and "YAML aliases" in text
+
+
+def test_an_oversized_parameter_file_is_refused_unread(project, capsys):
+    params, _ = project
+    params.write_text(params.read_text() + "#" + "x" * (2 << 20) + "\n")
+    code, text = cli(capsys, "check", params)
+    assert code == 2 and "too large for a parameter or configuration file" in text
+
+
+@pytest.mark.parametrize("run, message", [
+    ("x" * 300, "keep it to 80 or fewer"),
+    ('"q3\\n"', "must be letters, digits"),
+    ("../q3", "must be letters, digits"),
+])
+def test_run_names_that_cannot_be_folder_names_are_refused(project, capsys, run, message):
+    params, _ = project
+    params.write_text(params.read_text().replace("run: test-run", f"run: {run}"))
+    code, text = cli(capsys, "check", params)
+    assert code == 2 and message in text
+
+
+@pytest.mark.parametrize("period", ["{start: 01/07/2026, end: 30/09/2026}",
+                                    "{start: 2026-07-01, end: 30.09.2026}"])
+def test_period_dates_are_iso_or_refused_with_an_example(project, capsys, period):
+    params, _ = project
+    params.write_text(params.read_text().replace("period: 2026-Q3", f"period: {period}"))
+    code, text = cli(capsys, "check", params)
+    assert code == 2 and "is not a date written YYYY-MM-DD (e.g. 2026-07-01)" in text

@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
-from ccreview.config.values import parse_duration
-from ccreview.config.yaml_files import check_keys, read_yaml
+from ccreview.config.values import parse_date, parse_duration
+from ccreview.config.yaml_files import check_keys, mapping_of, read_yaml, records, sequence
 from ccreview.exceptions import ConfigError
 from ccreview.wording import did_you_mean
 
@@ -154,13 +154,21 @@ def load_criteria(path: str | Path) -> Criteria:
     except (ZoneInfoNotFoundError, ValueError):
         problems.append(f"{path}: timezone {timezone!r} is not an IANA time zone "
                         "(e.g. Europe/London, America/New_York).")
+    working = {"new", "assigned", "in_progress"}
+    if working <= set(map(str, pause_states)):
+        problems.append(f"{path}: pause_states include every working state ({', '.join(sorted(working))}), "
+                        "so the target clocks would never run; list only the waiting states, "
+                        "e.g. [awaiting_customer, awaiting_vendor].")
     calendars = {ALWAYS_OPEN: Calendar(ALWAYS_OPEN, always_open=True, description="24x7")}
-    for name, spec in (data.get("calendars") or {}).items():
+    for name, spec in mapping_of(data, "calendars", path, problems,
+                               "a calendar name -> its hours, e.g. office_hours: {hours: ...}").items():
         calendars[str(name)] = _calendar(str(name), spec, f"{path}: calendars.{name}", problems)
     matrix = _matrix(data.get("priority_matrix"), f"{path}: priority_matrix", problems)
     rows = []
     declared: set[int] = set()
-    for priority, spec in (data.get("priorities") or {}).items():
+    for priority, spec in mapping_of(data, "priorities", path, problems,
+                                   "a priority -> its targets, e.g. 1: {name: Critical, response: "
+                                   "15min, resolution: 4h}").items():
         where = f"{path}: priorities.{priority}"
         if not isinstance(spec, dict):
             problems.append(f"{where}: expected name, response, resolution and calendar.")
@@ -181,6 +189,10 @@ def load_criteria(path: str | Path) -> Criteria:
             problems.append(str(exc))
             declared.add(_int(priority, where, problems))  # it has targets, just not valid ones
             continue
+        if response > resolution:
+            problems.append(f"{where}: the response target ({spec.get('response')}) is longer "
+                            f"than the resolution target ({spec.get('resolution')}); an incident "
+                            "is answered before it is resolved, so one of them is wrong.")
         rows.append({"priority": _int(priority, where, problems), "name": str(spec.get("name", "")),
                      "response": response, "resolution": resolution, "calendar": calendar})
     if not rows:
@@ -263,11 +275,11 @@ def _calendar(name: str, spec: Any, where: str, problems: list[str]) -> Calendar
                 problems.append(f"{where}.hours.{day}: opening spans overlap ({text}).")
         hours[WEEKDAYS.index(key)] = tuple(spans)
     holidays = set()
-    for value in spec.get("holidays") or []:
+    for value in sequence(spec.get("holidays"), f"{where}.holidays", problems, "dates"):
         try:
-            holidays.add(pd.Timestamp(str(value)).date())
-        except ValueError:
-            problems.append(f"{where}.holidays: {value!r} is not a date (use YYYY-MM-DD).")
+            holidays.add(parse_date(value, where=f"{where}.holidays").date())
+        except ConfigError as exc:
+            problems.append(str(exc))
     return Calendar(name, hours, frozenset(holidays), description=str(spec.get("description", "")))
 
 
@@ -295,14 +307,16 @@ def load_objectives(path: str | Path, *, known_metrics: list[str]) -> list[Objec
     problems: list[str] = []
     check_keys(data, ("objectives",), where=str(path), problems=problems)
     objectives = []
-    for i, spec in enumerate(data.get("objectives") or [], start=1):
+    for i, spec in enumerate(sequence(data.get("objectives"), f"{path}: objectives", problems,
+                                   "objectives (id, title, owner, kpis)"), start=1):
         where = f"{path}: objectives[{i}]"
         if not isinstance(spec, dict):
             problems.append(f"{where}: expected id, title, owner and kpis.")
             continue
         check_keys(spec, ("id", "title", "owner", "kpis"), where=where, problems=problems)
         kpis = []
-        for j, kpi in enumerate(spec.get("kpis") or [], start=1):
+        for j, kpi in enumerate(sequence(spec.get("kpis"), f"{where}.kpis", problems,
+                                      "KPI targets (metric, target)"), start=1):
             kwhere = f"{where}.kpis[{j}]"
             if not isinstance(kpi, dict):
                 problems.append(f"{kwhere}: expected metric and target.")
@@ -330,7 +344,10 @@ def load_services(path: str | Path) -> Services:
     problems: list[str] = []
     check_keys(data, ("contact_centre_team", "teams", "services"), where=str(path),
                problems=problems)
-    teams = pd.DataFrame(data.get("teams") or [], columns=["name", "role", "description"])
+    team_keys = ("name", "role", "description")
+    teams = pd.DataFrame(records(data.get("teams"), f"{path}: teams", problems,
+                                  "teams (name, role, description)", team_keys),
+                         columns=list(team_keys))
     bad_roles = ~teams["role"].isin(["contact_centre", "resolver", "supplier"])
     for name, role in teams.loc[bad_roles, ["name", "role"]].itertuples(index=False):
         problems.append(f"{path}: teams: {name!r} has role {role!r}; "
@@ -338,12 +355,14 @@ def load_services(path: str | Path) -> Services:
     centre = str(data.get("contact_centre_team", ""))
     if centre not in set(teams["name"]):
         problems.append(f"{path}: contact_centre_team {centre!r} is not listed under 'teams:'.")
-    services = pd.DataFrame(data.get("services") or [],
-                            columns=["id", "name", "owner", "responsibilities"])
+    service_keys = ("id", "name", "owner", "responsibilities")
+    services = pd.DataFrame(records(data.get("services"), f"{path}: services", problems,
+                                     "services (id, name, owner, responsibilities)",
+                                     service_keys), columns=list(service_keys))
     unknown = ~services["owner"].isin(teams["name"])
     for sid, owner in services.loc[unknown, ["id", "owner"]].itertuples(index=False):
         problems.append(f"{path}: services: {sid!r} is owned by {owner!r}, not a listed team."
-                        f"{did_you_mean(str(owner), teams['name'])}")
+                        f"{did_you_mean(str(owner), teams['name'].dropna().astype(str))}")
     if problems:
         raise ConfigError("\n".join(problems))
     return Services(centre, teams, services, path)

@@ -26,6 +26,7 @@ from ccreview.config.criteria import (
 )
 from ccreview.config.formats import check_formats
 from ccreview.config.kpi_settings import KpiSettings
+from ccreview.config.values import parse_date
 from ccreview.config.yaml_files import check_keys, read_yaml
 from ccreview.data.schema import TABLES
 from ccreview.exceptions import ConfigError, ParameterError
@@ -69,7 +70,9 @@ _CHART_KEYS = {"baseline": "{start, end} dates", "rules": "run rules by name",
                "metrics": "catalogue metrics to chart", "frequency": "week (default) or day"}
 #: control-chart frequency word -> kpi_series freq
 CHART_FREQUENCIES = {"week": "W", "day": "D"}
-_RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+#: a run name becomes folder names (<run>, .<run>.building-*, <run>-failed): keep them short
+MAX_RUN_NAME = 80
 #: the notebooks ship inside the package (``ccreview/notebooks``, the project's ``notebooks/``)
 NOTEBOOKS_DIR = Path(str(resources.files("ccreview").joinpath("notebooks"))).resolve()
 
@@ -154,10 +157,8 @@ def parse_period(value: Any, timezone: str) -> tuple[pd.Timestamp, pd.Timestamp]
         quarter = pd.Period(value.strip().upper(), freq="Q")
         start, last = quarter.start_time, quarter.end_time.normalize()
     elif isinstance(value, dict) and set(value) == {"start", "end"}:
-        try:
-            start, last = pd.Timestamp(str(value["start"])), pd.Timestamp(str(value["end"]))
-        except ValueError as exc:
-            raise ParameterError(f"period: {exc}; write dates as YYYY-MM-DD.") from None
+        start = parse_date(value["start"], where="period: start", error=ParameterError)
+        last = parse_date(value["end"], where="period: end", error=ParameterError)
     else:
         raise ParameterError(
             f"period: {value!r} is not a period; write 2026-Q3, or start and end dates: "
@@ -204,9 +205,13 @@ def read_parameters(
         if key not in data:
             problems.append(f"{path}: '{key}' is missing: {KEYS[key]}.")
     run = str(data.get("run", ""))
-    if "run" in data and not _RUN_NAME.match(run):
+    if "run" in data and not _RUN_NAME.fullmatch(run):
         problems.append(f"{path}: run {run!r} must be letters, digits, '-', '_' or '.', "
-                        "e.g. 2026-Q3 (it becomes a folder name).")
+                        "starting with a letter or digit, e.g. 2026-Q3 (it becomes a folder "
+                        "name).")
+    elif len(run) > MAX_RUN_NAME:
+        problems.append(f"{path}: run is {len(run)} characters long; keep it to {MAX_RUN_NAME} "
+                        "or fewer (it becomes a folder name), e.g. 2026-Q3.")
 
     def existing(key: str, value: Any) -> Path | None:
         if not isinstance(value, str) or not value.strip():
