@@ -78,7 +78,7 @@ def test_unknown_table_and_missing_path_and_notebook(param_dir):
     ("value", "message"),
     [("2026-Q5", "is not a period"), ({"start": "2026-09-01", "end": "2026-08-01"},
                                       "end 2026-08-01 is before start 2026-09-01"),
-     ({"start": "2026-13-01", "end": "2026-12-01"}, "write dates as YYYY-MM-DD")],
+     ({"start": "2026-13-01", "end": "2026-12-01"}, "is not a date that exists")],
 )
 def test_bad_periods(value, message):
     with pytest.raises(ParameterError, match=message):
