@@ -49,7 +49,7 @@ class Job:
 def plan_jobs(params: RunParameters, dataset: Dataset) -> list[Job]:
     """The notebook runs of a review: one per notebook, and ``change_evaluation`` once per
     change to evaluate (implemented in the period or the one before), in date order."""
-    from ccreview.review.changes import changes_to_evaluate, report_name
+    from ccreview.review.changes import change_stems, changes_to_evaluate, report_name
 
     jobs = []
     for notebook in params.notebooks:
@@ -59,9 +59,10 @@ def plan_jobs(params: RunParameters, dataset: Dataset) -> list[Job]:
             continue
         changes = dataset["changes"] if "changes" in dataset else None
         due = changes_to_evaluate(changes, start=params.start, end=params.end)
+        stems = change_stems(changes[c.CHANGE_ID]) if changes is not None else {}
         for row in due.itertuples(index=False):  # the register: a handful of changes
             change_id = str(getattr(row, c.CHANGE_ID))
-            jobs.append(Job(report_name(change_id), notebook,
+            jobs.append(Job(report_name(change_id, stems), notebook,
                             f"Change {change_id}: {getattr(row, c.TITLE)}",
                             {FAN_OUT[notebook]: change_id}))
     return jobs

@@ -260,3 +260,19 @@ def test_period_dates_are_iso_or_refused_with_an_example(project, capsys, period
     params.write_text(params.read_text().replace("period: 2026-Q3", f"period: {period}"))
     code, text = cli(capsys, "check", params)
     assert code == 2 and "is not a date written YYYY-MM-DD (e.g. 2026-07-01)" in text
+
+
+def test_change_ids_that_differ_by_case_or_punctuation_never_share_a_file():
+    """C-001, c_001, C/001 and c-001 used to map to one report file (and one set of
+    downloads) on a case-blind file system, so one evaluation was lost or showed another's
+    data."""
+    from ccreview.report.publish import download_name
+    from ccreview.review.changes import change_stems, report_name
+
+    ids = ["C-001", "c_001", "C/001", "c-001", "C-002"]
+    stems = change_stems(ids)
+    reports = {report_name(i, stems).lower() for i in ids}
+    downloads = {download_name(f"{stems[i]}_weekly_series") for i in ids}
+    assert len(reports) == len(downloads) == len(ids)
+    assert stems["C-002"] == "C-002"  # an id that meets no other keeps its readable name
+    assert change_stems(ids) == stems  # the same on every run

@@ -13,6 +13,7 @@ date, an unknown metric or scope value, overlapping changes) are named in
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 
@@ -36,6 +37,7 @@ __all__ = [
     "ChangeEvaluation",
     "changes_to_evaluate",
     "evaluate_change",
+    "change_stems",
     "report_name",
 ]
 
@@ -69,9 +71,25 @@ def scope_text(change: pd.Series) -> str:
     return "; ".join(words) or "everywhere"
 
 
-def report_name(change_id: str) -> str:
-    """The file stem of a change's published evaluation, e.g. ``change_evaluation-C-001``."""
-    return "change_evaluation-" + re.sub(r"[^A-Za-z0-9_.-]", "_", str(change_id))
+def change_stems(change_ids) -> dict[str, str]:
+    """A file-name stem per change id, distinct for distinct ids: the id with characters a
+    file name cannot hold replaced (``C-001`` stays ``C-001``); ids that would then meet on
+    a case-blind file system or in a download's name (``C-001``, ``c_001``, ``C/001``) each
+    get a short fingerprint of the id appended, so no evaluation overwrites another."""
+    ids = list(dict.fromkeys(str(i) for i in change_ids))
+    readable = {i: re.sub(r"[^A-Za-z0-9_.-]", "_", i) for i in ids}
+    meeting = pd.Series({i: re.sub(r"[^a-z0-9]+", "_", s.lower()) for i, s in readable.items()},
+                        dtype=object)
+    shared = set(meeting[meeting.duplicated(keep=False)].index)
+    return {i: (f"{readable[i]}-{hashlib.sha256(i.encode()).hexdigest()[:8]}" if i in shared
+                else readable[i]) for i in ids}
+
+
+def report_name(change_id: str, stems: dict[str, str] | None = None) -> str:
+    """The file stem of a change's published evaluation, e.g. ``change_evaluation-C-001``;
+    ``stems`` (:func:`change_stems` of the register) keeps colliding ids apart."""
+    stem = (stems or {}).get(str(change_id)) or change_stems([change_id])[str(change_id)]
+    return "change_evaluation-" + stem
 
 
 def changes_to_evaluate(changes: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp

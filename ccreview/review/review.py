@@ -231,6 +231,14 @@ class Review(ComplianceResults, PerformanceResults):
         due = changes_to_evaluate(self.data["changes"], start=self.params.start, end=self.params.end)
         return {cid: self.change_evaluation(cid) for cid in due[c.CHANGE_ID]}
 
+    @cached_property
+    def change_stems(self) -> dict[str, str]:
+        """File-name stems of the register's changes, distinct for distinct ids
+        (:func:`ccreview.review.changes.change_stems`)."""
+        from ccreview.review.changes import change_stems
+
+        return change_stems(self.data["changes"][c.CHANGE_ID]) if "changes" in self.data else {}
+
     def change_evaluation(self, change_id: str):
         """The evidence for one change of the register (computed once)."""
         from ccreview.review.changes import evaluate_change

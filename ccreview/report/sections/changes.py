@@ -101,10 +101,11 @@ class ChangeEvidence(Section):
         ev = self.evaluation
         if ev.its is not None:
             self.table = ev.its.effect
-            self.downloads = {f"{ev.change_id}_weekly_series": ev.treated,
-                              f"{ev.change_id}_its_coefficients": ev.its.table}
+            stem = review.change_stems.get(str(ev.change_id), str(ev.change_id))
+            self.downloads = {f"{stem}_weekly_series": ev.treated,
+                              f"{stem}_its_coefficients": ev.its.table}
             if ev.did is not None:
-                self.downloads[f"{ev.change_id}_comparison_series"] = ev.control
+                self.downloads[f"{stem}_comparison_series"] = ev.control
 
     def _body_html(self) -> str:
         ev = self.evaluation
@@ -198,7 +199,7 @@ class ChangeVerdicts(Section):
         if "change_evaluation" not in self.review.params.notebooks:
             return table
         links = " · ".join(
-            f'<a href="{html.escape(report_name(cid))}.html">'
+            f'<a href="{html.escape(report_name(cid, self.review.change_stems))}.html">'
             f"{html.escape(cid)}</a>" for cid in self.table["change"])
         return table + f'<p class="ccr-small">The evidence for each change: {links}.</p>'
 
