@@ -7,6 +7,7 @@ errors into a short message and a non-zero exit code, never a traceback wall.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -97,6 +98,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ccreview: interrupted; nothing was published.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (ccreview check ... | head -1): not an error
+        try:  # nothing more can reach it; keep the interpreter's final flush quiet too
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (AttributeError, OSError, ValueError):
+            pass
+        return 0
     return 0
 
 

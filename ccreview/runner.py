@@ -24,7 +24,7 @@ from ccreview.data.dataset import Dataset
 from ccreview.data.prepared import save_prepared
 from ccreview.data.readers import file_sha256
 from ccreview.data.validate import load_inputs
-from ccreview.exceptions import NotebookError
+from ccreview.exceptions import NotebookError, PublishError
 from ccreview.report.manifest import display_path, report_context, run_manifest
 from ccreview.report.publish import OWNER_FILE
 from ccreview.review.parameters import load_parameters
@@ -181,6 +181,15 @@ def run(
         write_index(staging / "index.html", manifest, earlier=earlier_runs(reports, exclude=folder,
                                                                         series=params.series_name))
         move_into_place(staging, reports / folder)
+    except OSError as exc:  # a full disk, a permission: the user's to fix, said plainly
+        shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, PublishError):
+            raise
+        raise PublishError(
+            f"could not write the run under {reports}: {exc.strerror or exc} "
+            f"({getattr(exc, 'filename', None) or 'a file of the run'}). Free some space or fix "
+            "the folder's permissions and run again; nothing was published and the earlier "
+            "run, if any, is as it was.") from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

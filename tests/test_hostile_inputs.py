@@ -276,3 +276,38 @@ def test_change_ids_that_differ_by_case_or_punctuation_never_share_a_file():
     assert len(reports) == len(downloads) == len(ids)
     assert stems["C-002"] == "C-002"  # an id that meets no other keeps its readable name
     assert change_stems(ids) == stems  # the same on every run
+
+
+def test_check_piped_into_head_ends_quietly(project, monkeypatch):
+    """``ccreview check ... | head -1``: once the reader has gone, writing raises
+    BrokenPipeError; the command ends quietly instead of with a traceback."""
+    import io
+
+    params, _ = project
+
+    class ClosedPipe(io.StringIO):
+        def write(self, text):
+            if self.getvalue():
+                raise BrokenPipeError(32, "Broken pipe")
+            return super().write(text)
+
+    monkeypatch.setattr("sys.stdout", ClosedPipe())
+    assert main(["check", str(params)]) == 0
+
+
+def test_a_full_disk_while_saving_is_a_message_and_leaves_nothing(project, capsys, monkeypatch):
+    import errno
+
+    import ccreview.runner as runner
+
+    params, _ = project
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", "/reports/x/_prepared/a.parquet")
+
+    monkeypatch.setattr(runner, "save_prepared", full)
+    code, text = cli(capsys, "run", params)
+    assert code == 2
+    assert "could not write the run" in text and "No space left on device" in text
+    reports = params.parent.parent / "reports"
+    assert not list(reports.glob(".*building*")) and not (reports / "test-run").exists()
