@@ -212,10 +212,11 @@ def _has_blank_lines(path: Path) -> bool:
     tail = b""
     with _open_binary(path) as handle:
         while block := handle.read(1 << 24):
-            chunk = tail + block
-            if b"\n\n" in chunk or b"\n\r\n" in chunk:
+            edge = tail + block[:2]  # a blank line across two blocks
+            if (b"\n\n" in block or b"\n\r\n" in block or b"\n\n" in edge
+                    or b"\n\r\n" in edge):
                 return True
-            tail = chunk[-2:]
+            tail = block[-2:]
     return False
 
 
