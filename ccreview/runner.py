@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -164,7 +165,9 @@ def run(
         timings["save_prepared"] = time.perf_counter() - t
         (staging / "notebooks").mkdir()
         jobs = plan_jobs(params, dataset)
-        results = _execute_all(params, jobs, staging, prepared, progress, max_workers, timings)
+        with _private_runtime_dir(staging / ".runtime"):
+            results = _execute_all(params, jobs, staging, prepared, progress, max_workers,
+                                   timings)
         t = time.perf_counter()
         _export_all(params, jobs, staging, results, started, progress, fingerprints)
         timings["export_html"] = time.perf_counter() - t
@@ -199,6 +202,26 @@ def run(
     if not ok and (reports / params.run).exists():
         progress(f"The earlier published run {reports / params.run} was left untouched.")
     return RunResult(index=index, ok=ok, notebooks=results, timings=timings)
+
+
+@contextmanager
+def _private_runtime_dir(folder: Path):
+    """Kernel connection files (they hold the kernels' keys) go to ``folder`` inside the
+    owner-only staging folder while the notebooks run, so a run killed outright leaves none
+    in the user's Jupyter runtime folder: they go with its staging folder."""
+    folder.mkdir(mode=0o700)
+    before, temporary = os.environ.get("JUPYTER_RUNTIME_DIR"), tempfile.tempdir
+    os.environ["JUPYTER_RUNTIME_DIR"] = str(folder)
+    tempfile.tempdir = str(folder)  # jupyter_client writes them with tempfile.mkstemp
+    try:
+        yield
+    finally:
+        tempfile.tempdir = temporary
+        if before is None:
+            os.environ.pop("JUPYTER_RUNTIME_DIR", None)
+        else:
+            os.environ["JUPYTER_RUNTIME_DIR"] = before
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def tidy_reports_folder(reports: Path, run_name: str) -> list[str]:

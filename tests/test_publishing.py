@@ -139,6 +139,8 @@ def test_a_run_killed_outright_is_cleaned_up_by_the_next_check(tmp_path, demo_di
     params = sleepy_project(tmp_path, demo_dir)
     process, staging = start_and_wait_for_the_kernel(params)
     kernels = kernels_of(process.pid)
+    connection = list((staging / ".runtime").glob("*.json"))
+    assert connection  # the kernel's keys are inside the private staging folder
     process.kill()
     process.communicate(timeout=30)
     for pid in kernels:  # an orphaned kernel would sleep on; it is not the check's to kill
@@ -148,4 +150,4 @@ def test_a_run_killed_outright_is_cleaned_up_by_the_next_check(tmp_path, demo_di
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "left behind by a run that was killed" in result.stdout
-    assert not staging.exists()
+    assert not staging.exists() and not any(p.exists() for p in connection)
