@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +24,7 @@ from ccreview.data.prepared import save_prepared
 from ccreview.data.readers import file_sha256
 from ccreview.data.validate import load_inputs
 from ccreview.exceptions import NotebookError, PublishError
+from ccreview.kernels import private_runtime_dir, stop_kernels
 from ccreview.report.manifest import display_path, report_context, run_manifest
 from ccreview.report.publish import OWNER_FILE
 from ccreview.review.parameters import load_parameters
@@ -165,7 +164,7 @@ def run(
         timings["save_prepared"] = time.perf_counter() - t
         (staging / "notebooks").mkdir()
         jobs = plan_jobs(params, dataset)
-        with _private_runtime_dir(staging / ".runtime"):
+        with private_runtime_dir(staging / ".runtime"):
             results = _execute_all(params, jobs, staging, prepared, progress, max_workers,
                                    timings)
         t = time.perf_counter()
@@ -202,26 +201,6 @@ def run(
     if not ok and (reports / params.run).exists():
         progress(f"The earlier published run {reports / params.run} was left untouched.")
     return RunResult(index=index, ok=ok, notebooks=results, timings=timings)
-
-
-@contextmanager
-def _private_runtime_dir(folder: Path):
-    """Kernel connection files (they hold the kernels' keys) go to ``folder`` inside the
-    owner-only staging folder while the notebooks run, so a run killed outright leaves none
-    in the user's Jupyter runtime folder: they go with its staging folder."""
-    folder.mkdir(mode=0o700)
-    before, temporary = os.environ.get("JUPYTER_RUNTIME_DIR"), tempfile.tempdir
-    os.environ["JUPYTER_RUNTIME_DIR"] = str(folder)
-    tempfile.tempdir = str(folder)  # jupyter_client writes them with tempfile.mkstemp
-    try:
-        yield
-    finally:
-        tempfile.tempdir = temporary
-        if before is None:
-            os.environ.pop("JUPYTER_RUNTIME_DIR", None)
-        else:
-            os.environ["JUPYTER_RUNTIME_DIR"] = before
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def tidy_reports_folder(reports: Path, run_name: str) -> list[str]:
@@ -271,26 +250,6 @@ def _execute_all(
             stop_kernels()
             raise
     return results
-
-
-def stop_kernels() -> None:
-    """Terminate this process's children (the notebook kernels) and remove their connection
-    files, so an interrupted run leaves nothing running and nothing lying about (Linux)."""
-    children: set[int] = set()
-    for listing in Path("/proc/self/task").glob("*/children"):
-        try:
-            children.update(int(pid) for pid in listing.read_text().split())
-        except OSError:
-            continue
-    for pid in children:
-        try:
-            words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            os.kill(pid, signal.SIGTERM)
-        except OSError:
-            continue
-        for flag, value in zip(words, words[1:], strict=False):
-            if flag == b"-f" and value.endswith(b".json"):
-                Path(value.decode(errors="replace")).unlink(missing_ok=True)
 
 
 def _execute_one(params: RunParameters, job: Job, staging: Path, prepared: Path) -> NotebookResult:

@@ -441,3 +441,93 @@ def test_p90_bootstrap_interval_matches_the_exact_resampling_distribution():
     assert stats.binom.sf(8, 10, 0.6) == pytest.approx(cdf6)  # the formula, by scipy
     row = quantile_difference(np.zeros(25), ten, q=0.9, n_boot=200_000, seed=2).iloc[0]
     assert (row["ci_low"], row["ci_high"]) == (6.0, 10.0)
+
+
+# --- the day as the unit of evidence (issue #11) ---------------------------------------------
+# Reference: statsmodels' GLM with scale="X2", the Pearson estimate of the dispersion that R's
+# summary.glm uses for the quasibinomial and quasipoisson families (McCullagh & Nelder 1989,
+# section 4.5). The kit's estimator is written independently (closed forms and iterative
+# proportional fitting); statsmodels fits the same models by IRLS.
+
+def _days(rng, n, mean, cv):
+    return rng.poisson(mean * np.clip(1 + rng.normal(0, cv, n), 0.05, None))
+
+
+def test_quasi_poisson_dispersion_and_interval_match_a_glm_fit():
+    import statsmodels.api as sm
+
+    from ccreview.stats.dispersion import pearson_dispersion, quasi_rate_ratio
+
+    rng = np.random.default_rng(4)
+    before, after = _days(rng, 30, 200, 0.15), _days(rng, 31, 215, 0.15)
+    counts = np.r_[before, after]
+    period = np.r_[np.zeros(30), np.ones(31)]
+    fit = sm.GLM(counts, sm.add_constant(period), family=sm.families.Poisson()).fit(scale="X2")
+    units = [np.column_stack([b, np.ones(len(b))]) for b in (before, after)]
+    phi, df = pearson_dispersion(*units, kind="rate")
+    assert df == 59 and phi == pytest.approx(fit.scale, rel=1e-9)
+    low, high, p = quasi_rate_ratio(before.sum(), 30, after.sum(), 31, phi=phi, df=df,
+                                    confidence=0.95)
+    se, coef = fit.bse[1], fit.params[1]
+    q = stats.t.ppf(0.975, df)
+    assert np.log(low) == pytest.approx(coef - q * se, rel=1e-9)
+    assert np.log(high) == pytest.approx(coef + q * se, rel=1e-9)
+    assert p == pytest.approx(2 * stats.t.sf(abs(coef / se), df), rel=1e-9)
+
+
+def test_quasi_poisson_weekday_factors_match_a_glm_with_weekday_effects():
+    """The main-effects fit by iterative proportional fitting is the Poisson maximum
+    likelihood fit of period + weekday, so its Pearson dispersion is the GLM's."""
+    import statsmodels.api as sm
+
+    from ccreview.stats.dispersion import pearson_dispersion
+
+    rng = np.random.default_rng(5)
+    weekday = np.r_[np.arange(91) % 7, np.arange(92) % 7]
+    shape = np.array([1.3, 1.1, 1.0, 1.0, 0.9, 0.4, 0.3])
+    period = np.r_[np.zeros(91), np.ones(92)]
+    counts = rng.poisson(300 * shape[weekday] * np.clip(1 + rng.normal(0, 0.1, 183), 0.05, None))
+    design = np.column_stack([np.ones(183), period] + [(weekday == w).astype(float)
+                                                       for w in range(1, 7)])
+    fit = sm.GLM(counts, design, family=sm.families.Poisson()).fit(scale="X2")
+    units = [np.column_stack([counts[period == p], np.ones((period == p).sum()),
+                              weekday[period == p]]) for p in (0, 1)]
+    phi, df = pearson_dispersion(*units, kind="rate")
+    assert df == 183 - 8 and phi == pytest.approx(fit.scale, rel=1e-6)
+
+
+def test_quasi_binomial_dispersion_matches_a_glm_fit():
+    import statsmodels.api as sm
+
+    from ccreview.stats.dispersion import pearson_dispersion
+
+    rng = np.random.default_rng(6)
+    n = np.full(40, 800)
+    p = np.clip(0.8 + rng.normal(0, 0.02, 40), 0, 1)
+    x = rng.binomial(n, p)
+    period = np.r_[np.zeros(20), np.ones(20)]
+    # proportions weighted by their trials: R's glm(cbind(x, n - x) ~ period, quasibinomial)
+    # (statsmodels' two-column form reports its scale on another footing)
+    fit = sm.GLM(x / n, sm.add_constant(period), family=sm.families.Binomial(),
+                 var_weights=n).fit(scale="X2")
+    phi, df = pearson_dispersion(np.column_stack([x[:20], n[:20]]),
+                                 np.column_stack([x[20:], n[20:]]), kind="proportion")
+    assert df == 38 and phi == pytest.approx(fit.scale, rel=1e-9)
+
+
+def test_days_that_vary_no_more_than_sampling_keep_the_exact_interval():
+    """phi <= 1: the Newcombe interval stands (the correction never narrows)."""
+    rng = np.random.default_rng(7)
+    before = np.column_stack([rng.binomial(1000, 0.8, 30), np.full(30, 1000)])
+    after = np.column_stack([rng.binomial(1000, 0.8, 30), np.full(30, 1000)])
+    base = pd.DataFrame({"metric": ["m"], "kind": ["proportion"], "better": ["higher"],
+                         "before_count": [before[:, 0].sum()], "before_total": [30_000],
+                         "after_count": [after[:, 0].sum()], "after_total": [30_000]})
+    plain = compare_periods(base).iloc[0]
+    with_days = compare_periods(base.assign(before_units=[before], after_units=[after])).iloc[0]
+    if with_days["dispersion"] <= 1:
+        assert (with_days["ci_low"], with_days["ci_high"]) == (plain["ci_low"], plain["ci_high"])
+    else:
+        assert with_days["ci_high"] - with_days["ci_low"] >= plain["ci_high"] - plain["ci_low"]
+    few = base.assign(before_units=[before[:3]], after_units=[after[:3]])
+    assert compare_periods(few)["verdict"].iloc[0] == "too little data"

@@ -43,6 +43,40 @@ def _samples(obs: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, by: str 
     return dict(zip(labels, np.split(values[order], bounds), strict=True))
 
 
+def _daily_units(obs: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, by: str | None,
+                 *, count: bool) -> dict[str, np.ndarray]:
+    """Per segment, each local day's numerator, denominator and weekday (0 = Monday) in
+    ``[start, end)`` (an array of shape (days, 3)): the units of evidence of a proportion or rate comparison
+    (:mod:`ccreview.stats.dispersion`). For a count (incidents opened) every day of the
+    period is a unit, with an exposure of one day, including days with none."""
+    at = obs["at"]
+    rows = ((at >= start) & (at < end)).to_numpy()
+    if not rows.any():
+        return {}
+    local = at[rows].dt.tz_convert(start.tz).dt.tz_localize(None)
+    first = start.tz_localize(None).normalize()
+    days = max(int(np.ceil((end.tz_localize(None) - first) / pd.Timedelta(days=1))), 1)
+    day = np.clip(((local - first) // pd.Timedelta(days=1)).to_numpy(dtype=np.int64), 0, days - 1)
+    if by:
+        codes, names = pd.factorize(obs[by].array[rows], use_na_sentinel=False)
+        labels = list(pd.Index(names).astype("string").fillna("(blank)"))
+    else:
+        codes, labels = np.zeros(rows.sum(), dtype=np.int64), ["all"]
+    key = codes * days + day
+    size = len(labels) * days
+    numerator = np.bincount(key, weights=obs["numerator"].to_numpy(dtype=float)[rows],
+                            minlength=size).reshape(len(labels), days)
+    if count:
+        denominator = np.ones_like(numerator)
+    else:
+        denominator = np.bincount(key, weights=np.nan_to_num(
+            obs["denominator"].to_numpy(dtype=float)[rows]), minlength=size).reshape(len(labels),
+                                                                                   days)
+    weekday = (first.day_of_week + np.arange(days)) % 7
+    return {label: np.column_stack([numerator[i], denominator[i], weekday])
+            for i, label in enumerate(labels)}
+
+
 def comparison_rows(
     obs: pd.DataFrame,
     *,
@@ -84,10 +118,16 @@ def comparison_rows(
                      .add_prefix(f"{side}_"))
     both = parts[0].join(parts[1], how="outer").fillna(0).reset_index()
     kind = kinds.COMPARISON_KIND[spec.kind]
+    count = spec.kind == kinds.COUNT
+    units = [_daily_units(obs, *window, by, count=count) for window in (before, after)]
+    segments = both["segment"].astype("string").fillna("(blank)")
+    empty = np.zeros((0, 3))
     return pd.DataFrame({
         c.METRIC: metric, "segment": both["segment"], "kind": kind, "statistic": spec.statistic,
         "before_count": both["before_numerator"], "before_total": both["before_denominator"],
-        "after_count": both["after_numerator"], "after_total": both["after_denominator"]})
+        "after_count": both["after_numerator"], "after_total": both["after_denominator"],
+        "before_units": [units[0].get(s, empty) for s in segments],
+        "after_units": [units[1].get(s, empty) for s in segments]})
 
 
 def metric_chart(

@@ -29,6 +29,7 @@ import pandas as pd
 from ccreview.data import columns as c
 from ccreview.exceptions import ParameterError, SchemaError
 from ccreview.presentable import Presentable
+from ccreview.stats.dispersion import MIN_UNITS_PER_SIDE, adjust_for_days
 from ccreview.stats.duration_tests import (
     mean_difference,
     median_difference,
@@ -37,10 +38,12 @@ from ccreview.stats.duration_tests import (
 from ccreview.stats.effects import (
     AFTER_COUNT,
     AFTER_TOTAL,
+    AFTER_UNITS,
     AFTER_VALUES,
     ALL_SEGMENTS,
     BEFORE_COUNT,
     BEFORE_TOTAL,
+    BEFORE_UNITS,
     BEFORE_VALUES,
     BETTER,
     BETTER_DIRECTIONS,
@@ -49,6 +52,7 @@ from ccreview.stats.effects import (
     DECREASED,
     DIFFERENCE,
     DIFFERENCE_SCALE,
+    DISPERSION,
     DURATION,
     EFFECT_COLUMNS,
     EFFECT_SCALE,
@@ -250,6 +254,7 @@ def compare_periods(
     for name in EFFECT_COLUMNS:
         out[name] = np.nan
     out[NOTE] = ""
+    out[DISPERSION] = np.nan
     enough = np.zeros(len(frame), dtype=bool)
 
     if kind.isin([PROPORTION, RATE]).any():
@@ -272,14 +277,28 @@ def compare_periods(
             out.loc[rows, EFFECT_COLUMNS] = result.to_numpy()
         n1, n2 = out[N_BEFORE].to_numpy(), out[N_AFTER].to_numpy()
         proportion, rate = (kind == PROPORTION).to_numpy(), (kind == RATE).to_numpy()
+        few_days = np.zeros(len(frame), dtype=bool)
+        if BEFORE_UNITS in frame.columns and AFTER_UNITS in frame.columns:
+            counted = np.flatnonzero(proportion | rate)
+            adjusted = adjust_for_days(
+                out.iloc[counted][EFFECT_COLUMNS], kind.iloc[counted].tolist(),
+                frame[BEFORE_UNITS].iloc[counted].tolist(),
+                frame[AFTER_UNITS].iloc[counted].tolist(), confidence=confidence)
+            out.loc[counted, [CI_LOW, CI_HIGH, P_VALUE, DISPERSION]] = adjusted[
+                [CI_LOW, CI_HIGH, P_VALUE, DISPERSION]].to_numpy()
+            given = frame[BEFORE_UNITS].iloc[counted].notna().to_numpy()
+            few_days[counted] = given & (adjusted["units"].to_numpy() < MIN_UNITS_PER_SIDE)
         with np.errstate(invalid="ignore"):
             enough_p = proportion & (n1 >= MIN_TRIALS_PER_SIDE) & (n2 >= MIN_TRIALS_PER_SIDE)
             enough_r = rate & (n1 + n2 >= MIN_EVENTS_TOTAL) & np.isfinite(out[P_VALUE].to_numpy())
-        enough |= enough_p | enough_r
         out.loc[proportion & ~enough_p, NOTE] = (
             f"fewer than {MIN_TRIALS_PER_SIDE} trials in a period")
         out.loc[rate & ~enough_r, NOTE] = (
             f"fewer than {MIN_EVENTS_TOTAL} events in the two periods, or no exposure")
+        out.loc[few_days & (enough_p | enough_r), NOTE] = (
+            f"fewer than {MIN_UNITS_PER_SIDE} days with data in a period, too few to judge "
+            "how much days vary")
+        enough |= (enough_p | enough_r) & ~few_days
 
     durations = np.flatnonzero((kind == DURATION).to_numpy())
     if durations.size:

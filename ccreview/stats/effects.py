@@ -15,7 +15,9 @@ __all__ = [
     "AFTER",
     "AFTER_COUNT",
     "AFTER_TOTAL",
+    "AFTER_UNITS",
     "AFTER_VALUES",
+    "BEFORE_UNITS",
     "ALL_SEGMENTS",
     "BEFORE",
     "BEFORE_COUNT",
@@ -27,6 +29,7 @@ __all__ = [
     "CI_LOW",
     "DECREASED",
     "DIFFERENCE",
+    "DISPERSION",
     "DIFFERENCE_SCALE",
     "DURATION",
     "EFFECT_COLUMNS",
@@ -117,6 +120,15 @@ BEFORE_COUNT, BEFORE_TOTAL, AFTER_COUNT, AFTER_TOTAL = (
 BEFORE_VALUES, AFTER_VALUES = "before_values", "after_values"
 
 
+#: optional input columns for proportion and rate rows: per day, numerator and denominator
+#: (arrays of shape (days, 2)), so the day is the unit of evidence
+BEFORE_UNITS, AFTER_UNITS = "before_units", "after_units"
+
+
+#: output: the day-to-day dispersion (Pearson X^2 / df; NaN where not estimated)
+DISPERSION = "dispersion"
+
+
 #: optional input column for duration rows: "median" (default), "mean" or "p90"
 STATISTIC = "statistic"
 
@@ -136,7 +148,7 @@ EFFECT_COLUMNS = [BEFORE, AFTER, N_BEFORE, N_AFTER, ESTIMATE, CI_LOW, CI_HIGH, P
 
 #: the columns of :func:`compare_periods`' result, in order
 RESULT_COLUMNS = [c.METRIC, SEGMENT, KIND, BETTER, BEFORE, AFTER, N_BEFORE, N_AFTER, EFFECT_SCALE,
-                  DIFFERENCE, CI_LOW, CI_HIGH, P_VALUE, Q_VALUE, VERDICT, NOTE]
+                  DIFFERENCE, CI_LOW, CI_HIGH, P_VALUE, Q_VALUE, DISPERSION, VERDICT, NOTE]
 
 
 #: segment given to rows of an input without a ``segment`` column
