@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.test_false_alarms import NO_CHANGE, called_rate
+from tests.test_false_alarms import NO_CHANGE, called_rate, duration_called_rate
 
 
 def main() -> None:
@@ -30,6 +30,11 @@ def main() -> None:
         old = called_rate(scenario, replicates=n, days=False)
         new = called_rate(scenario, replicates=n)
         print(f"| {scenario} | {old:.1%} | {new:.1%} |")
+    for statistic in ("median", "mean", "p90"):
+        old = duration_called_rate(statistic, replicates=n // 2, days=False)
+        new = duration_called_rate(statistic, replicates=n // 2)
+        print(f"| hours to resolve, {statistic}, day level varying 20% ({n // 2} replicates) "
+              f"| {old:.1%} | {new:.1%} |")
     print()
     print("| power (true effect, 300 replicates) | days as units |")
     print("| --- | ---: |")

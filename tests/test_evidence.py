@@ -163,15 +163,17 @@ HW_X = [0.80, 0.83, 1.89, 1.04, 1.45, 1.38, 1.91, 1.64, 0.73, 1.46]
 HW_Y = [1.15, 0.88, 0.90, 0.74, 1.21]
 
 
-def test_mann_whitney_matches_hollander_wolfe_example():
-    row = median_difference(HW_Y, HW_X).iloc[0]
-    # R ?wilcox.test example (Hollander & Wolfe Example 4.1): W = 35, one-sided exact p = 0.1272;
-    # the exact null distribution is symmetric, so the two-sided p-value is twice that.
-    assert row["p_value"] == pytest.approx(2 * 0.1272, abs=1e-4)
-    # hand calculation: enumerate all C(15, 5) = 3003 rank sets of y; U_x = 50 - (rank sum - 15)
-    u_x = np.array([50 - (sum(r) - 15) for r in itertools.combinations(range(1, 16), 5)])
-    assert row["p_value"] == pytest.approx(2 * np.mean(u_x >= 35), rel=1e-12)
-    assert row["before"] == pytest.approx(0.90) and row["after"] == pytest.approx((1.38 + 1.45) / 2)
+def test_the_median_p_value_is_the_bootstraps_own():
+    """Judged on the statistic reported (issue #11), not by a rank test of something else.
+    Hand case (as below): before 25 values of 10, after [1, 2, 3]; every resampled
+    difference is -9, -8 or -7, none at or above zero, so with B resamples the two-sided
+    p-value is 2 (0 + 1) / (B + 1) (Davison & Hinkley 1997, eq. 4.11)."""
+    row = median_difference(np.full(25, 10.0), [1.0, 2.0, 3.0], n_boot=999).iloc[0]
+    assert row["p_value"] == pytest.approx(2 / 1000)
+    # identical samples: half the differences at or below zero, half at or above -> 1
+    same = median_difference(HW_X, HW_X, n_boot=999).iloc[0]
+    assert same["p_value"] == 1.0
+    assert median_difference(HW_Y, HW_X).iloc[0]["before"] == pytest.approx(0.90)
 
 
 def test_bootstrap_hand_case():
@@ -216,7 +218,7 @@ def test_median_difference_on_half_a_million_values_a_side():
     before, after = rng.lognormal(2.0, 1.0, 500_000), rng.lognormal(2.05, 1.0, 500_000)
     row = median_difference(before, after).iloc[0]
     assert row["ci_low"] < row["estimate"] < row["ci_high"]
-    assert row["p_value"] < 1e-10
+    assert row["p_value"] == pytest.approx(2 / 2001)  # the smallest a 2000-draw bootstrap gives
 
 
 def test_median_difference_missing_and_constant_values():
@@ -400,8 +402,8 @@ def test_a_verdict_never_contradicts_its_interval():
     """500 ones and 300 fives before, 500 ones and 300 tens after: the Mann-Whitney test
     sees the upper tail move (by hand: P(after > before) - P(before > after) = 0.14, with a
     standard error near 0.03, z about 5), but both medians are 1 (five in eight values are
-    1), so the interval of the median difference is [0, 0] and holds no change. The verdict
-    follows the interval, and the note says why."""
+    1), so the interval of the median difference is [0, 0] and holds no change. The median
+    is judged on its own bootstrap (p = 1), and the verdict follows the interval."""
     from scipy import stats as st
 
     before = np.r_[np.ones(500), np.full(300, 5.0)]
@@ -410,10 +412,9 @@ def test_a_verdict_never_contradicts_its_interval():
     row = compare_periods(pd.DataFrame({
         "metric": ["m"], "kind": ["duration"], "better": ["lower"],
         "before_values": [before], "after_values": [after]})).iloc[0]
-    assert row["p_value"] < 0.05
+    assert row["p_value"] == 1.0
     assert (row["ci_low"], row["ci_high"]) == (0.0, 0.0)
     assert row["verdict"] == "no evidence of change"
-    assert "interval includes none" in row["note"]
 
 
 
@@ -531,3 +532,33 @@ def test_days_that_vary_no_more_than_sampling_keep_the_exact_interval():
         assert with_days["ci_high"] - with_days["ci_low"] >= plain["ci_high"] - plain["ci_low"]
     few = base.assign(before_units=[before[:3]], after_units=[after[:3]])
     assert compare_periods(few)["verdict"].iloc[0] == "too little data"
+
+
+def test_design_effect_by_hand():
+    """Values 1, 1, 3, 3 in days a, a, b, b: about the mean 2 the linearised values are
+    -1, -1, 1, 1 (sum of squares 4), the day sums -2 and 2 (sum of squares 8). Clustered
+    variance 2/(2-1) x 8/4^2 = 1, simple variance 4/(4 x 3) = 1/3: the design effect is 3.
+    Spread evenly over the days (1, 3, 1, 3) the days agree and it is floored at 1."""
+    from ccreview.stats.duration_tests import design_effect
+
+    assert design_effect(np.array([1.0, 1, 3, 3]), np.array(["a", "a", "b", "b"])) == (
+        pytest.approx(3.0), 2)
+    assert design_effect(np.array([1.0, 3, 1, 3]), np.array(["a", "a", "b", "b"]))[0] == 1.0
+    assert design_effect(np.array([1.0, 3]), None) == (1.0, 0)
+    # a quantile's linearisation: q - 1{x <= xi}; the median of 1,1,3,3 is 2 -> 0.5 - [1,1,0,0]
+    assert design_effect(np.array([1.0, 1, 3, 3]), np.array(["a", "a", "b", "b"]), q=0.5)[0] == (
+        pytest.approx(3.0))
+
+
+def test_day_effects_widen_a_mean_interval_and_its_degrees_of_freedom():
+    from ccreview.stats.duration_tests import mean_difference
+
+    rng = np.random.default_rng(8)
+    day = np.repeat(np.arange(30), 50)
+    shift = rng.normal(0, 5, 30)[day]
+    before, after = 100 + shift + rng.normal(0, 10, day.size), 100 + rng.normal(0, 5, 30)[day] \
+        + rng.normal(0, 10, day.size)
+    plain = mean_difference(before, after).iloc[0]
+    by_day = mean_difference(before, after, groups_before=day, groups_after=day).iloc[0]
+    assert by_day["estimate"] == pytest.approx(plain["estimate"])
+    assert (by_day["ci_high"] - by_day["ci_low"]) > 2 * (plain["ci_high"] - plain["ci_low"])

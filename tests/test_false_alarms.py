@@ -70,6 +70,38 @@ def called_rate(scenario: str, *, replicates: int, seed: int = 2026, days: bool 
     return hits / replicates
 
 
+def duration_row(rng, statistic: str, effect: float = 0.0) -> pd.DataFrame:
+    """Hours to resolve, 60 a day for 91 and 92 days, each day's level shifted by 20%
+    (lognormal with a day effect)."""
+    sides = []
+    for days, lift in ((DAYS[0], 0.0), (DAYS[1], effect)):
+        day = np.repeat(np.arange(days), 60)
+        level = np.log(20) + lift + rng.normal(0, 0.2, days)[day]
+        sides.append((np.exp(level + rng.normal(0, 0.8, day.size)), day))
+    return pd.DataFrame({"metric": ["m"], "kind": ["duration"], "better": ["lower"],
+                         "statistic": [statistic], "before_values": [sides[0][0]],
+                         "after_values": [sides[1][0]], "before_days": [sides[0][1]],
+                         "after_days": [sides[1][1]]})
+
+
+def duration_called_rate(statistic: str, *, replicates: int, seed: int = 2027,
+                         days: bool = True) -> float:
+    rng = np.random.default_rng(seed)
+    hits = 0
+    for _ in range(replicates):
+        frame = duration_row(rng, statistic)
+        if not days:
+            frame = frame.drop(columns=["before_days", "after_days"])
+        hits += compare_periods(frame, n_boot=500)["verdict"].iloc[0] in CALLED
+    return hits / replicates
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("statistic", ["median", "mean", "p90"])
+def test_durations_with_day_effects_are_called_changed_at_most_at_the_nominal_rate(statistic):
+    assert duration_called_rate(statistic, replicates=200) <= 0.08
+
+
 NO_CHANGE = ["share, day sd 2 points", "share, day sd 1 point", "share, binomial days",
              "volume, 10% day variation", "volume, 10% day variation and a weekly cycle"]
 

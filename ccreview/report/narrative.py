@@ -43,7 +43,7 @@ CONTACTS_OFFERED, ABANDONMENT, SERVICE_LEVEL = "contacts_offered", "abandonment_
 def _volume_sentence(review: Review) -> str:
     """Incidents opened, against the previous period of the comparison section (the same
     row of :attr:`Review.comparisons`, so both say the same): per day, because a quarter
-    of 92 days is not a quarter of 90."""
+    of 92 days is not a quarter of 90, and the change is the comparison's rate ratio."""
     text = f"{fmt_count(len(review.incidents))} incidents were opened"
     table = review.comparisons
     if not len(table):
@@ -53,7 +53,7 @@ def _volume_sentence(review: Review) -> str:
     if not len(row):
         return text + "."
     r = row.iloc[0]
-    delta = r["after"] / r["before"] - 1 if r["before"] else np.nan
+    delta = r["difference"] - 1  # the rate ratio, with each period's weekday mix allowed for
     if not np.isfinite(delta):
         return text + "."
     if round(abs(delta), 2) == 0:

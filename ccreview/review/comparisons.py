@@ -30,17 +30,23 @@ BASELINE_WEEKS = 26
 
 
 def _samples(obs: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, by: str | None
-             ) -> dict[str, np.ndarray]:
+             ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per segment, the values in ``[start, end)`` and each value's local day (its unit of
+    evidence, :mod:`ccreview.stats.duration_tests`)."""
     at = obs["at"]
     part = obs.loc[((at >= start) & (at < end)).to_numpy()]
+    local = part["at"].dt.tz_convert(start.tz).dt.tz_localize(None)
+    day = ((local - start.tz_localize(None).normalize()) // pd.Timedelta(days=1)).to_numpy(
+        dtype=np.int64)
+    values = part["value"].to_numpy(dtype=float)
     if not by:
-        return {"all": part["value"].to_numpy(dtype=float)}
+        return {"all": (values, day)}
     codes, names = pd.factorize(part[by], use_na_sentinel=False)
     labels = pd.Index(names).astype("string").fillna("(blank)")
-    values = part["value"].to_numpy(dtype=float)
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(1, len(labels)))
-    return dict(zip(labels, np.split(values[order], bounds), strict=True))
+    return dict(zip(labels, zip(np.split(values[order], bounds), np.split(day[order], bounds),
+                                strict=True), strict=True))
 
 
 def _daily_units(obs: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, by: str | None,
@@ -102,12 +108,14 @@ def comparison_rows(
     if spec.kind in kinds.VALUES:
         first, second = _samples(obs, *before, by), _samples(obs, *after, by)
         names = sorted(set(first) | set(second))
-        empty = np.array([], dtype=float)
+        empty = (np.array([], dtype=float), np.array([], dtype=np.int64))
         return pd.DataFrame({
             c.METRIC: metric, "segment": names, "kind": kinds.COMPARISON_KIND[spec.kind],
             "statistic": spec.statistic,
-            "before_values": [first.get(n, empty) for n in names],
-            "after_values": [second.get(n, empty) for n in names]})
+            "before_values": [first.get(n, empty)[0] for n in names],
+            "after_values": [second.get(n, empty)[0] for n in names],
+            "before_days": [first.get(n, empty)[1] for n in names],
+            "after_days": [second.get(n, empty)[1] for n in names]})
     parts = []
     for (start, end), side in ((before, "before"), (after, "after")):
         values = kpi_values(obs, metric=metric, start=start, end=end, by=by)

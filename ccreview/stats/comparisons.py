@@ -37,11 +37,13 @@ from ccreview.stats.duration_tests import (
 )
 from ccreview.stats.effects import (
     AFTER_COUNT,
+    AFTER_DAYS,
     AFTER_TOTAL,
     AFTER_UNITS,
     AFTER_VALUES,
     ALL_SEGMENTS,
     BEFORE_COUNT,
+    BEFORE_DAYS,
     BEFORE_TOTAL,
     BEFORE_UNITS,
     BEFORE_VALUES,
@@ -284,8 +286,8 @@ def compare_periods(
                 out.iloc[counted][EFFECT_COLUMNS], kind.iloc[counted].tolist(),
                 frame[BEFORE_UNITS].iloc[counted].tolist(),
                 frame[AFTER_UNITS].iloc[counted].tolist(), confidence=confidence)
-            out.loc[counted, [CI_LOW, CI_HIGH, P_VALUE, DISPERSION]] = adjusted[
-                [CI_LOW, CI_HIGH, P_VALUE, DISPERSION]].to_numpy()
+            out.loc[counted, [ESTIMATE, CI_LOW, CI_HIGH, P_VALUE, DISPERSION]] = adjusted[
+                [ESTIMATE, CI_LOW, CI_HIGH, P_VALUE, DISPERSION]].to_numpy()
             given = frame[BEFORE_UNITS].iloc[counted].notna().to_numpy()
             few_days[counted] = given & (adjusted["units"].to_numpy() < MIN_UNITS_PER_SIDE)
         with np.errstate(invalid="ignore"):
@@ -306,16 +308,22 @@ def compare_periods(
         after_values = _column(frame, AFTER_VALUES, repr(DURATION))
         statistic = (frame[STATISTIC].fillna("median") if STATISTIC in frame.columns
                      else pd.Series("median", index=frame.index))
-        for i in durations:  # one per (metric, segment): a handful
+        has_days = BEFORE_DAYS in frame.columns and AFTER_DAYS in frame.columns
+        # an independent, reproducible bootstrap stream per row (SeedSequence.spawn)
+        streams = np.random.SeedSequence(seed).spawn(len(durations))
+        for i, stream in zip(durations, streams, strict=True):  # a handful of rows
             first, second = _values(before_values.iloc[i]), _values(after_values.iloc[i])
+            days = ({"groups_before": _days(frame[BEFORE_DAYS].iloc[i], first),
+                     "groups_after": _days(frame[AFTER_DAYS].iloc[i], second)}
+                    if has_days else {})
             if statistic.iloc[i] == "mean":
-                result = mean_difference(first, second, confidence=confidence)
+                result = mean_difference(first, second, confidence=confidence, **days)
             elif statistic.iloc[i] == "p90":
                 result = quantile_difference(first, second, q=0.9, confidence=confidence,
-                                             n_boot=n_boot, seed=seed)
+                                             n_boot=n_boot, seed=stream, **days)
             else:
                 result = median_difference(first, second, confidence=confidence, n_boot=n_boot,
-                                           seed=seed)
+                                           seed=stream, **days)
             out.loc[i, EFFECT_COLUMNS] = result.to_numpy()[0]
         n1, n2 = out[N_BEFORE].to_numpy(), out[N_AFTER].to_numpy()
         duration = (kind == DURATION).to_numpy()
@@ -341,6 +349,14 @@ def compare_periods(
         "the test flags a change but the interval includes none: not called")
     out[VERDICT] = _verdicts(np.nan_to_num(direction), better.to_numpy(), reject & clear, enough)
     return out.rename(columns={ESTIMATE: DIFFERENCE})[RESULT_COLUMNS]
+
+
+def _days(cell: object, values: np.ndarray) -> np.ndarray | None:
+    """A duration row's day labels, when given for every value."""
+    if cell is None or (np.isscalar(cell) and pd.isna(cell)):
+        return None
+    days = np.asarray(cell).ravel()
+    return days if days.size == values.size else None
 
 
 def _values(cell: object) -> np.ndarray:

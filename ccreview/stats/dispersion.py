@@ -24,14 +24,23 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["MIN_UNITS_PER_SIDE", "pearson_dispersion", "quasi_proportion_difference",
-           "quasi_rate_ratio"]
+from ccreview.stats.proportion_tests import poisson_rate_comparison
+
+__all__ = ["MIN_UNITS_PER_SIDE", "adjust_for_days", "day_fit", "pearson_dispersion",
+           "quasi_proportion_difference", "quasi_rate_ratio"]
 
 #: days a side needed to estimate the day-to-day variation at all
 MIN_UNITS_PER_SIDE = 5
 
 
 def pearson_dispersion(before: np.ndarray, after: np.ndarray, *, kind: str) -> tuple[float, int]:
+    """:func:`day_fit` without the exposures: ``(phi, df)``."""
+    phi, df, _ = day_fit(before, after, kind=kind)
+    return phi, df
+
+
+def day_fit(before: np.ndarray, after: np.ndarray, *, kind: str
+            ) -> tuple[float, int, np.ndarray | None]:
     """The Pearson dispersion of daily counts around their fitted values.
 
     Parameters
@@ -45,8 +54,11 @@ def pearson_dispersion(before: np.ndarray, after: np.ndarray, *, kind: str) -> t
 
     Returns
     -------
-    (phi, df)
-        ``X^2 / df``. The fitted value of a day is its period's rate, times its weekday's
+    (phi, df, exposure)
+        ``X^2 / df``; ``exposure`` is each period's exposure weighted by its weekdays'
+        factors (None without weekday factors), so that ``count / exposure`` is the period's
+        rate with its mix of weekdays allowed for: a quarter with one more Monday than the
+        last is not busier for that. The fitted value of a day is its period's rate, times its weekday's
         factor when weekdays are given (a main-effects model, fitted by iterative
         proportional fitting of the period and weekday totals, Bishop, Fienberg & Holland
         1975, ch. 3): a Monday peak that both periods share is not day-to-day noise.
@@ -87,7 +99,9 @@ def pearson_dispersion(before: np.ndarray, after: np.ndarray, *, kind: str) -> t
     with np.errstate(invalid="ignore", divide="ignore"):
         x2 = float(np.sum(np.where(variance > 0, (count - expected) ** 2 / variance, 0.0)))
     df = len(count) - 2 - (len(weekdays) - 1 if factors else 0)
-    return (x2 / df if df >= 1 else float("nan")), df
+    weighted = (np.array([(size * week_factor[weekday])[period == p].sum() for p in (0, 1)])
+                if factors else None)
+    return (x2 / df if df >= 1 else float("nan")), df, weighted
 
 
 def quasi_proportion_difference(x1: float, n1: float, x2: float, n2: float, *, phi: float,
@@ -138,14 +152,22 @@ def adjust_for_days(result: pd.DataFrame, kinds: Sequence[str], before_units: Se
         out.iloc[i, out.columns.get_loc("units")] = used
         if used < MIN_UNITS_PER_SIDE:
             continue
-        phi, df = pearson_dispersion(first, second, kind=kind)
+        phi, df, weighted = day_fit(first, second, kind=kind)
         out.iloc[i, out.columns.get_loc("dispersion")] = phi
-        if not np.isfinite(phi) or phi <= 1:
-            continue
         x1, n1 = first[:, 0].sum(), first[:, 1].sum()
         x2, n2 = second[:, 0].sum(), second[:, 1].sum()
+        row = out.index[i]
+        if kind == "rate" and weighted is not None and np.all(weighted > 0):
+            # the rate ratio with each period's weekday mix allowed for (the GLM's period effect)
+            n1, n2 = weighted
+            out.loc[row, "estimate"] = (x2 / n2) / (x1 / n1) if x1 > 0 else np.inf
+            if not (np.isfinite(phi) and phi > 1):
+                exact = poisson_rate_comparison(x1, n1, x2, n2, confidence=confidence).iloc[0]
+                out.loc[row, ["ci_low", "ci_high", "p_value"]] = exact[
+                    ["ci_low", "ci_high", "p_value"]].to_numpy()
+        if not np.isfinite(phi) or phi <= 1:
+            continue
         method = quasi_proportion_difference if kind == "proportion" else quasi_rate_ratio
         low, high, p = method(x1, n1, x2, n2, phi=phi, df=df, confidence=confidence)
-        row = out.index[i]
         out.loc[row, ["ci_low", "ci_high", "p_value"]] = [low, high, p]
     return out

@@ -1,4 +1,18 @@
-"""Two-period tests of durations and scores: bootstrap medians and 90th percentiles, Welch means."""
+"""Two-period tests of durations and scores: bootstrap medians and 90th percentiles, Welch means.
+
+Each is judged on the statistic it reports: the p-value of a median or a 90th percentile is
+the bootstrap's own (the share of resampled differences on the other side of zero, Davison &
+Hinkley 1997, section 4.4), not a rank test of something else.
+
+When each value's day is given (``groups_before``/``groups_after``), the day is the unit of
+evidence: values of one day share its circumstances, so the variance of a mean or quantile is
+scaled by its design effect (Kish 1965, *Survey Sampling*, section 8.2: the variance under
+sampling of whole days over the variance under sampling of single values), computed from the
+statistic's linearisation (the value less the mean; for a quantile ``q - 1{x <= xi}``,
+Woodruff 1952, Francisco & Fuller 1991). It is floored at 1, so the correction never narrows
+an interval. Means then use Welch's t with at most ``days - 2`` degrees of freedom; bootstrap
+resamples of a quantile are spread about the estimate by the square root of the effect.
+"""
 
 from __future__ import annotations
 
@@ -23,10 +37,55 @@ from ccreview.stats.effects import (
 )
 
 __all__ = [
+    "design_effect",
     "mean_difference",
     "median_difference",
     "quantile_difference",
 ]
+
+
+# --- days as the unit of evidence --------------------------------------------------------------
+def design_effect(values: np.ndarray, groups: np.ndarray | None, *, q: float | None = None
+                  ) -> tuple[float, int]:
+    """The design effect of a mean (``q`` None) or of the ``q`` quantile when ``values`` come
+    in ``groups`` (days), and the number of groups: ``(deff >= 1, groups)``; ``(1, 0)``
+    without groups."""
+    if groups is None:
+        return 1.0, 0
+    values = np.asarray(values, dtype=float)
+    groups = np.asarray(groups)
+    keep = np.isfinite(values)
+    values, groups = values[keep], groups[keep]
+    n = values.size
+    codes, count = np.unique(groups, return_inverse=True)[1], len(np.unique(groups))
+    if n < 2 or count < 2:
+        return 1.0, count
+    if q is None:
+        z = values - values.mean()
+    else:
+        z = q - (values <= np.quantile(values, q)).astype(float)
+    total = (z ** 2).sum()
+    if total == 0:
+        return 1.0, count
+    clustered = count / (count - 1) * (np.bincount(codes, weights=z) ** 2).sum() / n ** 2
+    simple = total / (n * (n - 1))
+    return max(float(clustered / simple), 1.0), count
+
+
+def _bootstrap_p(diff: np.ndarray) -> float:
+    """Two-sided bootstrap p-value of "no difference": twice the smaller share of resampled
+    differences at or beyond zero, each counted with the observed one ((k + 1) / (B + 1))."""
+    b = diff.size
+    below, above = (diff <= 0).sum(), (diff >= 0).sum()
+    return float(min(1.0, 2 * min(below + 1, above + 1) / (b + 1)))
+
+
+def _finite(values, groups):
+    values = np.asarray(values, dtype=float).ravel()
+    keep = np.isfinite(values)
+    order = np.argsort(values[keep], kind="stable")
+    sorted_values = values[keep][order]
+    return sorted_values, (None if groups is None else np.asarray(groups).ravel()[keep][order])
 
 
 # --- two samples of durations -----------------------------------------------------------------
@@ -55,10 +114,11 @@ def _bootstrap_medians(ordered: np.ndarray, n_boot: int, rng: np.random.Generato
 
 def median_difference(
     before: Sequence[float] | np.ndarray, after: Sequence[float] | np.ndarray, *,
-    confidence: float = 0.95, n_boot: int = 2000, seed: int = 0,
+    confidence: float = 0.95, n_boot: int = 2000, seed: int | np.random.SeedSequence = 0,
+    groups_before: np.ndarray | None = None, groups_after: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Difference in medians, ``median(after) - median(before)``, with a Mann-Whitney U test
-    and a percentile bootstrap interval.
+    """Difference in medians, ``median(after) - median(before)``, with a percentile bootstrap
+    interval and the bootstrap's p-value.
 
     Parameters
     ----------
@@ -69,45 +129,43 @@ def median_difference(
         Two-sided confidence level of the interval.
     n_boot : int
         Bootstrap replicates.
-    seed : int
+    seed : int or SeedSequence
         Seed of the bootstrap; the same inputs and seed give the same interval.
+    groups_before, groups_after : array-like, optional
+        Each value's day: the day becomes the unit of evidence (module notes).
 
     Returns
     -------
     DataFrame
         One row: ``before`` and ``after`` (medians), ``n_before``, ``n_after``, ``estimate``
-        (after - before), ``ci_low``, ``ci_high`` and the two-sided Mann-Whitney ``p_value``.
+        (after - before), ``ci_low``, ``ci_high`` and the two-sided bootstrap ``p_value``.
         All NaN when either period has no values.
 
     Notes
     -----
-    The p-value is :func:`scipy.stats.mannwhitneyu`, two-sided, with its default method
-    (exact for small samples without ties, otherwise the normal approximation with tie and
-    continuity corrections). It tests whether one period's values tend to be larger, not the
-    medians as such. The interval is the percentile bootstrap: the ``(1 - confidence) / 2``
-    and ``(1 + confidence) / 2`` quantiles of ``n_boot`` differences of medians of
-    independent resamples of each period. The resampled medians are drawn from the exact
-    distribution of a resample's median (order statistics of uniforms, see
-    ``_bootstrap_medians``), so no resample is materialised: inputs of 500,000 values a side
-    need two sorts and no subsampling, and memory stays O(n + n_boot).
+    The interval is the percentile bootstrap: the ``(1 - confidence) / 2`` and
+    ``(1 + confidence) / 2`` quantiles of ``n_boot`` differences of medians of independent
+    resamples of each period. The resampled medians are drawn from the exact distribution
+    of a resample's median (order statistics of uniforms, see ``_bootstrap_medians``), so no
+    resample is materialised: inputs of 500,000 values a side need two sorts and no
+    subsampling, and memory stays O(n + n_boot).
     """
     confidence = _check_confidence(confidence)
     if int(n_boot) != n_boot or n_boot < 1:
         raise ParameterError(f"n_boot must be a whole number >= 1 (e.g. 2000), got {n_boot!r}.")
-    x = np.asarray(before, dtype=float).ravel()
-    y = np.asarray(after, dtype=float).ravel()
-    x, y = np.sort(x[np.isfinite(x)]), np.sort(y[np.isfinite(y)])
+    (x, gx), (y, gy) = _finite(before, groups_before), _finite(after, groups_after)
     empty = {name: np.nan for name in (ESTIMATE, CI_LOW, CI_HIGH, P_VALUE, BEFORE, AFTER)}
     if not x.size or not y.size:
         return _effect_frame(**{**empty, N_BEFORE: x.size, N_AFTER: y.size})
     median_x, median_y = np.median(x), np.median(y)
-    if x[0] == x[-1] == y[0] == y[-1]:
-        p_value = 1.0  # every value the same: no ranking to test
-    else:
-        p_value = stats.mannwhitneyu(y, x, alternative="two-sided").pvalue
     rng = np.random.default_rng(seed)
-    draws = _bootstrap_medians(y, int(n_boot), rng) - _bootstrap_medians(x, int(n_boot), rng)
+    spread_x = np.sqrt(design_effect(x, gx, q=0.5)[0])
+    spread_y = np.sqrt(design_effect(y, gy, q=0.5)[0])
+    draws_y = median_y + spread_y * (_bootstrap_medians(y, int(n_boot), rng) - median_y)
+    draws_x = median_x + spread_x * (_bootstrap_medians(x, int(n_boot), rng) - median_x)
+    draws = draws_y - draws_x
     low, high = np.quantile(draws, [(1 - confidence) / 2, (1 + confidence) / 2])
+    p_value = 1.0 if x[0] == x[-1] == y[0] == y[-1] else _bootstrap_p(draws)
     return _effect_frame(before=median_x, after=median_y, n_before=x.size, n_after=y.size,
                          estimate=median_y - median_x, ci_low=low, ci_high=high, p_value=p_value)
 
@@ -115,9 +173,11 @@ def median_difference(
 # --- many comparisons -------------------------------------------------------------------------
 def mean_difference(
     before: Sequence[float] | np.ndarray, after: Sequence[float] | np.ndarray, *,
-    confidence: float = 0.95,
+    confidence: float = 0.95, groups_before: np.ndarray | None = None,
+    groups_after: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Difference in means, ``mean(after) - mean(before)``, with Welch's t-test and interval.
+    """Difference in means, ``mean(after) - mean(before)``, with Welch's t-test and interval
+    (each side's variance scaled by its design effect when the values' days are given).
 
     For metrics defined as a mean (average speed of answer, average handle time, NPS,
     quality score): the comparison must be of the statistic the report shows. NaN and
@@ -134,22 +194,23 @@ def mean_difference(
     degrees of freedom, as R's ``t.test`` (default ``var.equal = FALSE``).
     """
     confidence = _check_confidence(confidence)
-    x = np.asarray(before, dtype=float).ravel()
-    y = np.asarray(after, dtype=float).ravel()
-    x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+    (x, gx), (y, gy) = _finite(before, groups_before), _finite(after, groups_after)
     n1, n2 = x.size, y.size
     if n1 < 2 or n2 < 2:
         nan = np.nan
         return _effect_frame(before=x.mean() if n1 else nan, after=y.mean() if n2 else nan,
                              n_before=n1, n_after=n2, estimate=nan, ci_low=nan, ci_high=nan,
                              p_value=nan)
-    v1, v2 = x.var(ddof=1) / n1, y.var(ddof=1) / n2
+    (deff1, days1), (deff2, days2) = design_effect(x, gx), design_effect(y, gy)
+    v1, v2 = deff1 * x.var(ddof=1) / n1, deff2 * y.var(ddof=1) / n2
     d = y.mean() - x.mean()
     se = np.sqrt(v1 + v2)
     if se == 0:
         return _effect_frame(before=x.mean(), after=y.mean(), n_before=n1, n_after=n2, estimate=d,
                              ci_low=d, ci_high=d, p_value=1.0 if d == 0 else 0.0)
     df = (v1 + v2) ** 2 / (v1 ** 2 / (n1 - 1) + v2 ** 2 / (n2 - 1))
+    if days1 and days2:  # the days, not the values, are the units
+        df = min(df, max(days1 + days2 - 2, 1))
     t = stats.t.ppf(0.5 + confidence / 2, df)
     p_value = 2 * stats.t.sf(abs(d) / se, df)
     return _effect_frame(before=x.mean(), after=y.mean(), n_before=n1, n_after=n2, estimate=d,
@@ -158,10 +219,12 @@ def mean_difference(
 
 def quantile_difference(
     before: Sequence[float] | np.ndarray, after: Sequence[float] | np.ndarray, *,
-    q: float = 0.9, confidence: float = 0.95, n_boot: int = 2000, seed: int = 0,
+    q: float = 0.9, confidence: float = 0.95, n_boot: int = 2000,
+    seed: int | np.random.SeedSequence = 0, groups_before: np.ndarray | None = None,
+    groups_after: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Difference in the ``q`` quantile (e.g. the 90th percentile), after - before, with the
-    Mann-Whitney p-value and a percentile bootstrap interval.
+    """Difference in the ``q`` quantile (e.g. the 90th percentile), after - before, with a
+    percentile bootstrap interval and the bootstrap's p-value.
 
     Notes
     -----
@@ -170,25 +233,24 @@ def quantile_difference(
     ``F_n^-1`` of a Beta(r, n - r + 1) draw. The point estimate is :func:`numpy.quantile`.
     """
     confidence = _check_confidence(confidence)
-    x = np.asarray(before, dtype=float).ravel()
-    y = np.asarray(after, dtype=float).ravel()
-    x, y = np.sort(x[np.isfinite(x)]), np.sort(y[np.isfinite(y)])
+    (x, gx), (y, gy) = _finite(before, groups_before), _finite(after, groups_after)
     if not x.size or not y.size:
         nan = np.nan
         return _effect_frame(before=nan, after=nan, n_before=x.size, n_after=y.size, estimate=nan,
                              ci_low=nan, ci_high=nan, p_value=nan)
     rng = np.random.default_rng(seed)
+    qx, qy = np.quantile(x, q), np.quantile(y, q)
 
-    def draws(ordered: np.ndarray) -> np.ndarray:
+    def draws(ordered: np.ndarray, groups, estimate: float) -> np.ndarray:
         n = ordered.size
         r = min(max(int(np.ceil(q * n)), 1), n)
         u = rng.beta(r, n - r + 1, size=int(n_boot))
-        return ordered[np.clip(np.ceil(n * u).astype(np.int64) - 1, 0, n - 1)]
+        drawn = ordered[np.clip(np.ceil(n * u).astype(np.int64) - 1, 0, n - 1)]
+        return estimate + np.sqrt(design_effect(ordered, groups, q=q)[0]) * (drawn - estimate)
 
-    diff = draws(y) - draws(x)
+    diff = draws(y, gy, qy) - draws(x, gx, qx)
     low, high = np.quantile(diff, [(1 - confidence) / 2, (1 + confidence) / 2])
     same = x[0] == x[-1] == y[0] == y[-1]
-    p_value = 1.0 if same else stats.mannwhitneyu(y, x, alternative="two-sided").pvalue
-    qx, qy = np.quantile(x, q), np.quantile(y, q)
+    p_value = 1.0 if same else _bootstrap_p(diff)
     return _effect_frame(before=qx, after=qy, n_before=x.size, n_after=y.size, estimate=qy - qx,
                          ci_low=low, ci_high=high, p_value=p_value)

@@ -15,8 +15,10 @@ __all__ = [
     "AFTER",
     "AFTER_COUNT",
     "AFTER_TOTAL",
+    "AFTER_DAYS",
     "AFTER_UNITS",
     "AFTER_VALUES",
+    "BEFORE_DAYS",
     "BEFORE_UNITS",
     "ALL_SEGMENTS",
     "BEFORE",
@@ -123,6 +125,11 @@ BEFORE_VALUES, AFTER_VALUES = "before_values", "after_values"
 #: optional input columns for proportion and rate rows: per day, numerator and denominator
 #: (arrays of shape (days, 2)), so the day is the unit of evidence
 BEFORE_UNITS, AFTER_UNITS = "before_units", "after_units"
+
+
+#: optional input columns for duration rows: each value's day (any labels), so the day is
+#: the unit of evidence
+BEFORE_DAYS, AFTER_DAYS = "before_days", "after_days"
 
 
 #: output: the day-to-day dispersion (Pearson X^2 / df; NaN where not estimated)
