@@ -459,3 +459,27 @@ def test_grading_audit_by_hand():
     effect = audit.effect.set_index(["target", "grading"])
     assert effect.loc[("response", "under_graded"), ["rate", "rate_at_expected"]].tolist() == [1, 0]
     assert effect.loc[("response", "correctly_graded"), "rate_at_expected"] == 1
+
+
+def test_segments_flagged_beyond_chance_control_for_how_many_were_looked_at():
+    """Forty teams with the same true breach rate: judged one by one, a 95% interval below
+    the overall rate turns up in about one team per quarter by chance alone (one-sided
+    2.5% x 40); with every team tested at once (Benjamini-Hochberg) almost never (at most
+    the 5% family-wise rate under this global null)."""
+    from ccreview.incidents.targets import least_compliant_segments
+
+    rng = np.random.default_rng(12)
+    flagged_any, flagged_alone = 0, 0
+    replicates = 60
+    for _ in range(replicates):
+        team = np.repeat([f"T{i:02d}" for i in range(40)], 150)
+        ids = [f"I{i}" for i in range(team.size)]
+        breached = rng.random(team.size) < 0.2
+        outcomes = pd.DataFrame({c.INCIDENT_ID: ids, "target": "resolution",
+                                 "outcome": np.where(breached, "breached", "met")})
+        incidents = pd.DataFrame({c.INCIDENT_ID: ids, c.ASSIGNED_TEAM: team})
+        table = least_compliant_segments(outcomes, incidents, by=[c.ASSIGNED_TEAM], top=40)
+        flagged_any += bool(table["beyond_chance"].any())
+        flagged_alone += bool((table["ci_high"] < 0.8 - 0.0).any())
+    assert flagged_any / replicates <= 0.10
+    assert flagged_alone / replicates > 0.3  # what judging each alone would have said

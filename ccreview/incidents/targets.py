@@ -27,11 +27,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from ccreview.clocks.business_hours import NAT, add_seconds, elapsed_seconds, from_micros, to_micros
 from ccreview.clocks.pauses import _paused, _pauses, order_events, pause_intervals, paused_seconds, positions
 from ccreview.config.criteria import Criteria
 from ccreview.data import columns as c
+from ccreview.stats.comparisons import benjamini_hochberg
 from ccreview.stats.intervals import wilson_interval
 
 __all__ = ["TARGETS", "TargetClocks", "target_clocks", "compliance_rates", "in_period",
@@ -259,6 +261,21 @@ def compliance_rates(
     return counts[keys + ["n", "met", "breached", "rate", "ci_low", "ci_high"]].reset_index(drop=True)
 
 
+def _against_the_rest(rates: pd.DataFrame, overall: pd.DataFrame) -> np.ndarray:
+    """Two-sided pooled z-test of each segment's breach share against the rest of its
+    target's incidents (the segment is part of the whole, so it is compared with the rest)."""
+    total = rates["target"].map(overall["n"]).to_numpy(dtype=float)
+    breached = rates["target"].map(overall["breached"]).to_numpy(dtype=float)
+    n1, x1 = rates["n"].to_numpy(dtype=float), rates["breached"].to_numpy(dtype=float)
+    n2, x2 = total - n1, breached - x1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pooled = breached / total
+        se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+        z = (x1 / n1 - x2 / n2) / se
+    p = 2 * norm.sf(np.abs(z))
+    return np.where(np.isfinite(p), p, np.nan)
+
+
 def least_compliant_segments(
     outcomes: pd.DataFrame, incidents: pd.DataFrame, *, by: list[str], top: int = 5
 ) -> pd.DataFrame:
@@ -285,8 +302,10 @@ def least_compliant_segments(
     -------
     DataFrame
         ``target``, ``segment`` (the column), ``value``, ``n``, ``breached``, ``rate``
-        (share met), ``ci_low``, ``ci_high``, ``expected_breaches``, ``excess_breaches``
-        and ``beyond_chance`` (the whole 95% interval lies below the overall rate).
+        (share met), ``ci_low``, ``ci_high``, ``expected_breaches``, ``excess_breaches``,
+        ``p_value`` (against the rest), ``q_value`` (Benjamini-Hochberg over every segment
+        of the target) and ``beyond_chance`` (the whole 95% interval lies below the overall
+        rate and q <= 0.05).
     """
     judged = outcomes[outcomes["outcome"].isin([MET, BREACHED])]
     attributes = incidents.set_index(c.INCIDENT_ID)
@@ -298,13 +317,21 @@ def least_compliant_segments(
         breach_rate = rates["target"].map(overall["breached"] / overall["n"])
         rates["expected_breaches"] = rates["n"] * breach_rate
         rates["excess_breaches"] = rates["breached"] - rates["expected_breaches"]
-        # the segment's whole interval lies below the overall rate: not chance
-        rates["beyond_chance"] = rates["ci_high"] < 1 - breach_rate
+        rates["p_value"] = _against_the_rest(rates, overall)
         frames.append(rates.assign(segment=column))
     if not frames:
         return pd.DataFrame()
     table = pd.concat(frames, ignore_index=True)
+    # every segment of every column is one comparison: a target's family is all of them
+    table["q_value"] = np.nan
+    for rows in table.groupby("target", sort=False).groups.values():
+        table.loc[rows, "q_value"] = benjamini_hochberg(table.loc[rows, "p_value"].to_numpy())[0]
+    overall_rate = table["target"].map(compliance_rates(judged).set_index("target")["rate"])
+    # beyond chance: the segment's interval lies below the overall rate and, with every
+    # segment tested at once, its false discovery rate q is at most 5%
+    table["beyond_chance"] = (table["ci_high"] < overall_rate) & (table["q_value"] <= 0.05)
     table = table[table["excess_breaches"] > 0].sort_values("excess_breaches", ascending=False)
     table = table.groupby("target", sort=False).head(top)
     return table[["target", "segment", "value", "n", "breached", "rate", "ci_low", "ci_high",
-                  "expected_breaches", "excess_breaches", "beyond_chance"]].reset_index(drop=True)
+                  "expected_breaches", "excess_breaches", "p_value", "q_value",
+                  "beyond_chance"]].reset_index(drop=True)

@@ -129,11 +129,17 @@ class Performance(Section):
     def _method_html(self) -> str:
         settings = self.review.params.kpi_settings
         return paragraphs_html([
-            "How changes are judged: shares by the difference in percentage points with "
-            "Newcombe's hybrid score interval; volumes and complaints by the ratio of rates with "
-            "an exact Poisson interval; averages by Welch's t interval; medians and 90th "
-            "percentiles by the Mann-Whitney test and a bootstrap interval. A change is called "
-            "real when its Benjamini-Hochberg q-value is at most 0.05.",
+            "How changes are judged: the unit of evidence is the day, not the contact, "
+            "because days differ far more than chance among contacts explains. Shares are "
+            "compared by the difference in percentage points and volumes and complaints by "
+            "the ratio of rates (allowing for each period's mix of weekdays), with intervals "
+            "widened by how much the days vary (quasi-likelihood dispersion; Newcombe's and "
+            "the exact Poisson interval where the days vary no more than chance); averages by "
+            "Welch's t interval, medians and 90th percentiles by a bootstrap interval of the "
+            "difference, each widened by the day-to-day design effect. A change is called "
+            "real when its Benjamini-Hochberg q-value is at most 0.05 and its interval leaves "
+            "out no change; simulated with nothing changed, this happens in about 5% of "
+            "comparisons (benchmarks/RESULTS.md).",
             "Service level here: " + service_level_definition(settings),
         ])
 
