@@ -562,3 +562,29 @@ def test_day_effects_widen_a_mean_interval_and_its_degrees_of_freedom():
     by_day = mean_difference(before, after, groups_before=day, groups_after=day).iloc[0]
     assert by_day["estimate"] == pytest.approx(plain["estimate"])
     assert (by_day["ci_high"] - by_day["ci_low"]) > 2 * (plain["ci_high"] - plain["ci_low"])
+
+
+def test_a_clear_change_smaller_than_what_matters_is_no_material_change():
+    """A million contacts a side make a 0.3-point move in a share clear beyond chance; with
+    one point as the smallest change that matters it is "no material change"."""
+    row = pd.DataFrame({"metric": ["service_level"], "kind": ["proportion"], "better": ["higher"],
+                        "before_count": [800_000], "before_total": [1_000_000],
+                        "after_count": [803_000], "after_total": [1_000_000]})
+    assert compare_periods(row)["verdict"].iloc[0] == "improved"
+    judged = compare_periods(row, material={"service_level": 0.01}).iloc[0]
+    assert judged["verdict"] == "no material change"
+    assert "smaller than the 0.01 that counts as material" in judged["note"]
+    bigger = row.assign(after_count=815_000)
+    assert compare_periods(bigger, material={"service_level": 0.01})["verdict"].iloc[0] == "improved"
+
+
+def test_the_parameter_file_sets_what_counts_as_material(tmp_path, demo_dir):
+    from ccreview.review.parameters import load_parameters
+
+    from .conftest import make_params
+
+    params = make_params(tmp_path, demo_dir, extra="kpis:\n  material_change: {service_level: 0.05}\n")
+    assert dict(load_parameters(params).kpi_settings.material_change) == {"service_level": 0.05}
+    bad = make_params(tmp_path / "b", demo_dir, extra="kpis:\n  material_change: {servce_level: 1}\n")
+    with pytest.raises(ParameterError, match="Did you mean 'service_level'"):
+        load_parameters(bad)

@@ -25,7 +25,7 @@ from ccreview.config.criteria import (
     load_services,
 )
 from ccreview.config.formats import check_formats
-from ccreview.config.kpi_settings import KpiSettings
+from ccreview.config.kpi_settings import KpiSettings, read_kpi_settings
 from ccreview.config.values import parse_date
 from ccreview.config.yaml_files import check_keys, read_yaml
 from ccreview.data.schema import TABLES
@@ -64,8 +64,6 @@ KEYS = {
 DEFAULT_CHART_METRICS = ("abandonment_rate", "service_level", "average_handle_time",
                          "response_compliance", "resolution_compliance", "median_resolution_h",
                          "csat", "incidents_opened")
-_KPI_KEYS = {"service_level": "threshold_s and variant", "short_abandon_s": "seconds"}
-_SL_KEYS = {"threshold_s": "seconds, e.g. 20", "variant": "which abandons count, e.g. offered"}
 _CHART_KEYS = {"baseline": "{start, end} dates", "rules": "run rules by name",
                "metrics": "catalogue metrics to chart", "frequency": "week (default) or day"}
 #: control-chart frequency word -> kpi_series freq
@@ -289,7 +287,8 @@ def read_parameters(
             start, end = parse_period(data["period"], timezone)
         except ParameterError as exc:
             problems.append(f"{path}: {exc}")
-    kpi_settings = _kpi_settings(data.get("kpis"), where=f"{path}: kpis", problems=problems)
+    kpi_settings = read_kpi_settings(data.get("kpis"), where=f"{path}: kpis", problems=problems,
+                                 metrics=metrics)
     charts = _chart_settings(data.get("control_charts"), where=f"{path}: control_charts",
                              timezone=timezone, problems=problems, metrics=metrics,
                              chart_rules=chart_rules)
@@ -325,34 +324,6 @@ def read_parameters(
         chart_freq=charts["freq"],
         what_if_criteria=loaded.get("what_if_criteria"),
     )
-
-
-def _kpi_settings(spec: Any, *, where: str, problems: list[str]) -> KpiSettings:
-    """``kpis:`` -> :class:`KpiSettings` (defaults where absent)."""
-    if spec is None:
-        return KpiSettings()
-    if not isinstance(spec, dict):
-        problems.append(f"{where}: expected keys {', '.join(_KPI_KEYS)}.")
-        return KpiSettings()
-    check_keys(spec, _KPI_KEYS, where=where, problems=problems)
-    level = spec.get("service_level") or {}
-    if not isinstance(level, dict):
-        problems.append(f"{where}.service_level: expected {{threshold_s: 20, variant: offered}}.")
-        level = {}
-    check_keys(level, _SL_KEYS, where=f"{where}.service_level", problems=problems)
-    values = {"service_level_threshold_s": level.get("threshold_s", 20),
-              "service_level_variant": str(level.get("variant", "offered")),
-              "short_abandon_s": spec.get("short_abandon_s", 5)}
-    for key in ("service_level_threshold_s", "short_abandon_s"):
-        if isinstance(values[key], bool) or not isinstance(values[key], int | float):
-            problems.append(f"{where}: {key.replace('service_level_', 'service_level.')} must be a "
-                            f"number of seconds, got {values[key]!r}.")
-            return KpiSettings()
-    try:
-        return KpiSettings(**values)
-    except ParameterError as exc:
-        problems.append(f"{where.rsplit(':', 1)[0]}: {exc}")
-        return KpiSettings()
 
 
 def _chart_settings(spec: Any, *, where: str, timezone: str, problems: list[str],

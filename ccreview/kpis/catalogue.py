@@ -16,6 +16,7 @@ from ccreview.data import columns as c
 from ccreview.stats import kinds
 
 __all__ = [
+    "MATERIAL_CHANGE",
     "METRIC_BETTER",
     "METRICS",
     "Metric",
@@ -243,3 +244,17 @@ def resolution_time_stats(
         index=None if keys else [0],
     )
     return stats.reset_index(drop=not keys)
+
+
+#: the smallest change that matters, per metric, on its comparison's scale (units for shares,
+#: times and scores; the relative change for counts and rates): a change smaller than this
+#: is "no material change" even when it is clear beyond chance. Defaults; the parameter
+#: file's ``kpis: material_change:`` overrides them.
+MATERIAL_CHANGE: dict[str, float] = {
+    **{m.name: 0.01 for m in _CATALOGUE if m.unit == "share"},  # one percentage point
+    **{m.name: 0.03 for m in _CATALOGUE if m.kind in (kinds.COUNT, kinds.RATE)},  # 3%
+    "average_speed_of_answer": 5.0, "average_handle_time": 10.0,  # seconds
+    "median_response_h": 0.25, "p90_response_h": 1.0, "median_resolution_h": 2.0,
+    "p90_resolution_h": 8.0, "median_resolution_sla_h": 2.0,  # hours
+    "nps": 3.0, "qa_score": 1.0,  # points
+}

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ccreview.clocks.periods import comparison_windows
 from ccreview.data import columns as c
-from ccreview.kpis.catalogue import METRIC_BETTER, METRICS
+from ccreview.kpis.catalogue import MATERIAL_CHANGE, METRIC_BETTER, METRICS
 from ccreview.kpis.compute import kpi_series
 from ccreview.review.comparisons import BASELINE_WEEKS, comparison_rows, metric_chart
 from ccreview.stats import kinds
@@ -60,7 +60,8 @@ class PerformanceResults:
                 skipped.append(label)
                 continue
             family = pd.concat(rows, ignore_index=True)
-            table = compare_periods(family, directions=METRIC_BETTER)
+            material = {**MATERIAL_CHANGE, **dict(self.params.kpi_settings.material_change)}
+            table = compare_periods(family, directions=METRIC_BETTER, material=material)
             table["segment_by"] = family["segment_by"].to_numpy()
             table.insert(0, "against", label)
             frames.append(table)

@@ -71,6 +71,7 @@ from ccreview.stats.effects import (
     N_AFTER,
     N_BEFORE,
     NO_CHANGE,
+    NO_MATERIAL_CHANGE,
     NOTE,
     P_VALUE,
     PROPORTION,
@@ -173,6 +174,7 @@ def _verdicts(direction: np.ndarray, better: np.ndarray, reject: np.ndarray,
 def compare_periods(
     comparisons: pd.DataFrame, *, directions: Mapping[str, str] | None = None, alpha: float = 0.05,
     confidence: float = 0.95, n_boot: int = 2000, seed: int = 0,
+    material: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Compare each metric and segment between two periods: effect, interval, q-value, verdict.
 
@@ -213,6 +215,10 @@ def compare_periods(
         Two-sided confidence level of the intervals.
     n_boot, seed : int
         Bootstrap replicates and seed for duration rows (see :func:`median_difference`).
+    material : mapping, optional
+        Metric name -> the smallest change that matters, on the effect's scale (a difference
+        in the metric's units, or for rates the relative change, 0.03 for 3%). A change
+        clear beyond chance but smaller than this is "no material change".
 
     Returns
     -------
@@ -348,6 +354,15 @@ def compare_periods(
     out.loc[enough & reject & ~clear, NOTE] = (
         "the test flags a change but the interval includes none: not called")
     out[VERDICT] = _verdicts(np.nan_to_num(direction), better.to_numpy(), reject & clear, enough)
+    if material:
+        smallest = out[c.METRIC].map(dict(material)).to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            small = np.abs(effect - null) < smallest  # NaN (no minimum) compares False
+        called = out[VERDICT].isin([IMPROVED, WORSENED, INCREASED, DECREASED]).to_numpy()
+        out.loc[called & small, VERDICT] = NO_MATERIAL_CHANGE
+        out.loc[called & small, NOTE] = [
+            f"clear beyond chance, but smaller than the {m:g} that counts as material"
+            for m in smallest[called & small]]
     return out.rename(columns={ESTIMATE: DIFFERENCE})[RESULT_COLUMNS]
 
 

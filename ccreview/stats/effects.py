@@ -49,6 +49,7 @@ __all__ = [
     "NEITHER",
     "NOTE",
     "NO_CHANGE",
+    "NO_MATERIAL_CHANGE",
     "N_AFTER",
     "N_BEFORE",
     "PROPORTION",
@@ -81,13 +82,16 @@ BETTER_DIRECTIONS = (HIGHER, LOWER, NEITHER)
 
 IMPROVED, WORSENED, NO_CHANGE, TOO_LITTLE_DATA = (
     "improved", "worsened", "no evidence of change", "too little data")
+#: clear beyond chance, but smaller than the metric's minimum material change
+NO_MATERIAL_CHANGE = "no material change"
 
 
 #: verdicts of metrics with no better direction (volumes): which way they moved
 INCREASED, DECREASED = "increased", "decreased"
 
 
-VERDICTS = (IMPROVED, WORSENED, NO_CHANGE, TOO_LITTLE_DATA, INCREASED, DECREASED)
+VERDICTS = (IMPROVED, WORSENED, NO_CHANGE, TOO_LITTLE_DATA, INCREASED, DECREASED,
+            NO_MATERIAL_CHANGE)
 
 
 DIFFERENCE_SCALE, RATIO_SCALE = "difference", "ratio"

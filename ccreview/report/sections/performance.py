@@ -21,7 +21,15 @@ from ccreview.report.formatting import (
 from ccreview.report.sections.base import Section
 from ccreview.review.review import Review
 from ccreview.stats.control_charts import signals_summary
-from ccreview.stats.effects import DECREASED, IMPROVED, INCREASED, NO_CHANGE, TOO_LITTLE_DATA, WORSENED
+from ccreview.stats.effects import (
+    DECREASED,
+    IMPROVED,
+    INCREASED,
+    NO_CHANGE,
+    NO_MATERIAL_CHANGE,
+    TOO_LITTLE_DATA,
+    WORSENED,
+)
 from ccreview.stats.run_rules import DEFAULT_RULES, RULES, resolve_rules
 from ccreview.stats.techniques import CHART, RAG
 from ccreview.wording import fmt_count, fmt_day, fmt_number, fmt_pct, plural
@@ -35,8 +43,8 @@ SEGMENT_WORDS = {c.QUEUE: "queue", c.CHANNEL: "channel", c.PRIORITY: "priority",
 ADJECTIVE = {"day": "daily", "week": "weekly"}
 #: how the technique study's verdict (TechniqueComparison.trusted) is shown
 TRUSTED_LABELS = {CHART: "control chart", RAG: "month-on-month RAG", None: "neither clearly"}
-VERDICT_ORDER = {WORSENED: 0, IMPROVED: 1, INCREASED: 2, DECREASED: 2, NO_CHANGE: 3,
-                 TOO_LITTLE_DATA: 4}
+VERDICT_ORDER = {WORSENED: 0, IMPROVED: 1, INCREASED: 2, DECREASED: 2, NO_MATERIAL_CHANGE: 3,
+                 NO_CHANGE: 3, TOO_LITTLE_DATA: 4}
 
 
 def _interval(row) -> str:
@@ -117,6 +125,10 @@ class Performance(Section):
                     f"{METRICS[r.metric].label.lower()} ({fmt_metric(r.after, r.metric)} against "
                     f"{fmt_metric(r.before, r.metric)})" for r in rows.itertuples())
                 sentences.append(f"{verdict.capitalize()} beyond chance: {items}.")
+        slight = overall[overall["verdict"] == NO_MATERIAL_CHANGE]
+        if len(slight):
+            sentences.append("Moved beyond chance, but by less than counts as material: " + ", ".join(
+                METRICS[m].label.lower() for m in slight[c.METRIC]) + ".")
         steady = overall[overall["verdict"] == NO_CHANGE]
         if len(steady):
             sentences.append("No evidence of change: " + ", ".join(
