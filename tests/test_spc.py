@@ -448,3 +448,29 @@ def test_laney_p_prime_chart_by_hand():
     even = p_chart([116, 117, 116, 116], n, laney="auto")
     p_even = 465 / 4000
     assert even.table["ucl"].iloc[0] == pytest.approx(p_even + 3 * math.sqrt(p_even * (1 - p_even) / 1000))
+
+
+def test_false_signal_rate_matches_the_normal_tail_by_hand():
+    """One rule, "a point beyond 3 sigma": per point 2 x (1 - Phi(3)) = 0.0027 (normal
+    table), so over 13 independent weeks 1 - (1 - 0.0027)^13 = 0.0345."""
+    from scipy.stats import norm
+
+    from ccreview.stats.run_rules import false_signal_rate
+
+    per_point = 2 * norm.sf(3)
+    assert per_point == pytest.approx(0.0027, abs=1e-4)
+    quarter = false_signal_rate("beyond_limits", points=13, replicates=200_000, seed=3)
+    assert quarter == pytest.approx(1 - (1 - per_point) ** 13, abs=0.002)
+    assert false_signal_rate("western_electric", points=13) > quarter  # more rules, more alarms
+    assert false_signal_rate("beyond_limits", points=0) == 0.0
+
+
+def test_a_time_has_no_negative_lower_limit():
+    from ccreview.stats.control_charts import xmr_chart
+
+    values = [1.0, 9.0, 1.0, 9.0, 1.0, 9.0, 1.0, 9.0, 1.0, 9.0, 1.0, 9.0]
+    free, floored = xmr_chart(values), xmr_chart(values, floor=0.0)
+    # centre 5, MR-bar 8, sigma 8 / 1.128 = 7.09: 5 - 3 x 7.09 < 0
+    assert free.table["lcl"].iloc[0] == pytest.approx(5 - 3 * 8 / 1.128)
+    assert (floored.table["lcl"] == 0).all()
+    assert (floored.table["ucl"] == free.table["ucl"]).all()

@@ -181,4 +181,6 @@ def metric_chart(
                        laney="auto", **options)
     if spec.kind == kinds.COUNT:
         return u_chart(series["numerator"], series["days"], laney="auto", **options)
-    return xmr_chart(series["value"], **options)
+    # times and counts of seconds cannot fall below zero, and their limits do not either
+    floor = 0.0 if spec.unit in ("hours", "seconds") else None
+    return xmr_chart(series["value"], floor=floor, **options)

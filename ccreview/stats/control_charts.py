@@ -192,7 +192,8 @@ def _finish(kind: str, labels: pd.Index, columns: dict[str, np.ndarray], *, rule
 
 
 def xmr_chart(values: Sequence[float] | pd.Series, *, index: Sequence | None = None,
-              baseline: object = None, rules: str | Iterable[str] = DEFAULT_RULES) -> ControlChart:
+              baseline: object = None, rules: str | Iterable[str] = DEFAULT_RULES,
+              floor: float | None = None) -> ControlChart:
     """Individuals and moving-range (XmR) chart of one value per period.
 
     Parameters
@@ -206,6 +207,9 @@ def xmr_chart(values: Sequence[float] | pd.Series, *, index: Sequence | None = N
         ``start`` (inclusive) to ``end`` (exclusive); either may be None.
     rules : str or iterable of str
         Run rules to apply (:data:`RULES`, :data:`RULE_SETS`).
+    floor : float, optional
+        The lowest value the measure can take (0 for a time): the lower limit is not drawn
+        below it.
 
     Notes
     -----
@@ -240,7 +244,10 @@ def xmr_chart(values: Sequence[float] | pd.Series, *, index: Sequence | None = N
         warnings.append(f"{plural(missing, 'period')} {'has' if missing == 1 else 'have'} no value; "
                         "shown as gaps, they cannot signal.")
     size = len(x)
-    columns = {VALUE: x, CENTRE: np.full(size, centre), LCL: np.full(size, centre - SIGMAS * sigma),
+    lower = centre - SIGMAS * sigma
+    if floor is not None:  # a measure that cannot go below ``floor`` (a time) has no limit there
+        lower = max(lower, floor)
+    columns = {VALUE: x, CENTRE: np.full(size, centre), LCL: np.full(size, lower),
                UCL: np.full(size, centre + SIGMAS * sigma), SIGMA: np.full(size, sigma),
                MOVING_RANGE: mr, MR_UCL: np.full(size, D4 * mr_bar), IN_BASELINE: in_base}
     return _finish(XMR, labels, columns, rules=rules, centre=centre, baseline_points=count,

@@ -18,6 +18,7 @@ __all__ = [
     "WESTERN_ELECTRIC",
     "detect",
     "detect_array",
+    "false_signal_rate",
     "resolve_rules",
     "z_scores",
 ]
@@ -200,3 +201,18 @@ SIGMAS = 3.0
 
 
 RULE_SEPARATOR = ", "
+
+
+def false_signal_rate(rules: str | Iterable[str] = DEFAULT_RULES, *, points: int,
+                      replicates: int = 20_000, seed: int = 0) -> float:
+    """The chance that a stable process (independent normal points, limits known) shows at
+    least one signal of ``rules`` somewhere in ``points`` consecutive points: what one chart
+    of a quarter says by chance alone. Simulated, seeded (20,000 runs: +-0.3 points)."""
+    if points < 1:
+        return 0.0
+    z = np.random.default_rng(seed).standard_normal((int(replicates), int(points)))
+    fired = detect_array(z, rules=rules)
+    anywhere = np.zeros(int(replicates), dtype=bool)
+    for flags in fired.values():
+        anywhere |= flags.any(axis=1)
+    return float(anywhere.mean())

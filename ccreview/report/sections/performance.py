@@ -30,7 +30,7 @@ from ccreview.stats.effects import (
     TOO_LITTLE_DATA,
     WORSENED,
 )
-from ccreview.stats.run_rules import DEFAULT_RULES, RULES, resolve_rules
+from ccreview.stats.run_rules import DEFAULT_RULES, RULES, false_signal_rate, resolve_rules
 from ccreview.stats.techniques import CHART, RAG
 from ccreview.wording import fmt_count, fmt_day, fmt_number, fmt_pct, plural
 
@@ -200,6 +200,7 @@ class ControlCharts(Section):
             f"that has not changed. A diamond marks a {unit} where a run rule signals a real "
             "change.",
             "Rules checked: " + " ".join(f"{RULES[r]}" for r in rules),
+            self._chance_sentence(rules, unit),
         ])]
         in_period = self._signals_in_period()
         if len(in_period):
@@ -223,6 +224,20 @@ class ControlCharts(Section):
                          f"control limits and {plural(n_signals, 'signal')} marked."))
             parts.extend(note_html(w) for w in chart.warnings)
         return "".join(parts)
+
+    def _chance_sentence(self, rules: tuple[str, ...], unit: str) -> str:
+        """How often these rules signal by chance over the review period's points."""
+        review = self.review
+        step = pd.Timedelta(days=1 if unit == "day" else 7)
+        points = int((review.as_of - review.params.start) // step)
+        rate = false_signal_rate(rules, points=points)
+        charts = len(self.charts)
+        some = 1 - (1 - rate) ** charts
+        return (f"By chance alone, a KPI that has not changed shows at least one signal over "
+                f"the period's {points} {unit}s in about {fmt_pct(rate, 0)} of periods with "
+                f"these rules; across the {charts} charts below, some chart does so in about "
+                f"{fmt_pct(some, 0)}. A single signal is a reason to look, not proof; a "
+                "sustained run, or a signal that agrees with other evidence, is stronger.")
 
     def _signals_in_period(self) -> pd.DataFrame:
         if not len(self.signals):
