@@ -374,7 +374,8 @@ def test_table_columns_and_comma_joined_rules():
 def test_signals_summary_lists_runs_with_dates():
     chart = shifted_chart()
     summary = spc.signals_summary(chart, metric="abandonment_rate")
-    assert list(summary.columns) == ["metric", "first_period", "last_period", "points", "rules", "direction"]
+    assert list(summary.columns) == ["metric", "first_period", "last_period", "points", "rules", "direction",
+                                    "meaning"]
     labels = chart.table[spc.PERIOD]
     first = summary.iloc[0]
     assert (first["first_period"], first["last_period"], first["points"]) == (labels[12], labels[19], 8)
@@ -474,3 +475,17 @@ def test_a_time_has_no_negative_lower_limit():
     assert free.table["lcl"].iloc[0] == pytest.approx(5 - 3 * 8 / 1.128)
     assert (floored.table["lcl"] == 0).all()
     assert (floored.table["ucl"] == free.table["ucl"]).all()
+
+
+def test_a_signal_run_that_crosses_the_centre_is_two_runs_each_with_its_meaning():
+    """Three weeks far below then three far above, back to back: before, one run "both
+    sides"; now a run below (worse, for a share where higher is better) and one above."""
+    from ccreview.stats.control_charts import signals_summary, xmr_chart
+
+    base = [10.0, 10.2, 9.8, 10.1, 9.9, 10.0, 10.2, 9.8, 10.1, 9.9, 10.0, 10.1]
+    chart = xmr_chart(base + [5.0, 5.0, 5.0, 15.0, 15.0, 15.0], baseline=[True] * 12 + [False] * 6)
+    runs = signals_summary(chart, metric="m", better="higher")
+    assert runs["direction"].tolist() == ["below", "above"]
+    assert runs["meaning"].tolist() == ["worse", "better"]
+    assert runs["points"].tolist() == [3, 3]
+    assert signals_summary(chart, metric="m")["meaning"].tolist() == ["", ""]

@@ -79,6 +79,8 @@ FIRST_PERIOD = "first_period"
 LAST_PERIOD = "last_period"
 POINTS = "points"
 DIRECTION = "direction"
+#: whether a signal run is a move for the better or the worse
+MEANING = "meaning"
 
 XMR, P, U = "xmr", "p", "u"
 KIND_LABELS = {XMR: "individuals (XmR) chart", P: "p chart (share)", U: "u chart (rate per unit)"}
@@ -254,30 +256,45 @@ def xmr_chart(values: Sequence[float] | pd.Series, *, index: Sequence | None = N
                    warnings=warnings)
 
 
-def signals_summary(chart: ControlChart, *, metric: str) -> pd.DataFrame:
-    """Runs of consecutive signal points, for listing "signals with dates" in a report.
+def signals_summary(chart: ControlChart, *, metric: str, better: str | None = None
+                    ) -> pd.DataFrame:
+    """Runs of consecutive signal points on one side of the centre line, for listing
+    "signals with dates" in a report.
+
+    Parameters
+    ----------
+    chart : ControlChart
+    metric : str
+        The metric's name, copied to every row.
+    better : {"higher", "lower", "neither"}, optional
+        Which side is better, to say whether each run is a move for the better or the worse.
 
     Returns
     -------
     DataFrame
         One row per run: ``metric``, ``first_period``, ``last_period``, ``points``,
-        ``rules`` (fired anywhere in the run, in rule order) and ``direction``
-        ("above", "below" or "both sides" of the centre line).
+        ``rules`` (fired anywhere in the run, in rule order), ``direction`` ("above" or
+        "below" the centre line: a run that crosses it is two runs, one each side) and
+        ``meaning`` ("better", "worse", or "" without a better side).
     """
-    columns = [METRIC, FIRST_PERIOD, LAST_PERIOD, POINTS, RULES_FIRED, DIRECTION]
+    columns = [METRIC, FIRST_PERIOD, LAST_PERIOD, POINTS, RULES_FIRED, DIRECTION, MEANING]
     t = chart.table.reset_index(drop=True)
     hit = t[SIGNAL].to_numpy()
     if not hit.any():
         return pd.DataFrame(columns=columns)
-    run = np.cumsum(hit & ~np.r_[False, hit[:-1]])
+    side = np.sign(t[Z].to_numpy(dtype=float))
+    crossed = np.r_[False, side[1:] != side[:-1]]
+    run = np.cumsum(hit & (~np.r_[False, hit[:-1]] | crossed))
     sig = t[hit].assign(run=run[hit])
     grouped = sig.groupby("run", sort=True)
     fired = (sig[["run", RULES_FIRED]].assign(rule=sig[RULES_FIRED].str.split(RULE_SEPARATOR))
              .explode("rule").drop_duplicates(["run", "rule"]))
     fired["order"] = fired["rule"].map({name: i for i, name in enumerate(chart.rules)})
     names = fired.sort_values(["run", "order"]).groupby("run")["rule"].agg(RULE_SEPARATOR.join)
-    low, high = grouped[Z].min(), grouped[Z].max()
-    direction = np.where(low > 0, "above", np.where(high < 0, "below", "both sides"))
+    direction = np.where(grouped[Z].mean().to_numpy() > 0, "above", "below")
+    good = {"higher": "above", "lower": "below"}.get(better or "")
+    meaning = (np.where(direction == good, "better", "worse") if good
+               else np.full(len(direction), ""))
     return pd.DataFrame({
         METRIC: metric,
         FIRST_PERIOD: grouped[PERIOD].first().to_numpy(),
@@ -285,4 +302,5 @@ def signals_summary(chart: ControlChart, *, metric: str) -> pd.DataFrame:
         POINTS: grouped.size().to_numpy(),
         RULES_FIRED: names.to_numpy(),
         DIRECTION: direction,
+        MEANING: meaning,
     })[columns]

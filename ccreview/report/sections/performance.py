@@ -180,7 +180,8 @@ class ControlCharts(Section):
         self.charts = review.control_charts
         frames = [chart.table.assign(metric=name) for name, chart in self.charts.items()]
         self.table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        signals = [signals_summary(chart, metric=name) for name, chart in self.charts.items()]
+        signals = [signals_summary(chart, metric=name, better=METRICS[name].better)
+                   for name, chart in self.charts.items()]
         self.signals = (pd.concat(signals, ignore_index=True) if signals else pd.DataFrame())
         if len(self.table):
             self.downloads = {"control_chart_points": self.table}
@@ -251,6 +252,7 @@ class ControlCharts(Section):
             "last_period": pd.to_datetime(part["last_period"]).dt.strftime("%d %b %Y").to_numpy(),
             "points": part["points"].to_numpy(),
             "direction": part["direction"].to_numpy(),
+            "better or worse": part["meaning"].replace("", "–").to_numpy(),
             "rules": part["rules"].str.replace("_", " ").to_numpy(),
         })
 
