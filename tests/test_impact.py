@@ -349,7 +349,10 @@ def test_additional_periods_needed_by_hand():
 
 @pytest.mark.parametrize(("effect", "low", "high", "expected", "outcome", "words"), [
     (-0.04, -0.05, -0.03, -0.03, "achieved", "at least the 3.0 percentage points expected"),
-    (-0.02, -0.035, -0.005, -0.03, "achieved", "smaller than the 3.0 percentage points expected"),
+    # a real fall whose interval still holds the expected size: achieved
+    (-0.02, -0.035, -0.005, -0.03, "achieved", "the 3.0 percentage points expected is within"),
+    # a real fall whose interval rules the expected size out (issue #11)
+    (-0.01, -0.02, -0.005, -0.03, "smaller than expected", "rule out the 3.0 percentage points"),
     (-0.04, -0.09, 0.01, -0.03, "inconclusive", "only effects larger than about"),
     (-0.005, -0.015, 0.005, -0.03, "not achieved", "rule out the expected fall"),
     (0.02, 0.01, 0.03, -0.03, "not achieved", "opposite of the intended fall"),

@@ -19,6 +19,7 @@ __all__ = [
     "INCONCLUSIVE",
     "INCREASE",
     "NOT_ACHIEVED",
+    "SMALLER_THAN_EXPECTED",
     "TOO_LITTLE_DATA",
     "VERDICTS",
     "Verdict",
@@ -33,9 +34,11 @@ INCREASE, DECREASE = "increase", "decrease"
 
 ACHIEVED, NOT_ACHIEVED, INCONCLUSIVE, TOO_LITTLE_DATA = (
     "achieved", "not achieved", "inconclusive", "too little data")
+#: a real effect in the intended direction whose interval rules out the expected size
+SMALLER_THAN_EXPECTED = "smaller than expected"
 
 
-VERDICTS = (ACHIEVED, NOT_ACHIEVED, INCONCLUSIVE, TOO_LITTLE_DATA)
+VERDICTS = (ACHIEVED, SMALLER_THAN_EXPECTED, NOT_ACHIEVED, INCONCLUSIVE, TOO_LITTLE_DATA)
 
 
 _SUFFIX = {"share": " percentage points", "seconds": " s", "hours": " h", "per 1,000": " per 1,000"}
@@ -135,9 +138,10 @@ def verdict(effect: float, ci_low: float, ci_high: float, *, expected_effect: fl
     1. **too little data**: fewer than ``min_after`` post-change periods, or no estimate. With
        ``first_post_period`` the sentence says from which date ``min_after`` periods will exist
        (``first_post_period`` + ``min_after`` periods).
-    2. **achieved**: the whole interval lies beyond zero in the expected direction. The sentence
-       says whether the estimate reached the expected size. An interval that includes zero is
-       never "achieved".
+    2. **achieved**: the whole interval lies beyond zero in the expected direction and does not
+       rule out the expected size. An interval that includes zero is never "achieved".
+       **smaller than expected**: the whole interval lies beyond zero in the expected
+       direction but short of the expected size (a real effect, ruled out at that size).
     3. **not achieved**: the interval rules out the expected effect, lying entirely on the zero
        side of it (a smaller improvement, no change, or a change the wrong way).
     4. **inconclusive** otherwise. The sentence states the minimum detectable effect (``mde``; when
@@ -172,9 +176,12 @@ def verdict(effect: float, ci_low: float, ci_high: float, *, expected_effect: fl
     said = (f"{label[:1].upper()}{label[1:]} {'rose' if effect > 0 else 'fell'} by "
             f"{_change(abs(effect), unit, signed=False)} ({_interval(ci_low, ci_high, unit, confidence)})")
     target = _change(expected, unit, signed=False)
+    if low > 0 and high < expected:
+        return Verdict(SMALLER_THAN_EXPECTED,
+                       f"{said}: a real {intended}, but the data rule out the {target} expected.")
     if low > 0:
         size = (f"at least the {target} expected" if sign * effect >= expected
-                else f"a real improvement, but smaller than the {target} expected")
+                else f"a real {intended}, and the {target} expected is within the interval")
         return Verdict(ACHIEVED, f"{said}: {size}.")
     if high < expected:
         why = (f"the opposite of the intended {intended}" if high < 0

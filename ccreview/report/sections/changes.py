@@ -14,7 +14,13 @@ from ccreview.report.publish import SUMMARY_MIMETYPE
 from ccreview.report.sections.base import Section
 from ccreview.review.changes import CANNOT_JUDGE, ChangeEvaluation, report_name
 from ccreview.review.review import Review
-from ccreview.stats.change_verdicts import ACHIEVED, INCONCLUSIVE, NOT_ACHIEVED, TOO_LITTLE_DATA
+from ccreview.stats.change_verdicts import (
+    ACHIEVED,
+    INCONCLUSIVE,
+    NOT_ACHIEVED,
+    SMALLER_THAN_EXPECTED,
+    TOO_LITTLE_DATA,
+)
 from ccreview.wording import fmt_day
 
 __all__ = ["ChangeEvidence", "ChangeRecord", "ChangeVerdicts", "verdict_html"]
@@ -23,7 +29,8 @@ __all__ = ["ChangeEvidence", "ChangeRecord", "ChangeVerdicts", "verdict_html"]
 UNIT_LABELS = {"share": "Share", "seconds": "Seconds", "hours": "Hours", "count": "Per day",
                "per 1,000": "Per 1,000 contacts", "score": "Score"}
 #: verdict -> CSS status class
-VERDICT_CLASS = {ACHIEVED: "ccr-status-ok", NOT_ACHIEVED: "ccr-status-bad",
+VERDICT_CLASS = {ACHIEVED: "ccr-status-ok", SMALLER_THAN_EXPECTED: "ccr-status-warn",
+                 NOT_ACHIEVED: "ccr-status-bad",
                  INCONCLUSIVE: "ccr-status-warn", TOO_LITTLE_DATA: "ccr-status-warn",
                  CANNOT_JUDGE: "ccr-status-bad"}
 
