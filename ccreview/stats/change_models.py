@@ -35,7 +35,7 @@ __all__ = ["CONTINUOUS", "COUNT", "EXPOSURE", "RATE", "VALUE", "newey_west_lags"
 COUNT, EXPOSURE, VALUE = "count", "exposure", "value"
 RATE, CONTINUOUS = kinds.RATE, kinds.CONTINUOUS
 #: fewest fitted periods on each side of the change
-MIN_SIDE = 3
+MIN_SIDE = 8
 
 # output columns and model terms
 TERM, ESTIMATE, STD_ERROR, CI_LOW, CI_HIGH, P_VALUE = (
