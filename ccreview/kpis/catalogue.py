@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from ccreview.clocks.periods import week_start
@@ -17,6 +18,7 @@ from ccreview.stats import kinds
 
 __all__ = [
     "MATERIAL_CHANGE",
+    "service_level_masks",
     "METRIC_BETTER",
     "METRICS",
     "Metric",
@@ -258,3 +260,24 @@ MATERIAL_CHANGE: dict[str, float] = {
     "p90_resolution_h": 8.0, "median_resolution_sla_h": 2.0,  # hours
     "nps": 3.0, "qa_score": 1.0,  # points
 }
+
+
+def service_level_masks(abandoned, wait, settings) -> tuple:
+    """Which contacts count in the numerator and the denominator of the service level, under
+    the parameter file's variant (``settings``: :class:`~ccreview.config.kpi_settings.KpiSettings`;
+    ICMI's formulas, reference section 1.1). ``abandoned`` and ``wait`` (seconds, NaN
+    unknown) are arrays aligned with the contacts; the one definition both the per-contact
+    observations and the one-pass contact KPIs use."""
+    t, s = settings.service_level_threshold_s, settings.short_abandon_s
+    answered_known = ~abandoned & ~np.isnan(wait)
+    within = answered_known & (wait <= t)
+    ab_within, ab_short = abandoned & (wait <= t), abandoned & (wait < s)
+    offered = abandoned | answered_known
+    return {
+        "offered": (within, offered),
+        "answered": (within, answered_known),
+        "abandons_within_t_met": (within | ab_within, offered),
+        "abandons_within_t_excluded": (within, offered & ~ab_within),
+        "short_abandons_met": (within | ab_short, offered),
+        "short_abandons_excluded": (within, offered & ~ab_short),
+    }[settings.service_level_variant]

@@ -7,7 +7,7 @@ import pandas as pd
 
 from ccreview.config.kpi_settings import KpiSettings
 from ccreview.data import columns as c
-from ccreview.kpis.catalogue import METRICS, REAL_TIME_CHANNELS
+from ccreview.kpis.catalogue import METRICS, REAL_TIME_CHANNELS, service_level_masks
 from ccreview.kpis.compute import (
     _period_codes,
     _segment_codes,
@@ -71,18 +71,8 @@ def contact_kpis(
     wait, handle = column(c.WAIT_S), column(c.HANDLE_S)
     fcr = column(c.FIRST_CONTACT_RESOLVED) if c.FIRST_CONTACT_RESOLVED in contacts else None
     realtime = contacts[c.CHANNEL].isin(REAL_TIME_CHANNELS).to_numpy()[keep]
-    t, s = settings.service_level_threshold_s, settings.short_abandon_s
-    answered_known = ~abandoned & ~np.isnan(wait)
-    within = answered_known & (wait <= t)
-    ab_within, ab_short = abandoned & (wait <= t), abandoned & (wait < s)
-    offered = abandoned | answered_known
-    sl_num, sl_den = {
-        "offered": (within, offered), "answered": (within, answered_known),
-        "abandons_within_t_met": (within | ab_within, offered),
-        "abandons_within_t_excluded": (within, offered & ~ab_within),
-        "short_abandons_met": (within | ab_short, offered),
-        "short_abandons_excluded": (within, offered & ~ab_short),
-    }[settings.service_level_variant]
+    s = settings.short_abandon_s
+    sl_num, sl_den = service_level_masks(abandoned, wait, settings)
     excl_short = realtime & ~(abandoned & (wait < s))
     ratios = {  # metric -> (numerator, denominator) per contact
         "abandonment_rate": (abandoned & realtime, realtime),

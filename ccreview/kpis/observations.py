@@ -9,7 +9,7 @@ import pandas as pd
 
 from ccreview.config.kpi_settings import KpiSettings
 from ccreview.data import columns as c
-from ccreview.kpis.catalogue import METRICS, REAL_TIME_CHANNELS
+from ccreview.kpis.catalogue import METRICS, REAL_TIME_CHANNELS, service_level_masks
 
 __all__ = [
     "observations",
@@ -42,19 +42,7 @@ def _contact_observations(name: str, contacts: pd.DataFrame, settings: KpiSettin
             rows = realtime & ~(abandoned & (wait < settings.short_abandon_s))
         return _ratio(arrived[rows], abandoned[rows], 1.0, _segments(contacts, rows))
     if name == "service_level":
-        t, s = settings.service_level_threshold_s, settings.short_abandon_s
-        answered_known = ~abandoned & ~np.isnan(wait)
-        within = answered_known & (wait <= t)
-        ab_within, ab_short = abandoned & (wait <= t), abandoned & (wait < s)
-        offered = abandoned | answered_known
-        numerator, denominator = {
-            "offered": (within, offered),
-            "answered": (within, answered_known),
-            "abandons_within_t_met": (within | ab_within, offered),
-            "abandons_within_t_excluded": (within, offered & ~ab_within),
-            "short_abandons_met": (within | ab_short, offered),
-            "short_abandons_excluded": (within, offered & ~ab_short),
-        }[settings.service_level_variant]
+        numerator, denominator = service_level_masks(abandoned, wait, settings)
         rows = realtime & denominator
         return _ratio(arrived[rows], numerator[rows], 1.0, _segments(contacts, rows))
     if name == "average_speed_of_answer":
