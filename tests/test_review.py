@@ -217,3 +217,17 @@ def test_the_index_lists_earlier_runs_of_the_same_series_only(tmp_path):
     assert found[0]["period"] == "2026-Q2"
     assert [r["folder"] for r in earlier_runs(tmp_path, exclude="x", series="Service desk")] == [
         "desk-q2"]
+
+
+def test_the_volume_finding_reads_the_comparison_sections_own_row(review):
+    """One meaning of "previous period" on a page: the finding's figures are the period
+    comparison's row for incidents opened against the previous quarter."""
+    row = review.comparisons.query("metric == 'incidents_opened' and segment_by == '' "
+                                   "and against == 'previous quarter'").iloc[0]
+    sentence = narrative.findings(review)[0]
+    assert f"{row['after']:,.1f} a day against {row['before']:,.1f} in the previous quarter" in sentence
+    assert f"({int(row['n_before']):,} incidents)" in sentence
+    change = row["difference"] - 1
+    words = "about the same" if round(abs(change), 2) == 0 else (
+        f"{'up' if change > 0 else 'down'} {abs(change):.0%}")
+    assert words in sentence

@@ -242,8 +242,8 @@ def _no_reopen_within(rule: Rule, ctx: Context) -> RuleResult:
         # an export that never records the state cannot show a reopening: "never
         # reopened" would be a 100% nobody measured
         return absent_result(n, f"no event in the data is in state {' or '.join(states)}, so "
-                             "reopening cannot be seen (name the state the export uses under "
-                             "reopen_states)", "h")
+                             "a reopening cannot be seen; if the export calls it something "
+                             "else, name that under reopen_states in criteria.yaml", "h")
     window = rule.params["within"].total_seconds()
     resolved = ctx.first_event(rule.params["resolved_states"])
     reopened = ctx.first_event(rule.params["reopen_states"], after=resolved)

@@ -57,13 +57,14 @@ def _volume_sentence(review: Review) -> str:
     if not np.isfinite(delta):
         return text + "."
     if round(abs(delta), 2) == 0:
-        move = "about the same as"
+        move = "about the same"
     else:
-        move = f"{'up' if delta > 0 else 'down'} {abs(delta):.0%} on"
+        move = f"{'up' if delta > 0 else 'down'} {abs(delta):.0%}"
     chance = ("beyond what chance explains" if r[VERDICT] in (INCREASED, DECREASED)
               else "within what chance explains")
-    return (f"{text}, {fmt_number(r['after'])} a day: {move} the {r['against']} "
-            f"({fmt_count(r[N_BEFORE])} incidents, {fmt_number(r['before'])} a day; {chance}).")
+    return (f"{text}, {fmt_number(r['after'])} a day against {fmt_number(r['before'])} in the "
+            f"{r['against']} ({fmt_count(r[N_BEFORE])} incidents): {move} once each "
+            f"period's mix of weekdays is allowed for, {chance}.")
 
 
 def coverage_notes(review: Review) -> list[str]:

@@ -57,7 +57,8 @@ def design_effect(values: np.ndarray, groups: np.ndarray | None, *, q: float | N
     keep = np.isfinite(values)
     values, groups = values[keep], groups[keep]
     n = values.size
-    codes, count = np.unique(groups, return_inverse=True)[1], len(np.unique(groups))
+    labels, codes = np.unique(groups, return_inverse=True)
+    count = len(labels)
     if n < 2 or count < 2:
         return 1.0, count
     if q is None:
