@@ -65,7 +65,7 @@ def test_breach_owner_by_hand():
     })
     end = at("2026-07-02 00:00")
     outcomes = target_outcomes(incidents, criteria=criteria, as_of=end, events=events)
-    owners = breach_owners(outcomes, incidents, events, criteria=criteria, as_of=end)
+    owners = breach_owners(outcomes, incidents, events, as_of=end)
     got = owners.set_index([c.INCIDENT_ID, "target"])
     assert got.loc[("A", "response"), "due_at"] == at("2026-07-01 09:15")
     assert got.loc[("A", "response"), c.TEAM] == "Network"
@@ -99,7 +99,7 @@ def test_due_times_are_consistent_with_the_outcomes(demo_dir, tmp_path):
                                          events=data["incident_events"]),
                          start=params.start, end=params.end)
     owners = breach_owners(outcomes, data["incidents"], data["incident_events"],
-                           criteria=criteria, as_of=params.end)
+                           as_of=params.end)
     assert len(owners) == outcomes["outcome"].eq("breached").sum()
     assert owners["due_at"].notna().all()
     hours = criteria.target_hours.set_index("priority")

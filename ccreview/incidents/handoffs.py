@@ -13,12 +13,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ccreview.clocks.business_hours import add_seconds
-from ccreview.clocks.pauses import pause_intervals, positions
-from ccreview.config.criteria import Criteria
+from ccreview.clocks.pauses import positions
 from ccreview.data import columns as c
 
-__all__ = ["NO_TEAM", "breach_owners", "breach_summary", "due_times", "handoff_summary",
+__all__ = ["NO_TEAM", "breach_owners", "breach_summary", "handoff_summary",
            "holding_periods", "team_time"]
 
 #: shown as the owner of a breach no team's stretch covers
@@ -106,50 +104,11 @@ def handoff_summary(periods: pd.DataFrame, *, contact_centre_team: str) -> pd.Da
     }])
 
 
-def due_times(
-    outcomes: pd.DataFrame,
-    incidents: pd.DataFrame,
-    *,
-    criteria: Criteria,
-    events: pd.DataFrame | None = None,
-) -> pd.Series:
-    """When each target of ``outcomes`` fell due: ``opened_at`` plus the target on its
-    calendar, with the incident's pauses added (:func:`ccreview.clocks.business_hours.add_seconds`).
-
-    Returns
-    -------
-    Series of timestamps
-        Aligned with ``outcomes``; missing where there is no target, or where a pause that
-        never ended began before the time had run.
-    """
-    due = pd.Series(pd.NaT, index=outcomes.index, dtype=incidents[c.OPENED_AT].dtype)
-    pos = positions(outcomes[c.INCIDENT_ID], incidents[c.INCIDENT_ID])
-    opened = pd.Series(incidents[c.OPENED_AT].array).take(np.where(pos >= 0, pos, 0))
-    opened = opened.where(pos >= 0).reset_index(drop=True)
-    pauses = pause_intervals(events, criteria=criteria)
-    for name, calendar in criteria.calendars.items():
-        rows = (outcomes["calendar"] == name).to_numpy(dtype=bool, na_value=False)
-        if not rows.any():
-            continue
-        ids = outcomes.loc[rows, c.INCIDENT_ID].reset_index(drop=True)
-        # every row is its own clock (an incident has two targets): pauses per row
-        prow = pd.DataFrame({"row": np.arange(len(ids)), c.INCIDENT_ID: ids.array})
-        mine = prow.merge(pauses, on=c.INCIDENT_ID)
-        frame = pd.DataFrame({"row": mine["row"].to_numpy(), "start": mine[c.AT].array,
-                              "end": mine["until"].array})
-        seconds = outcomes.loc[rows, "target_h"].to_numpy(dtype=float) * 3600
-        due.loc[rows] = add_seconds(opened[rows].reset_index(drop=True), seconds,
-                                    calendar=calendar, timezone=criteria.timezone,
-                                    pauses=frame).array
-    return due
-
-
 def breach_owners(
     outcomes: pd.DataFrame,
     incidents: pd.DataFrame,
     events: pd.DataFrame,
     *,
-    criteria: Criteria,
     as_of: pd.Timestamp,
 ) -> pd.DataFrame:
     """Who held the clock at breach: for each breached target, the team holding the
@@ -158,11 +117,11 @@ def breach_owners(
     Parameters
     ----------
     outcomes : DataFrame
-        From :func:`ccreview.incidents.targets.target_outcomes` (restricted to the period).
+        From :func:`ccreview.incidents.targets.target_outcomes` (restricted to the period):
+        its ``due_at`` is when each breached target's time ran out, on its calendar and with
+        its pauses.
     incidents, events : DataFrame
         Canonical incidents and incident events.
-    criteria : Criteria
-        Targets, calendars and pause states (pauses move the due time on).
     as_of : Timestamp
         End of the period (as for the outcomes).
 
@@ -174,8 +133,7 @@ def breach_owners(
         none does, e.g. an incident without events).
     """
     breached = outcomes[outcomes["outcome"].eq("breached").to_numpy()].reset_index(drop=True)
-    due = (breached["due_at"] if "due_at" in breached
-           else due_times(breached, incidents, criteria=criteria, events=events))
+    due = breached["due_at"]
     pos = positions(breached[c.INCIDENT_ID], incidents[c.INCIDENT_ID])
     held = np.unique(pos[pos >= 0])
     periods = holding_periods(events, incidents.iloc[held], as_of=as_of)

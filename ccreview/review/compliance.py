@@ -110,7 +110,7 @@ class ComplianceResults:
         if "incident_events" not in self.data or not len(self.outcomes):
             return pd.DataFrame(columns=[c.INCIDENT_ID, c.PRIORITY, "target", "due_at", c.TEAM])
         return breach_owners(self.outcomes, self.data["incidents"], self.data["incident_events"],
-                             criteria=self.params.criteria, as_of=self.as_of)
+                             as_of=self.as_of)
 
     @cached_property
     def what_if(self) -> pd.DataFrame:
