@@ -36,7 +36,7 @@ class Metric:
     denominator, both counts of the same things; Wilson and Newcombe intervals),
     ``rate`` (events per unit of exposure; Poisson), ``count`` (events in the
     period; Poisson per day), ``duration`` or ``score`` (a statistic of measured
-    values; Mann-Whitney and a bootstrap interval) and ``snapshot`` (a state at an
+    values; Welch or a bootstrap interval, days as the units) and ``snapshot`` (a state at an
     instant, not compared by a test).
     """
 

@@ -9,8 +9,10 @@ The building blocks are vectorised and return tidy frames with the columns
   pooled z-test);
 * :func:`poisson_rate_comparison` -- two event rates (exact test and interval conditional on
   the total count);
-* :func:`median_difference` -- two samples of durations (Mann-Whitney U test, percentile
-  bootstrap interval of the difference in medians);
+* :func:`median_difference` -- two samples of durations (percentile bootstrap interval of
+  the difference in medians and its bootstrap p-value);
+* with each day's counts (``before_units``) or each value's day (``before_days``), the day is
+  the unit of evidence (:mod:`ccreview.stats.dispersion`, :mod:`ccreview.stats.duration_tests`);
 * :func:`benjamini_hochberg` -- false-discovery-rate adjusted p-values (q-values).
 
 :func:`compare_periods` is the front door the reports use: one row in per (metric, segment),
