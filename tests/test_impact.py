@@ -9,7 +9,12 @@ References (data in tests/data, each file naming its source and licence):
 * Wooldridge JM, Introductory Econometrics: A Modern Approach, Example 13.3 (KIELMC,
   equations 13.9, 13.10 and 13.12) - house prices near an incinerator (kielmc.csv).
 * Bloom HS (1995), "Minimum detectable effects", Evaluation Review 19(5):547-556, Table 1.
-* Newey & West (1987) covariance and the Newey & West (1994) lag rule, by hand below.
+* AR(1) errors by REML: the GLS coefficients equal ordinary least squares on the Prais-Winsten
+  transformed series (Prais & Winsten 1954), and the REML criterion equals the restricted
+  likelihood written out densely (Harville 1974, JASA 61:383), both computed independently below.
+* Difference in differences with week effects: the gap-series model equals the two-way
+  regression with a dummy for every week (Angrist & Pischke 2009, Mostly Harmless
+  Econometrics, section 5.2), fitted below by statsmodels' formula interface.
 """
 
 from pathlib import Path
@@ -21,12 +26,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.formula.api as smf
 from hypothesis import given
 from hypothesis import strategies as st
+from scipy import optimize
 
 from ccreview.data import columns as c
 from ccreview.exceptions import ParameterError, SchemaError
-from ccreview.stats.change_models import COUNT, EXPOSURE, VALUE, newey_west_lags
+from ccreview.stats import ar1
+from ccreview.stats.change_models import COUNT, EXPOSURE, VALUE
 from ccreview.stats.change_verdicts import additional_periods_needed, minimum_detectable_effect, verdict
 from ccreview.stats.did import did_regression, difference_in_differences
 from ccreview.stats.its import interrupted_time_series
@@ -66,7 +74,8 @@ def poisson_series(rates: np.ndarray, seed: int, start: str = "2026-01-05") -> p
 def test_its_step_change_matches_lopez_bernal_2017():
     # The ban took effect on 10 Jan 2005; the tutorial codes January 2005 as the first month after
     # it (smokban = 1 from time 37), i.e. a change on the first day of that month: nothing excluded.
-    result = interrupted_time_series(sicily(), implemented_on="2005-01-01", kind="rate", slope_change=False)
+    result = interrupted_time_series(sicily(), implemented_on="2005-01-01", kind="rate", slope_change=False,
+                                     errors="independent")
     level = term(result, "level_change")
     assert level["estimate"] == pytest.approx(0.894, abs=5e-4)  # Lopez Bernal 2017, step 4: RR 0.894
     # quasi-Poisson interval (Lopez Bernal 2017 step 5a; Rcode.R model2, ci.exp): 0.839 to 0.953
@@ -78,7 +87,7 @@ def test_its_step_change_matches_lopez_bernal_2017():
 def test_its_seasonally_adjusted_matches_lopez_bernal_2017():
     # two sine/cosine pairs of a 12-month cycle, as harmonic(month, 2, 12) in the tutorial
     result = interrupted_time_series(sicily(), implemented_on="2005-01-01", kind="rate",
-                                     slope_change=False, seasonality=2)
+                                     slope_change=False, seasonality=2, errors="independent")
     level = term(result, "level_change")
     assert level["estimate"] == pytest.approx(0.885, abs=5e-4)  # Lopez Bernal 2017 step 5c: RR 0.885
     assert level["ci_low"] == pytest.approx(0.839, abs=5e-4)  # 95% CI 0.839
@@ -106,52 +115,92 @@ def test_rate_effect_is_the_exposure_weighted_post_rate_difference():
     by_hand = np.average(post["fitted"] - post["counterfactual"], weights=exposure)
     effect = result.effect.iloc[0]
     assert effect["estimate"] == pytest.approx(by_hand, rel=1e-12)
-    assert effect["ci_low"] < effect["estimate"] < effect["ci_high"] < 0
+    assert effect["ci_low"] < effect["estimate"] < 0 < effect["ci_high"]  # with AR(1) errors: not clear
     # simulation is seeded: the same call gives the same interval
     again = interrupted_time_series(sicily(), implemented_on="2005-01-01", kind="rate", seed=1)
     assert again.effect.iloc[0]["ci_low"] == effect["ci_low"]
 
 
-def newey_west_by_hand(X: np.ndarray, u: np.ndarray, lags: int) -> np.ndarray:
-    """(X'X)^-1 S (X'X)^-1 with Bartlett weights 1 - l/(L+1), no small-sample factor (Newey & West 1987)."""
-    scores = X * u[:, None]
-    S = scores.T @ scores
-    for lag in range(1, lags + 1):
-        gamma = scores[lag:].T @ scores[:-lag]
-        S += (1 - lag / (lags + 1)) * (gamma + gamma.T)
-    bread = np.linalg.inv(X.T @ X)
-    return bread @ S @ bread
+def test_default_its_allows_for_autocorrelation_and_widens_the_published_interval():
+    # Sicily's monthly residuals are autocorrelated; the tutorial's quasi-Poisson interval
+    # (0.839 to 0.953) assumes they are not. The AR(1) model keeps the estimate and widens it.
+    result = interrupted_time_series(sicily(), implemented_on="2005-01-01", kind="rate", slope_change=False)
+    level = term(result, "level_change")
+    assert level["estimate"] == pytest.approx(0.894, abs=0.01)
+    assert level["ci_low"] < 0.839 and level["ci_high"] > 0.953
+    assert 0.1 < result.autocorrelation < 0.5 and result.errors == "ar1"
 
 
-@pytest.mark.parametrize("data", ["sicily", "random walk"])
-def test_continuous_its_uses_newey_west_errors_floored_at_classical_ones(data):
+def test_independent_continuous_its_is_ordinary_least_squares():
     raw = pd.read_csv(DATA / "sicily.csv", comment="#")
-    y = (raw["aces"] / raw["stdpop"] * 1e5).to_numpy() if data == "sicily" else (
-        np.random.default_rng(1).normal(size=59).cumsum())
-    series = sicily().assign(**{VALUE: y})
-    result = interrupted_time_series(series, implemented_on="2005-01-01", kind="continuous")
+    y = (raw["aces"] / raw["stdpop"] * 1e5).to_numpy()
+    result = interrupted_time_series(sicily().assign(**{VALUE: y}), implemented_on="2005-01-01",
+                                     kind="continuous", errors="independent")
     t = np.arange(59.0)
     post = (t >= 36).astype(float)
     X = np.column_stack([np.ones(59), t, post, post * (t - 36)])
     beta = np.linalg.lstsq(X, y, rcond=None)[0]
     u = y - X @ beta
-    lags = newey_west_lags(59)
-    assert lags == 3  # floor(4 x 0.59^(2/9)) = floor(3.56)
-    hac = np.sqrt(np.diag(newey_west_by_hand(X, u, lags)))
     classical = np.sqrt(np.diag(np.linalg.inv(X.T @ X)) * (u @ u) / (59 - 4))
     assert result.table["estimate"].to_numpy() == pytest.approx(beta, rel=1e-9)
-    assert result.model.bse.to_numpy() == pytest.approx(hac, rel=1e-9)
-    assert result.table["std_error"].to_numpy() == pytest.approx(np.maximum(hac, classical), rel=1e-9)
-    # Sicily's seasonal residuals make HAC smaller than classical (the floor binds); a random walk larger
-    assert (hac > classical).all() if data == "random walk" else (hac < classical).all()
-    # with no slope change the average effect is the level change itself
-    step = interrupted_time_series(series, implemented_on="2005-01-01", kind="continuous", slope_change=False)
-    assert step.effect.iloc[0]["estimate"] == pytest.approx(term(step, "level_change")["estimate"])
+    assert result.table["std_error"].to_numpy() == pytest.approx(classical, rel=1e-9)
 
 
-@pytest.mark.parametrize(("n", "lags"), [(16, 2), (30, 3), (100, 4), (1000, 6)])
-def test_newey_west_lag_rule(n, lags):
-    assert newey_west_lags(n) == lags  # floor(4 (n/100)^(2/9)), by hand
+def prais_winsten(y: np.ndarray, X: np.ndarray, phi: float) -> np.ndarray:
+    """OLS on the Prais-Winsten transform: row 1 times sqrt(1 - phi^2), then x_t - phi x_(t-1)."""
+    first = np.sqrt(1 - phi ** 2)
+    ys = np.r_[first * y[0], y[1:] - phi * y[:-1]]
+    Xs = np.vstack([first * X[:1], X[1:] - phi * X[:-1]])
+    return np.linalg.lstsq(Xs, ys, rcond=None)[0]
+
+
+def dense_restricted_deviance(phi: float, y: np.ndarray, X: np.ndarray) -> float:
+    """-2 REML log-likelihood, sigma^2 profiled, written out with dense matrices (Harville 1974)."""
+    n, p = X.shape
+    R = phi ** np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
+    R_inv = np.linalg.inv(R)
+    beta = np.linalg.solve(X.T @ R_inv @ X, X.T @ R_inv @ y)
+    r = y - X @ beta
+    sigma2 = r @ R_inv @ r / (n - p)
+    return ((n - p) * np.log(sigma2) + np.linalg.slogdet(R)[1] + np.linalg.slogdet(X.T @ R_inv @ X)[1])
+
+
+def test_ar1_fit_matches_prais_winsten_gls_at_the_reml_autocorrelation():
+    rng = np.random.default_rng(4)
+    n = 40
+    e = np.zeros(n)
+    for i in range(1, n):
+        e[i] = 0.6 * e[i - 1] + rng.normal()
+    X = np.column_stack([np.ones(n), np.arange(n), np.arange(n) >= 20])
+    y = X @ np.array([5.0, 0.1, 2.0]) + e
+    fit = ar1.fit_ar1(y, X)
+    # REML: a bounded search of the dense criterion finds the same autocorrelation
+    found = optimize.minimize_scalar(dense_restricted_deviance, bounds=(-0.9, 0.95), args=(y, X),
+                                     method="bounded", options={"xatol": 1e-8})
+    assert fit.phi == pytest.approx(found.x, abs=1e-4)
+    assert fit.params == pytest.approx(prais_winsten(y, X, fit.phi), rel=1e-8)
+    # Kenward-Roger only ever widens the plug-in covariance, and df lies within (1, n - p]
+    R = fit.phi ** np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
+    plug_in = fit.sigma2 * np.linalg.inv(X.T @ np.linalg.inv(R) @ X)
+    assert (np.diag(fit.cov) >= np.diag(plug_in)).all()
+    _, _, df = fit.contrast(np.array([0.0, 0.0, 1.0]))
+    assert 1 <= df <= n - 3
+
+
+def test_ar1_with_known_sampling_variance_reduces_to_weighted_least_squares_without_extra_variation():
+    # counts with pure binomial noise: the extra variance goes to (about) zero, and the fit is the
+    # GLS with the known variances alone, i.e. weighted least squares
+    rng = np.random.default_rng(9)
+    n = 30
+    trials = rng.integers(800, 1200, n)
+    k = rng.binomial(trials, 0.2)
+    z = np.log((k + 0.5) / (trials - k + 0.5))
+    known = 1 / (k + 0.5) + 1 / (trials - k + 0.5)
+    X = np.column_stack([np.ones(n), np.arange(n) >= 15])
+    fit = ar1.fit_ar1(z, X, known_variance=known)
+    wls = np.linalg.lstsq(X / np.sqrt(known)[:, None], z / np.sqrt(known), rcond=None)[0]
+    assert fit.sigma2 < 0.25 * known.mean()
+    assert fit.params == pytest.approx(wls, abs=0.02)
 
 
 # ------------------------------------------------------------------ planted effects
@@ -219,7 +268,11 @@ def test_bad_input_raises_clear_errors():
     with pytest.raises(SchemaError, match="count, exposure"):
         interrupted_time_series(series, implemented_on="2026-02-02", kind="rate")
     with pytest.raises(ParameterError, match="kind"):
-        interrupted_time_series(series, implemented_on="2026-02-02", kind="share")
+        interrupted_time_series(series, implemented_on="2026-02-02", kind="proportion")
+    with pytest.raises(ParameterError, match="errors"):
+        interrupted_time_series(series, implemented_on="2026-02-02", kind="continuous", errors="hac")
+    with pytest.raises(ParameterError, match="min_after"):
+        interrupted_time_series(series, implemented_on="2026-02-02", kind="continuous", min_after=1)
     with pytest.raises(SchemaError, match="more than one row"):
         interrupted_time_series(pd.concat([series, series]), implemented_on="2026-02-02", kind="continuous")
     with pytest.raises(ParameterError, match="not a date"):
@@ -270,59 +323,111 @@ def test_did_regression_matches_wooldridge_example_13_3():
     assert table.loc["treated_x_post", "estimate"] == pytest.approx(-30688.27 - -18824.37, abs=0.01)
 
 
-def test_did_rate_effect_matches_cell_rates_by_hand():
-    rng = np.random.default_rng(5)
-    weeks = weekly(24)
-    post = weeks >= weeks[12]
-    exposure = rng.integers(900, 1100, (2, 24))
-    counts = rng.poisson(exposure * np.where(post, [[0.06], [0.085]], [[0.09], [0.08]]))
-    treated = pd.DataFrame({c.PERIOD_START: weeks, COUNT: counts[0], EXPOSURE: exposure[0]})
-    control = pd.DataFrame({c.PERIOD_START: weeks, COUNT: counts[1], EXPOSURE: exposure[1]})
-    result = difference_in_differences(treated, control, implemented_on=weeks[12], kind="rate", unit="share")
-
-    def rate(i, mask):
-        return counts[i][mask].sum() / exposure[i][mask].sum()
-
-    # saturated Poisson model: counterfactual = treated before x control after / control before
-    counterfactual = rate(0, ~post) * rate(1, post) / rate(1, ~post)
-    effect = result.effect.iloc[0]
-    assert effect["fitted"] == pytest.approx(rate(0, post), rel=1e-9)
-    assert effect["estimate"] == pytest.approx(rate(0, post) - counterfactual, rel=1e-9)
-    ratio = (rate(0, post) / rate(0, ~post)) / (rate(1, post) / rate(1, ~post))
-    assert term(result, "treated_x_post")["estimate"] == pytest.approx(ratio, rel=1e-9)
-    assert effect["ci_low"] < -0.03 < effect["ci_high"]
-    assert result.parallel_trends.parallel is True
-    assert result.verdict(expected_effect=-0.03, label="the abandonment rate").verdict == "achieved"
+def panel(treated: pd.DataFrame, control: pd.DataFrame, when) -> pd.DataFrame:
+    long = pd.concat([treated.assign(treated=1), control.assign(treated=0)], ignore_index=True)
+    weeks = np.sort(long[c.PERIOD_START].unique())
+    long["week"] = np.searchsorted(weeks, long[c.PERIOD_START])
+    first = int(np.searchsorted(weeks, np.datetime64(pd.Timestamp(when))))
+    long["post"] = (long["week"] >= first).astype(float)
+    long["post_slope"] = np.where(long["post"] > 0, long["week"] - first, 0.0)
+    return long
 
 
-def test_did_continuous_effect_and_parallel_trends_by_hand():
+@pytest.mark.parametrize("drifting", [False, True])
+def test_did_equals_the_two_way_regression_with_a_dummy_for_every_week(drifting):
+    rng = np.random.default_rng(8)
+    weeks = weekly(26)
+    post = weeks >= weeks[13]
+    common = rng.normal(0, 15, 26)  # week effects: a surge hits both groups
+    trend = 3.0 * np.arange(26) if drifting else 0.0
+    treated = pd.DataFrame({c.PERIOD_START: weeks,
+                            VALUE: 300 + common + trend + rng.normal(0, 4, 26) - 20 * post})
+    control = pd.DataFrame({c.PERIOD_START: weeks, VALUE: 310 + common + rng.normal(0, 4, 26)})
+    result = difference_in_differences(treated, control, implemented_on=weeks[13], kind="continuous",
+                                       unit="seconds", errors="independent", equivalence_margin=25.0)
+    assert result.drift_allowed is drifting and result.parallel_trends.parallel is (not drifting)
+    formula = "value ~ C(week) + treated + treated:post + treated:post_slope" + (" + treated:week" * drifting)
+    two_way = smf.ols(formula, panel(treated, control, weeks[13])).fit()
+    table = result.table.set_index("term")
+    assert table.loc["treated_x_post", "estimate"] == pytest.approx(two_way.params["treated:post"], rel=1e-9)
+    assert table.loc["treated_x_post_slope", "estimate"] == pytest.approx(
+        two_way.params["treated:post_slope"], rel=1e-9)
+    assert table.loc["treated_x_post", "std_error"] == pytest.approx(two_way.bse["treated:post"], rel=1e-9)
+    # the effect: the change in the gap averaged over the 13 weeks after it
+    by_hand = two_way.params["treated:post"] + two_way.params["treated:post_slope"] * np.arange(13).mean()
+    assert result.effect.iloc[0]["estimate"] == pytest.approx(by_hand, rel=1e-9)
+    assert result.effect.iloc[0]["ci_low"] < -20 < result.effect.iloc[0]["ci_high"]
+
+
+def test_did_parallel_trends_is_the_projected_drift_of_the_gap_by_hand():
     rng = np.random.default_rng(8)
     weeks = weekly(26)
     post = weeks >= weeks[13]
     treated = pd.DataFrame({c.PERIOD_START: weeks, VALUE: 300 + rng.normal(0, 8, 26) - 20 * post})
     control = pd.DataFrame({c.PERIOD_START: weeks, VALUE: 310 + rng.normal(0, 8, 26)})
     result = difference_in_differences(treated, control, implemented_on=weeks[13], kind="continuous",
-                                       unit="seconds")
-    means = [frame[VALUE][mask].mean() for frame in (treated, control) for mask in (post, ~post)]
-    assert result.effect.iloc[0]["estimate"] == pytest.approx((means[0] - means[1]) - (means[2] - means[3]))
-    # pre-change slope difference = difference of the two groups' own least-squares slopes
+                                       unit="seconds", errors="independent", equivalence_margin=100.0)
+    # pre-change drift of the gap = difference of the two groups' own least-squares slopes,
+    # projected from the middle of the weeks before (6) to the middle of the weeks after (19)
     slopes = [np.polyfit(np.arange(13.0), frame[VALUE][~post], 1)[0] for frame in (treated, control)]
-    assert result.parallel_trends.estimate == pytest.approx(slopes[0] - slopes[1])
-    assert result.parallel_trends.sentence.startswith("Before the change, the two groups")
+    trends = result.parallel_trends
+    assert trends.estimate == pytest.approx((slopes[0] - slopes[1]) * 13, rel=1e-9)
+    assert trends.level == pytest.approx(0.90) and trends.parallel is True
+    assert trends.sentence.startswith("The groups moved in parallel before the change")
     page = result._repr_html_()
-    assert "data:image/png" in page and "slope difference" in page
+    assert "data:image/png" in page and "margin" in page
     labels = set(result.plot().get_legend_handles_labels()[1])
-    assert {"Changed group", "Changed group: without the change", "Comparison group: fitted"} <= labels
+    assert {"Changed group", "Changed group: without the change"} <= labels
 
 
-def test_did_warns_when_trends_were_not_parallel():
+def test_did_share_counterfactual_stays_a_share_and_recovers_a_planted_fall():
+    rng = np.random.default_rng(5)
+    weeks = weekly(40)
+    post = weeks >= weeks[24]
+    common = rng.normal(0, 0.15, 40)
+    trials = rng.integers(900, 1100, (2, 40))
+    p_treated = 1 / (1 + np.exp(-(np.log(0.09 / 0.91) + common - 0.45 * post)))
+    p_control = 1 / (1 + np.exp(-(np.log(0.08 / 0.92) + common)))
+    treated = pd.DataFrame({c.PERIOD_START: weeks, COUNT: rng.binomial(trials[0], p_treated),
+                            EXPOSURE: trials[0]})
+    control = pd.DataFrame({c.PERIOD_START: weeks, COUNT: rng.binomial(trials[1], p_control),
+                            EXPOSURE: trials[1]})
+    result = difference_in_differences(treated, control, implemented_on=weeks[24], kind="share", unit="share",
+                                       equivalence_margin=0.015)
+    counterfactual = result.fitted["counterfactual"].dropna()
+    assert ((counterfactual > 0) & (counterfactual < 1)).all()
+    effect = result.effect.iloc[0]
+    assert effect["ci_low"] < effect["estimate"] < effect["ci_high"] < 0
+    assert result.verdict(expected_effect=-0.03, label="the abandonment rate").verdict in ("achieved",
+                                                                                           "inconclusive")
+
+
+def test_did_lets_the_gap_drift_when_trends_are_not_confirmed_parallel():
     weeks = weekly(26)
     noise = np.random.default_rng(2).normal(0, 1, 26)
     treated = pd.DataFrame({c.PERIOD_START: weeks, VALUE: 300 + 3 * np.arange(26) + noise})
     control = pd.DataFrame({c.PERIOD_START: weeks, VALUE: 300 + noise[::-1]})
-    result = difference_in_differences(treated, control, implemented_on=weeks[13], kind="continuous")
-    assert result.parallel_trends.parallel is False
-    assert any("did not move in parallel" in w for w in result.warnings)
+    result = difference_in_differences(treated, control, implemented_on=weeks[13], kind="continuous",
+                                       equivalence_margin=5.0)
+    assert result.parallel_trends.parallel is False and result.drift_allowed
+    assert "not confirmed" in result.parallel_trends.sentence
+    # the drift continues after the change and is not mistaken for an effect of it
+    effect = result.effect.iloc[0]
+    assert effect["ci_low"] < 0 < effect["ci_high"]
+    # without a margin parallel trends are never assumed
+    unmarked = difference_in_differences(treated, control, implemented_on=weeks[13], kind="continuous")
+    assert unmarked.parallel_trends.parallel is None and unmarked.drift_allowed
+
+
+def test_special_cause_weeks_are_left_out_and_named():
+    series = poisson_series(np.full(30, 0.1), seed=4)
+    series.loc[20, COUNT] = 400  # an outage week
+    result = interrupted_time_series(series, implemented_on=weekly(30)[15], kind="rate",
+                                     special_causes=[pd.Timestamp(weekly(30)[20]) + pd.Timedelta(days=2)])
+    assert result.special_causes == [weekly(30)[20]] and weekly(30)[20] in result.excluded
+    assert result.n_after == 14
+    effect = result.effect.iloc[0]
+    assert effect["ci_low"] < 0 < effect["ci_high"]
 
 
 # ------------------------------------------------------------------ power

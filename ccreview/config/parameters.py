@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from ccreview.config.change_settings import ChangeSettings, read_change_settings
 from ccreview.config.criteria import (
     Criteria,
     Objective,
@@ -58,6 +59,7 @@ KEYS = {
                    "every file, or per table (and per column), as timestamp_format",
     "kpis": "definition choices: service_level {threshold_s, variant}, short_abandon_s",
     "control_charts": "baseline {start, end}, run rules and the metrics charted",
+    "change_evaluation": "min_weeks_before, min_weeks_after, exclude_special_causes",
     "what_if_criteria": "path of another criteria.yaml to recompute compliance under, side by side",
 }
 #: metrics charted when the parameter file does not choose
@@ -110,6 +112,8 @@ class RunParameters:
     chart_metrics: tuple[str, ...] = DEFAULT_CHART_METRICS
     #: control-chart points: "W" (weeks) or "D" (days, for periods of a few weeks)
     chart_freq: str = "W"
+    #: change evaluation: minimum history, special causes
+    change_settings: ChangeSettings = field(default_factory=ChangeSettings)
     #: alternative criteria for the "what if" comparison
     what_if_criteria: Criteria | None = None
     #: the review series (runs of one series list each other); "" means the organisation
@@ -289,6 +293,8 @@ def read_parameters(
             problems.append(f"{path}: {exc}")
     kpi_settings = read_kpi_settings(data.get("kpis"), where=f"{path}: kpis", problems=problems,
                                  metrics=metrics)
+    changes = read_change_settings(data.get("change_evaluation"), where=f"{path}: change_evaluation",
+                                   problems=problems)
     charts = _chart_settings(data.get("control_charts"), where=f"{path}: control_charts",
                              timezone=timezone, problems=problems, metrics=metrics,
                              chart_rules=chart_rules)
@@ -322,6 +328,7 @@ def read_parameters(
         chart_rules=charts["rules"],
         chart_metrics=charts["metrics"],
         chart_freq=charts["freq"],
+        change_settings=changes,
         what_if_criteria=loaded.get("what_if_criteria"),
     )
 

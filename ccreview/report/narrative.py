@@ -15,6 +15,7 @@ import pandas as pd
 from ccreview.data import columns as c
 from ccreview.kpis.catalogue import resolution_time_stats
 from ccreview.report.formatting import priority_label
+from ccreview.review.special_causes import ABANDONMENT, CONTACTS_OFFERED, SERVICE_LEVEL, degraded_week_starts
 from ccreview.stats.effects import DECREASED, INCREASED, N_BEFORE, VERDICT
 from ccreview.wording import (
     fmt_count,
@@ -34,10 +35,6 @@ __all__ = ["DegradedWeeks", "coverage_notes", "degraded_weeks", "findings", "gra
            "pooled_rate", "resolution_sentences",
            "worst_weeks"]
 
-#: a week is "degraded" when its abandonment rate is this many times the period's median week
-DEGRADED_FACTOR = 1.5
-#: the catalogue metrics (weekly, from Review.weekly_contacts) the degraded-weeks finding reads
-CONTACTS_OFFERED, ABANDONMENT, SERVICE_LEVEL = "contacts_offered", "abandonment_rate", "service_level"
 
 
 def _volume_sentence(review: Review) -> str:
@@ -152,20 +149,15 @@ class DegradedWeeks:
 
 
 def degraded_weeks(weekly: pd.DataFrame) -> DegradedWeeks | None:
-    """Whole weeks whose abandonment exceeds :data:`DEGRADED_FACTOR` times the median week's.
-
-    Weeks with under half the median week's contacts are not judged. Rates are
-    pooled over the weeks (weighted by contacts), not averaged.
-    """
-    if len(weekly) < 4:
+    """The weeks of :func:`~ccreview.review.special_causes.degraded_week_starts`, with their
+    abandonment and service level against the other judged weeks. Rates are pooled over the
+    weeks (weighted by contacts), not averaged."""
+    starts = degraded_week_starts(weekly)
+    if not len(starts):
         return None
-    offered = weekly[CONTACTS_OFFERED]
-    full = weekly[offered >= 0.5 * offered.median()]
-    typical = full[ABANDONMENT].median()
-    bad = full[full[ABANDONMENT] > DEGRADED_FACTOR * typical]
-    if not len(bad):
-        return None
-    rest = full.drop(bad.index)
+    full = weekly[weekly[CONTACTS_OFFERED] >= 0.5 * weekly[CONTACTS_OFFERED].median()]
+    is_bad = full[c.PERIOD_START].isin(starts)
+    bad, rest = full[is_bad], full[~is_bad]
     return DegradedWeeks(
         weeks=", ".join(fmt_day(pd.Timestamp(w)) for w in bad[c.PERIOD_START]),
         abandonment=pooled_rate(bad, ABANDONMENT), abandonment_elsewhere=pooled_rate(rest, ABANDONMENT),

@@ -21,11 +21,15 @@ import numpy as np
 import pandas as pd
 
 from ccreview.data import columns as c
-from ccreview.kpis.catalogue import METRICS
+from ccreview.kpis.catalogue import MATERIAL_CHANGE, METRICS
 from ccreview.kpis.compute import kpi_series
+from ccreview.review.special_causes import degraded_week_starts, special_cause_days
 from ccreview.stats import kinds
 from ccreview.stats.change_results import DiDResult, ITSResult
-from ccreview.stats.change_verdicts import INCONCLUSIVE, Verdict
+from ccreview.stats.change_verdicts import (
+    INCONCLUSIVE,
+    Verdict,
+)
 from ccreview.stats.did import difference_in_differences
 from ccreview.stats.its import interrupted_time_series
 from ccreview.wording import did_you_mean, fmt_day
@@ -122,6 +126,8 @@ class ChangeEvaluation:
     comparison_group: str = ""
     #: the estimate the verdict rests on
     method: str = ""
+    #: weeks left out of the fits: ``day`` and ``what`` (degraded week, major incident)
+    special_causes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["day", "what"]))
 
     @property
     def change_id(self) -> str:
@@ -179,7 +185,7 @@ def _confounders(change: pd.Series, changes: pd.DataFrame, major: pd.DataFrame |
                                        "weeks_apart"])
 
 
-def evaluate_change(review, change_id: str, *, min_after: int = 8) -> ChangeEvaluation:
+def evaluate_change(review, change_id: str) -> ChangeEvaluation:
     """Evaluate one change of the register against its expected effect.
 
     Parameters
@@ -188,8 +194,6 @@ def evaluate_change(review, change_id: str, *, min_after: int = 8) -> ChangeEval
         The review whose data (up to its period end) is used.
     change_id : str
         The change's id in the register.
-    min_after : int
-        Weeks of data after the change needed before a verdict is given.
 
     Returns
     -------
@@ -260,32 +264,57 @@ def evaluate_change(review, change_id: str, *, min_after: int = 8) -> ChangeEval
     kind = kinds.CHANGE_MODEL_KIND[spec.kind]
     unit = spec.unit if spec.kind != kinds.COUNT else None
     start = max(window_start, obs["at"].min())
+    settings = review.params.change_settings
+    if settings.exclude_special_causes:
+        evaluation.special_causes = special_cause_days(
+            degraded_weeks=degraded_week_starts(review.weekly_contacts),
+            major_incidents=review.data["major_incidents"] if "major_incidents" in review.data else None,
+            start=start, end=end)
+    model_options = {"implemented_on": when, "kind": kind, "unit": unit,
+                     "special_causes": list(evaluation.special_causes["day"]),
+                     "min_before": settings.min_weeks_before, "min_after": settings.min_weeks_after}
     evaluation.treated = _series(obs, rows, metric=metric, start=start, end=end)
-    evaluation.its = interrupted_time_series(evaluation.treated, implemented_on=when, kind=kind,
-                                             unit=unit)
+    evaluation.its = interrupted_time_series(evaluation.treated, **model_options)
+    expected = change[c.EXPECTED_EFFECT]
+    has_expectation = not (pd.isna(expected) or expected == 0)
     if len(scope) == 1 and not rows.all():
         column = next(iter(scope))
         evaluation.comparison_group = (f"the other {SCOPE_COLUMNS[column].replace('_', ' ')}s "
                                        "together")
         evaluation.control = _series(obs, ~rows, metric=metric, start=start, end=end)
-        evaluation.did = difference_in_differences(evaluation.treated, evaluation.control,
-                                                   implemented_on=when, kind=kind, unit=unit)
+        evaluation.did = difference_in_differences(
+            evaluation.treated, evaluation.control, **model_options,
+            equivalence_margin=equivalence_margin(metric, float(expected) if has_expectation else None))
     label = spec.label.lower() + (f" ({evaluation.scope})" if scope else "")
-    expected = change[c.EXPECTED_EFFECT]
-    if pd.isna(expected) or expected == 0:
+    if not has_expectation:
         evaluation.verdict = Verdict(INCONCLUSIVE, "The register gives no expected effect, so the "
                                      "estimate below cannot be judged against one.")
+        return evaluation
+    # The design is fixed before the outcome is looked at: a comparison group, where the scope
+    # has one, removes what hit the whole centre at once (a surge, an outage), so the difference
+    # in differences decides; the interrupted time series is shown beside it.
+    use_did = evaluation.did is not None
+    result = evaluation.did if use_did else evaluation.its
+    evaluation.method = "difference in differences" if use_did else "interrupted time series"
+    judged = result.verdict(expected_effect=float(expected),
+                            expected_direction=change[c.EXPECTED_DIRECTION], label=label)
+    if use_did:
+        basis = ("against the comparison group, allowing for the drift in the gap between them before "
+                 "the change" if evaluation.did.drift_allowed else "against the comparison group")
     else:
-        # the comparison group removes what hit the whole centre at once (a surge, an
-        # outage), so its estimate is preferred wherever the groups moved in parallel before
-        trends = evaluation.did.parallel_trends if evaluation.did is not None else None
-        use_did = trends is not None and trends.parallel is True
-        result = evaluation.did if use_did else evaluation.its
-        evaluation.method = "difference in differences" if use_did else "interrupted time series"
-        judged = result.verdict(expected_effect=float(expected),
-                                expected_direction=change[c.EXPECTED_DIRECTION],
-                                min_after=min_after, label=label)
-        basis = ("against the comparison group" if use_did
-                 else "against the trend before the change")
-        evaluation.verdict = Verdict(judged.verdict, f"{judged.sentence} (Estimated {basis}.)")
+        basis = "against the trend before the change"
+    evaluation.verdict = Verdict(judged.verdict, f"{judged.sentence} (Estimated {basis}.)")
     return evaluation
+
+
+def equivalence_margin(metric: str, expected_effect: float | None) -> float:
+    """How far the gap between a changed and a comparison group may drift before a change and
+    still count as parallel: half the expected effect, or the metric's material change when the
+    register gives none (never less than the material change). On the metric's scale; for
+    counts and rates the material change is relative, so it stays NaN (no margin)."""
+    material = MATERIAL_CHANGE.get(metric, np.nan)
+    if METRICS[metric].kind in (kinds.COUNT, kinds.RATE):
+        return abs(expected_effect) / 2 if expected_effect else np.nan
+    if expected_effect is None:
+        return material
+    return float(np.nanmax([abs(expected_effect) / 2, material]))

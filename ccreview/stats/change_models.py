@@ -2,11 +2,14 @@
 
 Input is a tidy series with one row per period (``period_start``, a week or a month):
 
-* ``kind="rate"``: ``count`` events out of ``exposure`` (contacts abandoned out of contacts
-  offered). Poisson regression of the counts with offset log(exposure) and a quasi-Poisson scale
-  (Pearson chi-squared / residual df), so over-dispersed counts get honest intervals.
-* ``kind="continuous"``: a ``value`` per period (average handle time in seconds). OLS with
-  Newey-West (HAC) standard errors for autocorrelated periods.
+* ``kind="share"``: ``count`` events out of ``exposure`` trials (contacts abandoned out of
+  contacts offered), modelled on the logit scale;
+* ``kind="rate"``: ``count`` events per unit of ``exposure`` (contacts per day), on the log scale;
+* ``kind="continuous"``: a ``value`` per period (average handle time in seconds).
+
+The regression, with errors correlated from one period to the next, is
+:mod:`ccreview.stats.change_fits`. This module holds what the models share: the period grid,
+input checks and the plain-language warnings.
 
 Effects are reported on the metric's own scale (a rate as a share, handle time in seconds), so
 they compare directly with the change register's ``expected_effect``; :func:`verdict` turns an
@@ -16,25 +19,22 @@ effect and its interval into a sentence a manager can act on.
 from __future__ import annotations
 
 import math
-import warnings as pywarnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import stats
 
 from ccreview.data import columns as c
 from ccreview.exceptions import ParameterError, SchemaError
 from ccreview.stats import kinds
 from ccreview.wording import fmt_day, plural
 
-__all__ = ["CONTINUOUS", "COUNT", "EXPOSURE", "RATE", "VALUE", "newey_west_lags"]
+__all__ = ["CONTINUOUS", "COUNT", "EXPOSURE", "MIN_SIDE", "RATE", "SHARE", "VALUE"]
 
 # input columns of a series (besides period_start) and the two kinds of model
 COUNT, EXPOSURE, VALUE = "count", "exposure", "value"
-RATE, CONTINUOUS = kinds.RATE, kinds.CONTINUOUS
-#: fewest fitted periods on each side of the change
+RATE, CONTINUOUS, SHARE = kinds.RATE, kinds.CONTINUOUS, kinds.SHARE
+#: fewest fitted periods on each side of the change, unless the caller says otherwise
 MIN_SIDE = 8
 
 # output columns and model terms
@@ -101,9 +101,10 @@ class _Grid:
 
 
 def _check_options(kind: str, confidence: float) -> None:
-    if kind not in (RATE, CONTINUOUS):
-        raise ParameterError(f"kind={kind!r} is not known; use kind='rate' (count and exposure "
-                             "columns) or kind='continuous' (a value column).")
+    if kind not in (SHARE, RATE, CONTINUOUS):
+        raise ParameterError(f"kind={kind!r} is not known; use kind='share' (count out of exposure "
+                             "trials), kind='rate' (count per unit of exposure) or kind='continuous' "
+                             "(a value column).")
     if not 0 < confidence < 1:
         raise ParameterError(f"confidence={confidence!r} must lie strictly between 0 and 1, e.g. 0.95.")
 
@@ -134,7 +135,8 @@ def _as_day(value: object) -> pd.Timestamp | None:
 
 def _prepare(series: pd.DataFrame, *, kind: str, name: str) -> tuple[pd.DataFrame, list[str]]:
     """Validated copy of ``series``: ``period_start`` (naive, sorted), ``_y``, exposure, observed."""
-    needed = [c.PERIOD_START, *((COUNT, EXPOSURE) if kind == RATE else (VALUE,))]
+    counted = kind in (RATE, SHARE)
+    needed = [c.PERIOD_START, *((COUNT, EXPOSURE) if counted else (VALUE,))]
     if not isinstance(series, pd.DataFrame):
         raise SchemaError(f"{name} must be a DataFrame with columns {', '.join(needed)}.")
     missing = [col for col in needed if col not in series.columns]
@@ -145,14 +147,17 @@ def _prepare(series: pd.DataFrame, *, kind: str, name: str) -> tuple[pd.DataFram
     if starts.dt.tz is not None:
         starts = starts.dt.tz_localize(None)
     frame = pd.DataFrame({c.PERIOD_START: starts.to_numpy()})
-    frame[_Y] = pd.to_numeric(series[COUNT if kind == RATE else VALUE], errors="coerce").to_numpy(float)
+    frame[_Y] = pd.to_numeric(series[COUNT if counted else VALUE], errors="coerce").to_numpy(float)
     bad = frame[c.PERIOD_START].isna() | ~np.isfinite(frame[_Y])
-    if kind == RATE:
+    if counted:
         frame[EXPOSURE] = pd.to_numeric(series[EXPOSURE], errors="coerce").to_numpy(float)
         bad |= ~(frame[EXPOSURE] > 0) | (frame[_Y] < 0)
+        if kind == SHARE:
+            bad |= frame[_Y] > frame[EXPOSURE]
     notes = []
     if bad.any():
-        what = "a missing or negative count, or no exposure" if kind == RATE else "no value"
+        what = ("a missing or negative count, a count above its exposure, or no exposure" if kind == SHARE
+                else "a missing or negative count, or no exposure" if counted else "no value")
         notes.append(f"{plural(int(bad.sum()), 'period')} in {name} had {what} and were left out.")
         frame = frame[~bad.to_numpy()]
     duplicated = frame[c.PERIOD_START].duplicated()
@@ -161,7 +166,7 @@ def _prepare(series: pd.DataFrame, *, kind: str, name: str) -> tuple[pd.DataFram
                           f"{fmt_day(frame.loc[duplicated, c.PERIOD_START].iloc[0])}; give one row per "
                           "period (add the counts up first).")
     frame = frame.sort_values(c.PERIOD_START, kind="stable").reset_index(drop=True)
-    frame[OBSERVED] = frame[_Y] / frame[EXPOSURE] if kind == RATE else frame[_Y]
+    frame[OBSERVED] = frame[_Y] / frame[EXPOSURE] if counted else frame[_Y]
     return frame, notes
 
 
@@ -171,6 +176,27 @@ def _split(frame: pd.DataFrame, grid: _Grid, when: pd.Timestamp | None) -> tuple
         return np.zeros(len(frame), bool), np.zeros(len(frame), bool)
     starts = frame[c.PERIOD_START]
     return (starts >= when).to_numpy(), ((starts < when) & (grid.ends(starts) > when)).to_numpy()
+
+
+def _special_causes(frame: pd.DataFrame, grid: _Grid, special_causes) -> np.ndarray:
+    """Which periods contain one of the ``special_causes`` dates (a major incident, a degraded week)."""
+    days = pd.to_datetime(pd.Series(list(special_causes or []), dtype=object), errors="coerce").dropna()
+    if days.dt.tz is not None:
+        days = days.dt.tz_localize(None)
+    starts = frame[c.PERIOD_START]
+    if not len(days) or not len(starts):
+        return np.zeros(len(frame), bool)
+    ends = grid.ends(starts).to_numpy()
+    values = days.to_numpy()
+    return ((values[None, :] >= starts.to_numpy()[:, None]) & (values[None, :] < ends[:, None])).any(axis=1)
+
+
+def _check_min_periods(min_before: int, min_after: int) -> tuple[int, int]:
+    for name, value in (("min_before", min_before), ("min_after", min_after)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 3:
+            raise ParameterError(f"{name}={value!r}: give the fewest periods needed on that side of a "
+                                 "change, a whole number of at least 3 (8 is usual).")
+    return int(min_before), int(min_after)
 
 
 def _date_warning(when: pd.Timestamp | None, starts: pd.Series, grid: _Grid) -> str | None:
@@ -188,114 +214,19 @@ def _date_warning(when: pd.Timestamp | None, starts: pd.Series, grid: _Grid) -> 
     return None
 
 
-def _count_warnings(n_before: int, n_after: int, word: str, where: str = "") -> list[str]:
+def _count_warnings(n_before: int, n_after: int, word: str, where: str = "", *,
+                    min_before: int = MIN_SIDE, min_after: int = MIN_SIDE) -> list[str]:
     notes = []
-    if n_before < MIN_SIDE:
-        notes.append(f"Only {plural(n_before, word)} of data before the change{where}; at least {MIN_SIDE} "
-                     "are needed to estimate the trend it interrupted.")
-    if n_after < MIN_SIDE:
-        notes.append(f"Only {plural(n_after, word)} of data after the change{where}; at least {MIN_SIDE} "
+    if n_before < min_before:
+        notes.append(f"Only {plural(n_before, word)} of data before the change{where}; at least "
+                     f"{min_before} are needed to estimate the level and trend it interrupted.")
+    if n_after < min_after:
+        notes.append(f"Only {plural(n_after, word)} of data after the change{where}; at least {min_after} "
                      "are needed to estimate its effect.")
     return notes
 
 
-# ------------------------------------------------------------------------------ model fitting
-
-def newey_west_lags(n: int) -> int:
-    """Rule-of-thumb HAC lag length floor(4 (n/100)^(2/9)) for ``n`` periods (Newey & West 1994)."""
-    return int(math.floor(4 * (n / 100) ** (2 / 9)))
-
-
-def _fit(y: np.ndarray, X: pd.DataFrame, *, kind: str, exposure: np.ndarray | None = None,
-         cov: str = "hac", maxlags: int | None = None, groups: np.ndarray | None = None):
-    """Fit the regression; returns (results or None, plain-language problems).
-
-    Rates: quasi-Poisson GLM. Continuous: OLS with ``cov`` = "hac" (Newey-West), "panel"
-    (Newey-West within each group, summed) or "classical".
-    """
-    with pywarnings.catch_warnings(record=True) as caught:
-        pywarnings.simplefilter("always")
-        try:
-            if kind == RATE:
-                results = sm.GLM(y, X, family=sm.families.Poisson(), offset=np.log(exposure)).fit(scale="X2")
-            elif cov == "classical":
-                results = sm.OLS(y, X).fit()
-            else:
-                kwds = {"maxlags": maxlags} | ({"groups": groups} if cov == "panel" else {})
-                # t with the residual df for one series; normal for the panel, where statsmodels
-                # would take df = number of groups - 1 = 1
-                results = sm.OLS(y, X).fit(cov_type="hac-panel" if cov == "panel" else "HAC",
-                                           cov_kwds=kwds, use_t=cov == "hac")
-        except (ValueError, np.linalg.LinAlgError, ZeroDivisionError):
-            return None, ["The model could not be fitted: the data may be constant (for example no events "
-                          "at all) or too sparse."]
-    if not (np.all(np.isfinite(results.params)) and np.all(np.isfinite(results.bse))):
-        return None, ["The model could not estimate every term (too little variation in the data)."]
-    if any(word in str(w.message).lower() for w in caught for word in ("converge", "separation")):
-        return results, ["The model did not converge cleanly; treat its numbers with caution."]
-    return results, []
-
-
-def _covariances(results) -> list[np.ndarray]:
-    """The covariance(s) an interval may use: for Newey-West fits also the classical one.
-
-    Each reported standard error is the larger of the two. Newey-West errors are biased downwards
-    in short series: in simulations of 30 weekly points of white noise the HAC level-change test
-    rejected 18% of the time at the 5% level, floored at the classical error 4.5%.
-    """
-    covs = [np.asarray(results.cov_params())]
-    if results.cov_type in ("HAC", "hac-panel"):
-        covs.append(np.asarray(results.normalized_cov_params) * results.scale)
-    return covs
-
-
-def _distribution(results):
-    return stats.t(results.df_resid) if results.use_t else stats.norm()
-
-
-def _table(results, *, kind: str, confidence: float) -> pd.DataFrame:
-    """Tidy coefficients; rate models on the rate-ratio scale (``std_error`` stays on the log scale)."""
-    estimate = results.params.to_numpy()
-    se = np.sqrt(np.max([np.diag(cov) for cov in _covariances(results)], axis=0))
-    dist = _distribution(results)
-    half = dist.ppf(0.5 + confidence / 2) * se
-    table = pd.DataFrame({TERM: results.params.index, ESTIMATE: estimate, STD_ERROR: se,
-                          CI_LOW: estimate - half, CI_HIGH: estimate + half,
-                          P_VALUE: 2 * dist.sf(np.abs(estimate) / se)})
-    if kind == RATE:
-        table[[ESTIMATE, CI_LOW, CI_HIGH]] = np.exp(table[[ESTIMATE, CI_LOW, CI_HIGH]])
-    return table
-
-
-def _average_effect(results, X1: np.ndarray, X0: np.ndarray, weights: np.ndarray, *, kind: str,
-                    confidence: float, n_draws: int, seed: int) -> dict[str, float]:
-    """Weighted mean over rows of fitted (X1) minus counterfactual (X0), with its interval.
-
-    Continuous: linear in the coefficients, so the standard error is exact, sqrt(a' V a) (the
-    larger over :func:`_covariances`), with the fit's own distribution (t for one HAC series).
-    Rates: fitted rates are exp(X b), so the interval is the percentile interval of ``n_draws``
-    seeded multivariate-normal draws of the coefficients.
-    """
-    beta, cov = results.params.to_numpy(), results.cov_params().to_numpy()
-    w = weights / weights.sum()
-    if kind == CONTINUOUS:
-        contrast = w @ (X1 - X0)
-        estimate = float(contrast @ beta)
-        se = float(np.sqrt(max(contrast @ v @ contrast for v in _covariances(results))))
-        dist = _distribution(results)
-        half = dist.ppf(0.5 + confidence / 2) * se
-        return {ESTIMATE: estimate, CI_LOW: estimate - half, CI_HIGH: estimate + half, STD_ERROR: se,
-                P_VALUE: 2 * dist.sf(abs(estimate) / se) if se > 0 else np.nan,
-                FITTED: float(w @ X1 @ beta), COUNTERFACTUAL: float(w @ X0 @ beta)}
-    fitted, counterfactual = float(w @ np.exp(X1 @ beta)), float(w @ np.exp(X0 @ beta))
-    draws = np.random.default_rng(seed).multivariate_normal(beta, cov, size=n_draws)
-    simulated = (np.exp(draws @ X1.T) - np.exp(draws @ X0.T)) @ w
-    low, high = np.quantile(simulated, [(1 - confidence) / 2, (1 + confidence) / 2])
-    se = float(simulated.std(ddof=1))
-    return {ESTIMATE: fitted - counterfactual, CI_LOW: float(low), CI_HIGH: float(high), STD_ERROR: se,
-            P_VALUE: 2 * stats.norm.sf(abs(fitted - counterfactual) / se) if se > 0 else np.nan,
-            FITTED: fitted, COUNTERFACTUAL: counterfactual}
-
+# ------------------------------------------------------------------------------ results
 
 def _effect_row(values: dict[str, float] | None, n_before: int, n_after: int) -> pd.DataFrame:
     row = {col: np.nan for col in EFFECT_COLUMNS} | (values or {}) | {N_BEFORE: n_before, N_AFTER: n_after}
@@ -304,27 +235,3 @@ def _effect_row(values: dict[str, float] | None, n_before: int, n_after: int) ->
 
 def _empty_table() -> pd.DataFrame:
     return pd.DataFrame({col: pd.Series(dtype=object if col == TERM else float) for col in TABLE_COLUMNS})
-
-
-def _caveats(results, kind: str) -> list[str]:
-    """A warning when the residuals' lag-1 autocorrelation is beyond +-2/sqrt(n) (10+ periods)."""
-    resid = np.asarray(results.resid_pearson if kind == RATE else results.resid)
-    if len(resid) < 10 or np.ptp(resid) <= 1e-9 * max(1.0, float(np.abs(results.fittedvalues).max())):
-        return []
-    r1 = float(np.corrcoef(resid[:-1], resid[1:])[0, 1])
-    if abs(r1) <= 2 / math.sqrt(len(resid)):
-        return []
-    return [f"The model's residuals are autocorrelated (lag-1 correlation {r1:.2f}), so its intervals may "
-            "be too narrow; read a borderline result with care."]
-
-
-# ------------------------------------------------------------------------------ wording
-
-# ------------------------------------------------------------------------------ power and verdicts
-
-# ------------------------------------------------------------------------------ results
-
-# ------------------------------------------------------------------------------ interrupted time series
-
-# ------------------------------------------------------------------------------ difference in differences
-

@@ -57,13 +57,23 @@ class _Result(Presentable):
     #: why no effect was estimated (None when it was)
     reason: str | None = None
     model: object = field(default=None, repr=False)
+    #: periods left out because they held a special cause (also in ``excluded``)
+    special_causes: list[pd.Timestamp] = field(default_factory=list)
+    #: "ar1" or "independent" (:mod:`ccreview.stats.change_fits`)
+    errors: str = "ar1"
+    #: the estimated correlation of one period's error with the next (None if not modelled)
+    autocorrelation: float | None = None
+    #: fewest periods needed on each side of the change
+    min_periods: int = 8
 
     _title = "Before and after the change"
     _against = "expected had the earlier trend continued"
 
     def verdict(self, *, expected_effect: float, expected_direction: str | None = None,
-                min_after: int = 8, label: str = "the metric") -> Verdict:
-        """:func:`verdict` for this result, with its MDE (2.80 x the effect's standard error)."""
+                min_after: int | None = None, label: str = "the metric") -> Verdict:
+        """:func:`verdict` for this result, with its MDE (2.80 x the effect's standard error);
+        ``min_after`` defaults to the model's ``min_periods``."""
+        min_after = self.min_periods if min_after is None else min_after
         row = self.effect.iloc[0]
         mde = minimum_detectable_effect(row[STD_ERROR]) if np.isfinite(row[STD_ERROR]) else None
         sentence = verdict(row[ESTIMATE], row[CI_LOW], row[CI_HIGH], expected_effect=expected_effect,
@@ -101,10 +111,15 @@ class ITSResult(_Result):
 
 @dataclass
 class ParallelTrends:
-    """Pre-change check: the treated group's trend minus the comparison group's, per period.
+    """Pre-change check, judged as equivalence rather than as "no significant difference".
 
-    On the metric's scale for continuous series; for rates a ratio of rate ratios per period
-    (1 = parallel). ``parallel`` is None when it could not be checked.
+    ``estimate``, ``ci_low`` and ``ci_high``: how far the gap between the changed and the
+    comparison group drifted before the change, projected to the middle of the post-change
+    periods, on the metric's scale: the bias that drift would put into the difference in
+    differences. The interval is at ``level`` (1 - 2 alpha, as in a two one-sided tests
+    equivalence test, Schuirmann 1987). ``parallel`` is True when that whole interval lies within
+    +-``margin``, False when it does not, and None when it could not be checked. ``p_value`` is
+    the ordinary test of a difference in pre-change slopes, shown for reference only.
     """
 
     estimate: float
@@ -113,6 +128,8 @@ class ParallelTrends:
     p_value: float
     parallel: bool | None
     sentence: str
+    margin: float = np.nan
+    level: float = 0.90
 
 
 @dataclass
@@ -121,9 +138,16 @@ class DiDResult(_Result):
     has a ``group`` column (treated or control)."""
 
     parallel_trends: ParallelTrends | None = None
+    #: the model let the gap between the groups keep its pre-change drift (parallel trends not
+    #: confirmed): a comparative interrupted time series
+    drift_allowed: bool = False
 
     _title = "Changed group and comparison group"
-    _against = "expected from the comparison group's change"
+
+    @property
+    def _against(self) -> str:
+        return ("expected from the comparison group, with the gap between the groups drifting as it "
+                "did before" if self.drift_allowed else "expected from the comparison group's change")
 
     def _series(self) -> list[tuple[pd.DataFrame, str, tuple[int, int]]]:
         treated = self.fitted[self.fitted[GROUP] == TREATED]
@@ -131,5 +155,4 @@ class DiDResult(_Result):
         return [(treated, "Changed group", (0, 3)), (control, "Comparison group", (1, 2))]
 
     def _notes(self) -> list[str]:
-        shown = self.parallel_trends is not None and self.parallel_trends.parallel is not False
-        return [self.parallel_trends.sentence] if shown else []
+        return [self.parallel_trends.sentence] if self.parallel_trends is not None else []

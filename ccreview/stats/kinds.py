@@ -21,6 +21,7 @@ __all__ = [
     "CHART_SERIES_KIND",
     "COMPARISON_KIND",
     "CONTINUOUS",
+    "SHARE",
     "COUNT",
     "DURATION",
     "MEASURE_KINDS",
@@ -37,14 +38,14 @@ PROPORTION, RATE, COUNT, DURATION, SCORE, SNAPSHOT = (
 MEASURE_KINDS = (PROPORTION, RATE, COUNT, DURATION, SCORE, SNAPSHOT)
 #: measures that are samples of values (a statistic such as the median is reported)
 VALUES = (DURATION, SCORE)
-#: the change models' kind for a series of values
-CONTINUOUS = "continuous"
+#: the change models' kinds for a series of values, and of events each trial has at most once
+CONTINUOUS, SHARE = "continuous", "share"
 
 #: measure kind -> kind of two-period comparison (counts are compared as events per day)
 COMPARISON_KIND = {PROPORTION: PROPORTION, RATE: RATE, COUNT: RATE, DURATION: DURATION,
                    SCORE: DURATION}
-#: measure kind -> kind of change model (events out of an exposure, or values)
-CHANGE_MODEL_KIND = {PROPORTION: RATE, RATE: RATE, COUNT: RATE, DURATION: CONTINUOUS,
+#: measure kind -> kind of change model (a share of trials, events per exposure, or values)
+CHANGE_MODEL_KIND = {PROPORTION: SHARE, RATE: RATE, COUNT: RATE, DURATION: CONTINUOUS,
                      SCORE: CONTINUOUS}
 #: measure kind -> kind of weekly series the technique study charts (p, u or XmR chart)
 CHART_SERIES_KIND = {PROPORTION: PROPORTION, RATE: RATE, COUNT: RATE, DURATION: CONTINUOUS,

@@ -44,6 +44,43 @@ def verdict_html(evaluation: ChangeEvaluation) -> str:
             f"<p>{html.escape(verdict.sentence)}</p></div>")
 
 
+def design_sentence(evaluation: ChangeEvaluation) -> str:
+    """How the verdict is reached, fixed before the outcome is seen, and how weeks are treated."""
+    ev = evaluation
+    if ev.did is not None:
+        text = (f"How this is judged, decided before looking at the result: the change is compared with "
+                f"{ev.comparison_group}, which it did not touch (a difference in differences), so that "
+                "whatever hit the whole centre in the same weeks cancels out. If the two groups are not "
+                "shown to have moved in parallel before the change, the comparison allows for the gap "
+                "between them drifting as it did. The trend of the changed scope on its own (an "
+                "interrupted time series) is shown beside it for reference.")
+    else:
+        text = ("How this is judged, decided before looking at the result: the scope has no untouched "
+                "comparison group, so the weeks after the change are compared with the level and trend "
+                "of the weeks before it, extended (an interrupted time series).")
+    result = ev.did if ev.did is not None else ev.its
+    if result is not None and result.autocorrelation is not None:
+        text += (" Neighbouring weeks are not independent (a bad week tends to follow a bad week; the "
+                 f"estimated correlation here is {result.autocorrelation:.2f}), and the intervals allow "
+                 "for that.")
+    return text
+
+
+def special_cause_sentences(evaluation: ChangeEvaluation) -> list[str]:
+    """Which weeks were left out of the fits because a special cause hit them."""
+    result = evaluation.did if evaluation.did is not None else evaluation.its
+    if result is None or not result.special_causes:
+        return []
+    causes = evaluation.special_causes
+    named = []
+    for week in result.special_causes:
+        inside = causes[(causes["day"] >= week) & (causes["day"] < week + pd.Timedelta(days=7))]
+        named.append(f"{fmt_day(week)} ({', '.join(dict.fromkeys(inside['what']))})")
+    return [f"Left out of both models as special causes: the weeks starting {'; '.join(named)}. "
+            "A major incident or a week of degraded service moves the metric for reasons other than "
+            "the change."]
+
+
 def _day(value: object) -> str:
     return "–" if value is None or pd.isna(value) else fmt_day(pd.Timestamp(value))
 
@@ -122,6 +159,8 @@ class ChangeEvidence(Section):
                                           "corrected."]))
             return "".join(parts) + self._confounders_html()
         metric = METRICS[ev.change[c.METRIC]]
+        parts.append(paragraphs_html([design_sentence(ev)]))
+        parts.extend(note_html(sentence) for sentence in special_cause_sentences(ev))
         parts.append("<h3>Before and after (interrupted time series)</h3>")
         parts.append(paragraphs_html([
             f"Weekly {metric.label.lower()} ({ev.scope}) before and after the change, with a "
@@ -141,6 +180,9 @@ class ChangeEvidence(Section):
                          "system outage) shows in both and cancels out. " + ev.did.headline()]
             if ev.did.parallel_trends is not None:
                 sentences.append(ev.did.parallel_trends.sentence)
+            if ev.did.drift_allowed:
+                sentences.append("The estimate therefore lets the gap between the groups keep drifting "
+                                 "as it did before the change (a comparative interrupted time series).")
             parts.append(paragraphs_html(sentences))
             fig, ax = plt.subplots(figsize=(8, 3.4))
             ev.did.plot(ax, title=f"{metric.label}: changed scope and comparison group",
