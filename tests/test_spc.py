@@ -133,7 +133,7 @@ def test_xmr_missing_values_are_gaps_with_a_warning():
     assert chart.baseline_points == 13
     # moving ranges next to the gap are left out: 14 points, 2 lost to the gap, 1 to the start
     assert t[spc.MOVING_RANGE].notna().sum() == 11
-    assert any("1 period has no value" in w for w in chart.warnings)
+    assert any("No data for 1 period (2)" in w for w in chart.warnings)
 
 
 def test_xmr_baseline_too_short_for_any_moving_range_never_crashes():
@@ -153,7 +153,7 @@ def test_xmr_constant_baseline_flags_any_other_value():
 
 def test_p_chart_matches_montgomery_example_7_2_varying_sample_sizes():
     assert sum(PO_SIZES) == 2450 and sum(PO_DEFECTIVES) == 234  # Montgomery Ex. 7.2 totals
-    chart = attribute_charts.p_chart(PO_DEFECTIVES, PO_SIZES)
+    chart = attribute_charts.p_chart(PO_DEFECTIVES, PO_SIZES, revise=False)  # the example's trial limits
     t = chart.table
     assert chart.kind == "p"
     assert chart.centre == pytest.approx(234 / 2450)
@@ -190,7 +190,8 @@ def test_p_chart_zero_sample_size_is_a_gap_with_a_warning_and_limits_clip():
     assert np.isnan(t[spc.VALUE].iloc[1]) and not t[spc.SIGNAL].iloc[1]
     assert chart.centre == pytest.approx(12 / 21)
     assert t[spc.UCL].iloc[2] == 1.0 and t[spc.LCL].iloc[2] == 0.0  # n = 1: p-bar ± 1.48, clipped
-    assert "1 period had no cases (n = 0); shown as gaps, it cannot signal." in chart.warnings
+    assert ("No data for 1 period (1): shown as a gap, left out of the limits, never a signal."
+            in chart.warnings)
 
 
 def test_p_chart_rejects_impossible_counts_naming_the_period():
@@ -239,7 +240,7 @@ def test_u_chart_lower_limit_clips_at_zero_and_zero_units_is_a_gap():
     t = chart.table
     assert t[spc.LCL].iloc[0] == 0.0  # 1.5 - 3 sqrt(1.5) < 0
     assert np.isnan(t[spc.VALUE].iloc[1])
-    assert chart.warnings and "n = 0" in chart.warnings[0]
+    assert chart.warnings and "No data for 1 period (1)" in chart.warnings[0]
 
 
 # --------------------------------------------------------------------------- run rules
@@ -360,7 +361,8 @@ def test_table_columns_and_comma_joined_rules():
     chart = shifted_chart()
     t = chart.table
     assert list(t.columns) == [spc.PERIOD, spc.VALUE, spc.CENTRE, spc.LCL, spc.UCL, spc.SIGMA, spc.Z,
-                               spc.MOVING_RANGE, spc.MR_UCL, spc.IN_BASELINE, spc.SIGNAL, spc.RULES_FIRED]
+                               spc.MOVING_RANGE, spc.MR_UCL, spc.IN_BASELINE, spc.SET_ASIDE,
+                               spc.SIGNAL, spc.RULES_FIRED]
     # baseline mean 10, mean moving range 12/11, sigma 0.967: 13 is 3.1 sigma, beyond the limit
     assert t[spc.RULES_FIRED].iloc[12] == "beyond_limits"
     assert t[spc.RULES_FIRED].iloc[13] == "beyond_limits, two_of_three"
@@ -392,7 +394,8 @@ def test_plot_draws_limits_baseline_and_signals_and_returns_the_axes():
     out = chart.plot(ax=ax, title="Orders with errors", ylabel="Share")
     assert out is ax and ax.get_title() == "Orders with errors" and ax.get_ylabel() == "Share"
     signal_marks = [col for col in ax.collections
-                    if len(col.get_offsets()) and mcolors.same_color(col.get_facecolor()[0], PALETTE[3])]
+                    if len(col.get_offsets()) and len(col.get_facecolor())
+                    and mcolors.same_color(col.get_facecolor()[0], PALETTE[3])]
     assert len(signal_marks) == 1 and len(signal_marks[0].get_offsets()) == 1
     labels = [line.get_label() for line in ax.get_lines()]
     assert {"Control limits", "Centre line", "Value"} <= set(labels)
@@ -489,3 +492,55 @@ def test_a_signal_run_that_crosses_the_centre_is_two_runs_each_with_its_meaning(
     assert runs["meaning"].tolist() == ["worse", "better"]
     assert runs["points"].tolist() == [3, 3]
     assert signals_summary(chart, metric="m")["meaning"].tolist() == ["", ""]
+
+
+# ------------------------------------------------------------------ phase I, weekday groups, gaps
+
+def test_phase_one_limits_are_revised_without_the_baseline_points_beyond_them():
+    # 15 ordinary weeks and one outage week (40): trial limits from all 16, then revised from 15
+    values = np.array([10, 11, 9, 10, 12, 10, 9, 11, 10, 10, 40, 11, 9, 10, 11, 10], dtype=float)
+    trial = spc.xmr_chart(values, revise=False)
+    revised = spc.xmr_chart(values)
+    assert revised.table[spc.SET_ASIDE].tolist() == [i == 10 for i in range(16)]
+    # by hand, without week 11: mean of the other 15; moving ranges only between neighbours that
+    # both set the limits (the two next to the outage are lost)
+    rest = np.delete(values, 10)
+    pairs = [abs(values[i] - values[i - 1]) for i in range(1, 16) if 10 not in (i, i - 1)]
+    assert revised.centre == pytest.approx(rest.mean())
+    assert revised.table[spc.UCL].iloc[0] == pytest.approx(rest.mean() + 3 * np.mean(pairs) / 1.128)
+    assert revised.table[spc.UCL].iloc[0] < trial.table[spc.UCL].iloc[0]
+    assert revised.table[spc.SIGNAL].iloc[10]
+    assert any("re-estimated without 1 baseline point" in w or "re-estimated without 1 baseline" in w
+               for w in revised.warnings)
+
+
+def test_revision_never_sets_aside_more_than_a_quarter_of_the_baseline():
+    values = np.r_[np.full(8, 10.0) + np.tile([0, 1], 4), np.full(8, 30.0) + np.tile([0, 1], 4)]
+    chart = spc.xmr_chart(values)
+    assert chart.table[spc.SET_ASIDE].sum() <= 4
+
+
+def test_daily_chart_gives_each_weekday_its_own_centre_line():
+    # 12 weeks of days: Mondays twice a Sunday's volume, Poisson noise
+    rng = np.random.default_rng(3)
+    days = pd.date_range("2026-01-05", periods=84, freq="D")
+    factor = np.array([2.0, 1.5, 1.4, 1.4, 1.3, 0.8, 1.0])[days.weekday]
+    counts = rng.poisson(100 * factor)
+    plain = attribute_charts.u_chart(counts, np.ones(84), index=days, revise=False)
+    grouped = attribute_charts.u_chart(counts, np.ones(84), index=days, groups=days.weekday, revise=False)
+    # the weekday cycle alone makes the plain chart signal on most Mondays and Saturdays
+    assert plain.table[spc.SIGNAL].sum() > 20
+    assert grouped.table[spc.SIGNAL].sum() <= 6  # the rules' own false signals over 84 days
+    # each weekday's centre is its own pooled rate, by hand
+    for weekday in range(7):
+        mask = days.weekday == weekday
+        assert grouped.table.loc[mask, spc.CENTRE].iloc[0] == pytest.approx(counts[mask].mean())
+    assert any("Each weekday has its own centre line" in w for w in grouped.warnings)
+
+
+def test_points_not_shown_are_gaps_and_dropped():
+    values = np.r_[np.full(12, 10.0) + np.tile([0, 1], 6), np.full(4, np.nan), np.full(6, 12.0)]
+    shown = np.r_[np.ones(12, bool), np.zeros(4, bool), np.ones(6, bool)]
+    chart = spc.xmr_chart(values, baseline=np.r_[np.ones(12, bool), np.zeros(10, bool)], shown=shown)
+    assert len(chart.table) == 18
+    assert not any("No data" in w for w in chart.warnings)  # the weeks left off are not "missing"

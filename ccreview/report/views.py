@@ -50,7 +50,7 @@ def plot_control_chart(
 ) -> plt.Axes:
     """Series, centre line, limits (steps where they vary), shaded baseline, signals marked."""
     ax = _axes(ax)
-    t = chart.table
+    t = _break_at_jumps(chart.table)
     x = t[spc.PERIOD]
     dates = pd.api.types.is_datetime64_any_dtype(x)
     if not (dates or pd.api.types.is_numeric_dtype(x)):
@@ -72,8 +72,12 @@ def plot_control_chart(
     ax.step(x, t[spc.LCL], where="mid", color=PALETTE[7], ls="--", lw=1)
     ax.step(x, t[spc.CENTRE], where="mid", color="0.25", lw=1, label="Centre line")
     ax.plot(x, t[spc.VALUE], marker="o", markersize=3, color=PALETTE[0], lw=1.2, label="Value")
-    hit = t[spc.SIGNAL].to_numpy()
+    hit = t[spc.SIGNAL].to_numpy(dtype=bool)
     ax.scatter(x[hit], t[spc.VALUE][hit], marker="D", s=36, color=PALETTE[3], zorder=3, label="Signal")
+    if spc.SET_ASIDE in t and t[spc.SET_ASIDE].to_numpy(dtype=bool).any():
+        aside = t[spc.SET_ASIDE].to_numpy(dtype=bool)
+        ax.scatter(x[aside], t[spc.VALUE][aside], marker="o", s=70, facecolors="none", edgecolors="0.2",
+                   zorder=4, label="Left out of the limits")
     ax.set(
         title=title or spc._capital(spc.KIND_LABELS[chart.kind]),
         ylabel=ylabel or "",
@@ -85,6 +89,24 @@ def plot_control_chart(
         ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0))
     ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
     return ax
+
+
+def _break_at_jumps(table: pd.DataFrame) -> pd.DataFrame:
+    """The chart table with an empty row wherever the periods jump (between a baseline and the
+    period), so lines are not drawn across weeks that are not on the chart."""
+    x = table[spc.PERIOD]
+    if len(table) < 3 or not pd.api.types.is_datetime64_any_dtype(x):
+        return table
+    steps = x.diff()
+    jumps = (steps > 1.5 * steps.median()).to_numpy()
+    if not jumps.any():
+        return table
+    breaks = table[jumps].copy()
+    breaks[spc.PERIOD] = x[jumps] - steps.median() / 2
+    for column in breaks.columns:
+        if column != spc.PERIOD:
+            breaks[column] = False if table[column].dtype == bool else np.nan
+    return pd.concat([table, breaks]).sort_values(spc.PERIOD, kind="stable").reset_index(drop=True)
 
 
 def control_chart_html(chart) -> str:

@@ -147,6 +147,7 @@ def metric_chart(
     baseline: tuple[pd.Timestamp, pd.Timestamp],
     rules: Sequence[str] | str = DEFAULT_RULES,
     freq: str = "W",
+    period_start: pd.Timestamp | None = None,
 ) -> ControlChart:
     """The weekly (or daily, ``freq="D"``) control chart suited to a catalogue metric.
 
@@ -154,7 +155,12 @@ def metric_chart(
     contact, or per day), durations and scores an XmR chart of the weekly statistic. p and u
     limits are widened by Laney's sigma_z when the baseline weeks vary more than sampling
     explains (Laney 2002): with thousands of contacts a week, classic limits are so tight that
-    nearly every week signals.
+    nearly every week signals. Limits are revised without the baseline points beyond them
+    (phase I); a daily chart gives each weekday its own centre line.
+
+    Gaps are gaps: a day with no observations at all is a day with no data, so a count is per
+    day *with data* (a week of an export that lost two days is not a fall in volume), and a
+    period with none is not drawn and never signals.
 
     Parameters
     ----------
@@ -166,13 +172,18 @@ def metric_chart(
         Weeks starting in ``[baseline[0], baseline[1])`` set the centre line and limits.
     rules
         Run rules by name (:data:`ccreview.stats.run_rules.RULES`).
+    period_start : Timestamp, optional
+        The review period's start: weeks before it that are not in the baseline are left off
+        the chart (it shows the baseline and the period only).
     """
     spec = METRICS[metric]
     series = kpi_series(obs, metric=metric, start=start, end=end, freq=freq)
     weeks = series[c.PERIOD_START]
     window = (baseline[0].tz_localize(None), baseline[1].tz_localize(None))
     in_base = ((weeks >= window[0]) & (weeks < window[1])).to_numpy()
-    options = {"index": weeks, "baseline": in_base, "rules": rules}
+    shown = None if period_start is None else in_base | (weeks >= period_start.tz_localize(None)).to_numpy()
+    options = {"index": weeks, "baseline": in_base, "rules": rules, "shown": shown,
+               "groups": weeks.dt.weekday.to_numpy() if freq == "D" else None}
     if spec.kind == kinds.PROPORTION:
         return p_chart(series["numerator"], series["n"], laney="auto", **options)
     if spec.kind == kinds.RATE:
@@ -180,7 +191,22 @@ def metric_chart(
         return u_chart(series["numerator"], series["denominator"].fillna(0) / spec.scale,
                        laney="auto", **options)
     if spec.kind == kinds.COUNT:
-        return u_chart(series["numerator"], series["days"], laney="auto", **options)
+        days = days_with_data(obs, series, start=start, freq=freq)
+        return u_chart(series["numerator"], days, laney="auto", **options)
     # times and counts of seconds cannot fall below zero, and their limits do not either
     floor = 0.0 if spec.unit in ("hours", "seconds") else None
     return xmr_chart(series["value"], floor=floor, **options)
+
+
+def days_with_data(obs: pd.DataFrame, series: pd.DataFrame, *, start: pd.Timestamp, freq: str
+                   ) -> np.ndarray:
+    """Per period of ``series`` (a :func:`kpi_series`), the days on which ``obs`` has any row."""
+    if freq == "D":
+        return (series["n"].to_numpy(float) > 0).astype(float)
+    local = obs["at"].dt.tz_convert(start.tz).dt.tz_localize(None).dt.normalize() if len(obs) else obs["at"]
+    days = pd.DatetimeIndex(pd.unique(local.dropna()))
+    starts = pd.DatetimeIndex(series[c.PERIOD_START])
+    ends = starts + pd.to_timedelta(series["days"].to_numpy(float), unit="D")
+    day_values = np.sort(days.to_numpy())
+    count = np.searchsorted(day_values, ends.to_numpy()) - np.searchsorted(day_values, starts.to_numpy())
+    return count.astype(float)

@@ -95,7 +95,7 @@ class PerformanceResults:
             baseline, note = self._baseline_for(obs, name)
             chart = metric_chart(obs, metric=name, start=min(baseline[0], self.params.start),
                                  end=self.as_of, baseline=baseline, rules=rules,
-                                 freq=self.params.chart_freq)
+                                 freq=self.params.chart_freq, period_start=self.params.start)
             if note:
                 chart.warnings.insert(0, note)
             charts[name] = chart

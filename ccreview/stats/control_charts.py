@@ -20,6 +20,19 @@ its own sigma, so the same rules serve charts with constant or varying limits.
 :func:`detect` is a pure, vectorised function of the z-scores; it accepts a 2-D array
 (series × points) so resampling studies can score thousands of series in one call.
 
+Every chart function also takes:
+
+* ``groups``: a seasonal group per point (the weekday of a daily chart). Each group gets its
+  own centre line from the baseline's points of that group, and sigma comes from the points'
+  distances from their own group's centre, so a daily chart of a Monday-heavy week can signal
+  at all instead of flagging every Monday.
+* ``revise`` (default True): phase-I revision. Baseline points beyond the first limits are set
+  aside and the limits re-estimated without them, until none is left beyond (at most a quarter
+  of the baseline is set aside): trial limits that include special causes are too wide to catch
+  the next one (Montgomery 2009, chapter 6, trial and revised control limits).
+* ``shown``: the points to keep in the table; the others (weeks between a baseline and the
+  period) count as gaps and are dropped.
+
 Conventions: "beyond k sigma" is strict (a point exactly on a limit does not fire);
 a zero z-score is on neither side; a rule fires at the point that completes its
 pattern, and that point is itself one of the pattern's points; a missing point (no
@@ -36,6 +49,13 @@ import pandas as pd
 
 from ccreview.exceptions import ParameterError
 from ccreview.presentable import Presentable
+from ccreview.stats.chart_limits import (
+    _frequency_word,
+    _group_codes,
+    gap_and_revision_notes,
+    group_centres,
+    revised_limits,
+)
 from ccreview.stats.run_rules import (
     DEFAULT_RULES,
     RULE_SEPARATOR,
@@ -70,6 +90,8 @@ SIGMA = "sigma"
 N = "n"
 Z = "z"
 IN_BASELINE = "in_baseline"
+#: a baseline point left out of the revised limits (beyond the first ones)
+SET_ASIDE = "set_aside"
 SIGNAL = "signal"
 RULES_FIRED = "rules"
 MOVING_RANGE = "moving_range"
@@ -166,20 +188,9 @@ def _baseline_mask(baseline: object, labels: pd.Index) -> np.ndarray:
     return mask
 
 
-def _frequency_word(labels: pd.Index) -> str:
-    """ "weekly " for labels a week apart (typically), "daily ", "monthly ", "quarterly ", else ""."""
-    if not isinstance(labels, pd.DatetimeIndex) or len(labels) < 2:
-        return ""
-    days = pd.Series(labels).diff().median() / pd.Timedelta(days=1)
-    spans = (("daily ", 1, 1), ("weekly ", 7, 7), ("monthly ", 28, 31), ("quarterly ", 89, 92))
-    for word, low, high in spans:
-        if low <= days <= high:
-            return word
-    return ""
-
-
 def _finish(kind: str, labels: pd.Index, columns: dict[str, np.ndarray], *, rules: tuple[str, ...],
-            centre: float, baseline_points: int, warnings: list[str]) -> ControlChart:
+            centre: float, baseline_points: int, warnings: list[str], shown: np.ndarray | None = None
+            ) -> ControlChart:
     z = z_scores(columns[VALUE], centre=columns[CENTRE], sigma=columns[SIGMA])
     fired = detect_array(z, rules=rules)
     signal = np.zeros(len(z), dtype=bool)
@@ -189,13 +200,25 @@ def _finish(kind: str, labels: pd.Index, columns: dict[str, np.ndarray], *, rule
     table.insert(table.columns.get_loc(SIGMA) + 1, Z, z)
     table[SIGNAL] = signal
     table[RULES_FIRED] = _rule_labels(fired, len(z))
+    if shown is not None:
+        table = table[shown].reset_index(drop=True)
     return ControlChart(kind=kind, table=table, rules=rules, centre=float(centre),
                         baseline_points=baseline_points, warnings=warnings)
 
 
+def _shown(shown: object, size: int) -> np.ndarray:
+    if shown is None:
+        return np.ones(size, dtype=bool)
+    mask = np.asarray(shown)
+    if mask.dtype != bool or mask.shape != (size,):
+        raise ParameterError(f"shown: give {size} True/False values, one per period.")
+    return mask
+
+
 def xmr_chart(values: Sequence[float] | pd.Series, *, index: Sequence | None = None,
               baseline: object = None, rules: str | Iterable[str] = DEFAULT_RULES,
-              floor: float | None = None) -> ControlChart:
+              floor: float | None = None, groups: object = None, revise: bool = True,
+              shown: object = None) -> ControlChart:
     """Individuals and moving-range (XmR) chart of one value per period.
 
     Parameters
@@ -212,48 +235,55 @@ def xmr_chart(values: Sequence[float] | pd.Series, *, index: Sequence | None = N
     floor : float, optional
         The lowest value the measure can take (0 for a time): the lower limit is not drawn
         below it.
+    groups, revise, shown
+        Seasonal groups, phase-I revision and the points kept (module notes).
 
     Notes
     -----
-    Moving ranges are taken between neighbouring periods that both have a value and
-    are both in the baseline. Fewer than :data:`MIN_BASELINE_POINTS` baseline values
-    add a warning.
+    Moving ranges are taken of the distances from the group centres, between neighbouring
+    periods that both have a value and both set the limits. Fewer than
+    :data:`MIN_BASELINE_POINTS` baseline values add a warning.
     """
     rules = resolve_rules(rules)
     x = _array(values, "values")
     labels = _labels(values, index, len(x))
     in_base = _baseline_mask(baseline, labels)
-    mr = np.abs(np.diff(x, prepend=np.nan))
-    pair_in_base = in_base & np.r_[False, in_base[:-1]]
-    used = in_base & ~np.isnan(x)
-    base_mr = mr[pair_in_base & ~np.isnan(mr)]
-    count = int(used.sum())
-    centre = float(x[used].mean()) if count else np.nan
-    mr_bar = float(base_mr.mean()) if len(base_mr) else np.nan
-    sigma = mr_bar / D2
+    codes = _group_codes(groups, len(x))
+    keep = _shown(shown, len(x))
+    x = np.where(keep, x, np.nan)
+    missing = np.isnan(x)
+
+    def limits(mask: np.ndarray):
+        centre = group_centres(np.where(missing, 0.0, x), (~missing).astype(float), mask, codes)
+        moving = np.abs(np.diff(x - centre, prepend=np.nan))
+        pairs = mask & np.r_[False, mask[:-1]] & ~np.isnan(moving)
+        mr_bar = float(moving[pairs].mean()) if pairs.any() else np.nan
+        extra = {"mr": moving, "mr_bar": mr_bar, "pairs": int(pairs.sum())}
+        return centre, np.full(len(x), mr_bar / D2), extra
+
+    centre, sigma, extra, set_aside = revised_limits(limits, x, in_base & ~missing, revise=revise)
+    count = int((in_base & ~missing & ~set_aside).sum())
     warnings = []
     word = _frequency_word(labels)
-    if len(base_mr) == 0:
+    if extra["pairs"] == 0:
         warnings.append(f"The baseline has {plural(count, word + 'point')} and no two in a row, too few "
                         "to estimate the limits: nothing can signal. Choose a longer baseline.")
     elif count < MIN_BASELINE_POINTS:
         warnings.append(f"The baseline has only {plural(count, word + 'point')}; limits are rough until "
                         f"there are at least {MIN_BASELINE_POINTS}.")
-    if sigma == 0:
+    if extra["mr_bar"] == 0:
         warnings.append("Every baseline value is the same, so sigma is zero: any other value is flagged.")
-    missing = int(np.isnan(x).sum())
-    if missing:
-        warnings.append(f"{plural(missing, 'period')} {'has' if missing == 1 else 'have'} no value; "
-                        "shown as gaps, they cannot signal.")
-    size = len(x)
+    warnings += gap_and_revision_notes(labels, missing, keep, set_aside, groups is not None)
     lower = centre - SIGMAS * sigma
     if floor is not None:  # a measure that cannot go below ``floor`` (a time) has no limit there
-        lower = max(lower, floor)
-    columns = {VALUE: x, CENTRE: np.full(size, centre), LCL: np.full(size, lower),
-               UCL: np.full(size, centre + SIGMAS * sigma), SIGMA: np.full(size, sigma),
-               MOVING_RANGE: mr, MR_UCL: np.full(size, D4 * mr_bar), IN_BASELINE: in_base}
-    return _finish(XMR, labels, columns, rules=rules, centre=centre, baseline_points=count,
-                   warnings=warnings)
+        lower = np.maximum(lower, floor)
+    used = in_base & ~missing & ~set_aside
+    overall = float(x[used].mean()) if used.any() else np.nan
+    columns = {VALUE: x, CENTRE: centre, LCL: lower, UCL: centre + SIGMAS * sigma, SIGMA: sigma,
+               MOVING_RANGE: extra["mr"], MR_UCL: np.full(len(x), D4 * extra["mr_bar"]), IN_BASELINE: in_base,
+               SET_ASIDE: set_aside}
+    return _finish(XMR, labels, columns, rules=rules, centre=overall, baseline_points=count,
+                   warnings=warnings, shown=keep)
 
 
 def signals_summary(chart: ControlChart, *, metric: str, better: str | None = None

@@ -199,7 +199,11 @@ class ControlCharts(Section):
             f"{fmt_day(last - pd.Timedelta(days=1))}, shaded, unless a note under the chart says "
             f"otherwise): points inside the limits are the {unit}-to-{unit} noise of a process "
             f"that has not changed. A diamond marks a {unit} where a run rule signals a real "
-            "change.",
+            f"change. Baseline {unit}s beyond the first limits (an outage, a special cause) are "
+            "circled and left out, and the limits worked out again without them, so they do not "
+            f"widen the limits for everything else. A {unit} with no data is a gap, never a zero, "
+            "and the note under the chart names it"
+            + ("; each weekday has its own centre line." if unit == "day" else "."),
             "Rules checked: " + " ".join(f"{RULES[r]}" for r in rules),
             self._chance_sentence(rules, unit),
         ])]
