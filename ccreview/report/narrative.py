@@ -118,7 +118,7 @@ def findings(review: Review) -> list[str]:
                 f"{r.label} {format_value(r.value, r.unit)} against {format_value(r.target, r.unit)}"
                 for r in missed.itertuples())
         out.append(text + ".")
-    out.extend(worst_weeks(review.weekly_contacts))
+    out.extend(worst_weeks(review.weekly_contacts, review.degraded_weeks))
     grading = review.grading
     out.extend(grading_sentences(grading)[:1] if grading["stands_out"].any() else [])
     stats = review.resolved
@@ -146,9 +146,19 @@ class DegradedWeeks:
     abandonment_elsewhere: float
     service_level: float
     service_level_elsewhere: float
+    #: what the data knows happened in those weeks (empty: nothing known)
+    causes: tuple[str, ...] = ()
+
+    @property
+    def cause_text(self) -> str:
+        """``"major incident MI-007 declared 18 Aug and contacts 1.6 times a usual week"``."""
+        causes = list(self.causes)
+        if len(causes) <= 1:
+            return "".join(causes)
+        return ", ".join(causes[:-1]) + " and " + causes[-1]
 
 
-def degraded_weeks(weekly: pd.DataFrame) -> DegradedWeeks | None:
+def degraded_weeks(weekly: pd.DataFrame, causes: pd.DataFrame | None = None) -> DegradedWeeks | None:
     """The weeks of :func:`~ccreview.review.special_causes.degraded_week_starts`, with their
     abandonment and service level against the other judged weeks. Rates are pooled over the
     weeks (weighted by contacts), not averaged."""
@@ -158,25 +168,31 @@ def degraded_weeks(weekly: pd.DataFrame) -> DegradedWeeks | None:
     full = weekly[weekly[CONTACTS_OFFERED] >= 0.5 * weekly[CONTACTS_OFFERED].median()]
     is_bad = full[c.PERIOD_START].isin(starts)
     bad, rest = full[is_bad], full[~is_bad]
+    known = () if causes is None or not len(causes) else tuple(dict.fromkeys(
+        phrase for phrases in causes["causes"] for phrase in phrases))
     return DegradedWeeks(
         weeks=", ".join(fmt_day(pd.Timestamp(w)) for w in bad[c.PERIOD_START]),
         abandonment=pooled_rate(bad, ABANDONMENT), abandonment_elsewhere=pooled_rate(rest, ABANDONMENT),
         service_level=pooled_rate(bad, SERVICE_LEVEL),
-        service_level_elsewhere=pooled_rate(rest, SERVICE_LEVEL),
+        service_level_elsewhere=pooled_rate(rest, SERVICE_LEVEL), causes=known,
     )
 
 
-def worst_weeks(weekly: pd.DataFrame) -> list[str]:
-    """A sentence on weeks whose abandonment stands out, if any do."""
-    found = degraded_weeks(weekly)
+def worst_weeks(weekly: pd.DataFrame, causes: pd.DataFrame | None = None) -> list[str]:
+    """A sentence on weeks whose abandonment stands out, if any do, with what the data knows
+    happened in them (``causes``: :attr:`Review.degraded_weeks`)."""
+    found = degraded_weeks(weekly, causes)
     if found is None:
         return []
-    sentence = (f"Service to callers was worst in the week(s) starting {found.weeks}: "
-                f"{fmt_pct(found.abandonment)} of phone and chat contacts abandoned, against "
-                f"{fmt_pct(found.abandonment_elsewhere)} in the other weeks")
+    count = found.weeks.count(",") + 1
+    sentence = (f"Service to callers was worst in the {'week' if count == 1 else 'weeks'} starting "
+                f"{found.weeks}: {fmt_pct(found.abandonment)} of phone and chat contacts abandoned, "
+                f"against {fmt_pct(found.abandonment_elsewhere)} in the other weeks")
     if not np.isnan(found.service_level):
         sentence += (f"; service level {fmt_pct(found.service_level, 0)} against "
                      f"{fmt_pct(found.service_level_elsewhere, 0)}")
+    if found.causes:
+        sentence += f". In those weeks: {found.cause_text}"
     return [sentence + "."]
 
 

@@ -69,14 +69,22 @@ def _mis_grading(review: Review) -> list[dict]:
 
 
 def _degraded_weeks(review: Review) -> list[dict]:
-    found = degraded_weeks(review.weekly_contacts)
+    found = degraded_weeks(review.weekly_contacts, review.degraded_weeks)
     if found is None:
         return []
     elsewhere = found.abandonment_elsewhere
+    several = "," in found.weeks
+    when = f"the week{'s' if several else ''} starting {found.weeks}"
+    if found.causes:
+        action = (f"Agree how the contact centre keeps answering through events like those of {when} "
+                  f"({found.cause_text}): surge staffing, call-back and status messages, triggered "
+                  "when a major incident is declared.")
+    else:
+        action = (f"Find the cause of the poor service in {when}: the data holds no major incident, "
+                  "change or surge then (staffing, a telephony fault?), and agree how to cover it "
+                  "next time.")
     return [{
-        "recommendation": f"Find the cause of the poor service in the week(s) starting "
-                          f"{found.weeks} (staffing, a system fault, a surge) and agree how to "
-                          "cover it next time.",
+        "recommendation": action,
         "evidence": f"Abandonment {fmt_pct(found.abandonment)} against {fmt_pct(elsewhere)} in "
                     f"other weeks; service level {fmt_pct(found.service_level, 0)} against "
                     f"{fmt_pct(found.service_level_elsewhere, 0)}.",

@@ -155,7 +155,8 @@ def plot_change_result(
                 s=18,
                 facecolors="none",
                 edgecolors=colour,
-                label=None if i else "Period of the change (not fitted)",
+                label=None if i else ("Left out of the fit (the change's week, special causes)"
+                                      if result.special_causes else "Period of the change (not fitted)"),
                 zorder=3,
             )
         for segment, name in ((used & ~post, f"{prefix}fitted".capitalize()), (used & post, None)):
@@ -179,7 +180,7 @@ def plot_change_result(
     ax.set(
         title=title or result._title,
         xlabel=f"{result.period.capitalize()} starting",
-        ylabel=ylabel or ("Rate" if result.kind == models.RATE else "Value"),
+        ylabel=ylabel or {models.RATE: "Rate", models.SHARE: "Share"}.get(result.kind, "Value"),
     )
     ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
     return ax
@@ -187,11 +188,18 @@ def plot_change_result(
 
 def change_result_html(result) -> str:
     parts = [paragraphs_html([result.headline(), *result._notes()])]
-    if result.excluded:
-        days = ", ".join(fmt_day(d) for d in result.excluded)
+    change_periods = [d for d in result.excluded if d not in result.special_causes]
+    if change_periods:
+        days = ", ".join(fmt_day(d) for d in change_periods)
         parts.append(
             f'<p class="ccr-small">Left out of the fit: the {result.period} starting '
             f"{html.escape(days)}, partly before and partly after the change.</p>"
+        )
+    if result.special_causes:
+        days = ", ".join(fmt_day(d) for d in result.special_causes)
+        parts.append(
+            f'<p class="ccr-small">Left out of the fit as special causes: the {result.period}s '
+            f"starting {html.escape(days)}.</p>"
         )
     parts += [note_html(w) for w in result.warnings]
     if len(result.fitted):

@@ -33,6 +33,7 @@ from ccreview.kpis.observations import SEGMENT_COLUMNS, observations
 from ccreview.review.compliance import ComplianceResults
 from ccreview.review.parameters import load_parameters
 from ccreview.review.performance import PerformanceResults
+from ccreview.review.special_causes import degraded_week_causes
 from ccreview.stats import kinds
 
 __all__ = ["CENSORING_SLACK", "Review", "open_review"]
@@ -168,6 +169,16 @@ class Review(ComplianceResults, PerformanceResults):
             out = out.join(wide[part].add_suffix(f"_{part}"))
         out.columns.name = None
         return out.reset_index()
+
+    @cached_property
+    def degraded_weeks(self) -> pd.DataFrame:
+        """The period's degraded weeks (:func:`~ccreview.review.special_causes.degraded_week_starts`)
+        with what the data knows happened in them: ``period_start`` and ``causes``."""
+        return degraded_week_causes(
+            self.weekly_contacts,
+            major_incidents=self.data["major_incidents"] if "major_incidents" in self.data else None,
+            changes=self.data["changes"] if "changes" in self.data else None,
+            timezone=str(self.params.start.tz))
 
     def full_weeks(self, table: pd.DataFrame) -> pd.DataFrame:
         """Keep the weeks of a weekly table that lie wholly inside the period."""

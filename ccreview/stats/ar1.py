@@ -32,8 +32,10 @@ from scipy import optimize
 
 __all__ = ["AR1Fit", "fit_ar1"]
 
-#: the autocorrelation is searched within these bounds (a unit root is not a stationary AR(1))
-PHI_BOUNDS = (-0.9, 0.95)
+#: the autocorrelation is searched within these bounds: a unit root is not a stationary AR(1),
+#: and weekly contact-centre series do not alternate, while a negative estimate (noise, in short
+#: series) would narrow the intervals of levels and trends; so the search starts at independence
+PHI_BOUNDS = (0.0, 0.95)
 #: extra variance below this share of the mean known variance counts as none
 NEGLIGIBLE = 1e-3
 
@@ -157,7 +159,9 @@ def _estimate(y: np.ndarray, X: np.ndarray, t: np.ndarray, known: np.ndarray) ->
     start = np.array([np.log(max(spread - known.mean(), 0.1 * spread)), 0.3])
     found = optimize.minimize(deviance, start, method="L-BFGS-B",
                               bounds=[(np.log(floor), np.log(100 * spread)), PHI_BOUNDS])
-    return float(found.x[1]), float(np.exp(found.x[0]))
+    phi, sigma2 = float(found.x[1]), float(np.exp(found.x[0]))
+    # with no variation beyond sampling, the autocorrelation of nothing is not identified
+    return (0.0 if sigma2 < NEGLIGIBLE * float(known.mean()) else phi), sigma2
 
 
 def _information_inverse(X: np.ndarray, t: np.ndarray, phi: float, sigma2: float, known: np.ndarray

@@ -102,7 +102,9 @@ def _attribute_chart(kind: str, counts: object, sizes: object, *, index: object,
     if np.isfinite(extra["sigma_z"]):
         periods = {"daily ": "days", "weekly ": "weeks", "monthly ": "months"}.get(
             _frequency_word(labels), "periods")
-        warnings.append(f"Laney's {kind}' chart: the {periods} vary {extra['sigma_z']:.1f} times as much as "
+        factor = extra["sigma_z"]
+        warnings.append(f"Laney's {kind}' chart: the {periods} vary {factor:.{2 if factor < 1.1 else 1}f} "
+                        "times as much as "
                         f"{'binomial' if kind == P else 'Poisson'} sampling alone would make them "
                         "in the baseline, so the limits are widened by that factor (Laney 2002): "
                         "with large volumes, classic limits would treat that ordinary movement "

@@ -60,9 +60,11 @@ def design_sentence(evaluation: ChangeEvaluation) -> str:
                 "of the weeks before it, extended (an interrupted time series).")
     result = ev.did if ev.did is not None else ev.its
     if result is not None and result.autocorrelation is not None:
-        text += (" Neighbouring weeks are not independent (a bad week tends to follow a bad week; the "
-                 f"estimated correlation here is {result.autocorrelation:.2f}), and the intervals allow "
-                 "for that.")
+        phi = result.autocorrelation
+        here = (f"here a week's deviation carries into the next with a correlation of {phi:.2f}"
+                if phi >= 0.1 else "here neighbouring weeks turned out close to independent")
+        text += (" Neighbouring weeks are not assumed independent (a bad week tends to follow a bad "
+                 f"week; {here}), and the intervals allow for that.")
     return text
 
 
