@@ -40,8 +40,13 @@ demo: $(DEMO)/truth.json
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# As root (containers often are), Jupyter refuses to start without --allow-root; no browser
+# opens in a container either, so the address to open is printed instead.
+LAB_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
 lab: $(DEMO)/truth.json
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	@echo "==> JupyterLab on notebooks/: open the http://127.0.0.1:8888/lab?token=... address it prints"
+	$(BIN)/jupyter lab --notebook-dir=notebooks --no-browser --ip=127.0.0.1 $(LAB_ROOT)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_run.py

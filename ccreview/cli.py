@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--months", type=int, default=12, help="months of data (default 12)")
     demo.add_argument("--end", default="2026-09-30", help="last day generated (YYYY-MM-DD)")
     demo.add_argument("--out", required=True, help="output folder, e.g. data/demo")
+    init = sub.add_parser("init", help="lay out a first quarter: parameter and configuration files "
+                                       "and one CSV per table with the exact headers")
+    init.add_argument("dir", help="folder to create (nothing in it is overwritten)")
     project = sub.add_parser("demo", help="generate the demo data and parameter files in a folder "
                                            "and run the demo review there (no checkout needed)")
     project.add_argument("--dir", default="ccreview-demo", help="folder (default ccreview-demo)")
@@ -56,6 +59,13 @@ def _interrupt(signum, frame) -> None:  # SIGTERM is handled like Ctrl-C
     raise KeyboardInterrupt
 
 
+def _list_reports(result) -> None:
+    """Every published report's path (to stderr; the index page's path is stdout's one line)."""
+    for notebook in result.notebooks:
+        if notebook.html:
+            print(f"  {result.index.parent / notebook.html}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ccreview`` command; returns the exit code."""
     args = _parser().parse_args(argv)
@@ -66,6 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ccreview.runner import raise_for_failures, run
 
             result = run(args.parameters, reports_dir=args.reports_dir)
+            _list_reports(result)
             print(result.index)
             raise_for_failures(result)
         elif args.command == "demo":
@@ -75,8 +86,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             parameters = demo_project(args.dir, seed=args.seed, scale=args.scale,
                                       progress=lambda line: print(line, file=sys.stderr))
             result = run(parameters)
+            _list_reports(result)
             print(result.index)
             raise_for_failures(result)
+        elif args.command == "init":
+            from ccreview.demo.scaffold import init_project
+
+            parameters = init_project(args.dir, progress=lambda line: print(line, file=sys.stderr))
+            print(parameters)
+            print(f"Fill in {parameters} and the CSVs under {parameters.parent.parent / 'data'}, "
+                  f"then: ccreview check {parameters}", file=sys.stderr)
         elif args.command == "check":
             return _check(args.parameters)
         elif args.command == "demo-data":

@@ -31,7 +31,21 @@ from ccreview.review.parameters import load_parameters
 
 __all__ = ["NotebookResult", "RunResult", "describe_failure", "raise_for_failures", "run"]
 
-NOTEBOOK_TITLES = {"incident_review": "Quarterly incident review"}
+#: the period's length in days (inclusive range) -> the word for a review of it
+PERIOD_WORDS = ((6, 8, "Weekly"), (28, 31, "Monthly"), (89, 92, "Quarterly"), (181, 184, "Half-yearly"),
+                (365, 366, "Annual"))
+
+
+def review_title(params: RunParameters, dataset: Dataset) -> str:
+    """The review's title: the parameter file's ``title`` when it gives one, else the period's
+    length and what the data holds ("Monthly contact-centre review" for a month of call logs,
+    "Quarterly incident review"), never a quarter's name for a month."""
+    if str(params.raw.get("title") or "").strip():
+        return params.title
+    days = (params.end - params.start).days
+    word = next((w for low, high, w in PERIOD_WORDS if low <= days <= high), "")
+    what = "incident review" if "incidents" in dataset else "contact-centre review"
+    return f"{word} {what}" if word else what[:1].upper() + what[1:]
 #: notebooks run once per item: notebook -> the parameter each run receives
 FAN_OUT = {"change_evaluation": "change_id"}
 
@@ -54,7 +68,8 @@ def plan_jobs(params: RunParameters, dataset: Dataset) -> list[Job]:
     jobs = []
     for notebook in params.notebooks:
         if notebook not in FAN_OUT:
-            title = NOTEBOOK_TITLES.get(notebook, notebook.replace("_", " ").capitalize())
+            title = (review_title(params, dataset) if notebook == "incident_review"
+                     else notebook.replace("_", " ").capitalize())
             jobs.append(Job(notebook, notebook, title))
             continue
         changes = dataset["changes"] if "changes" in dataset else None

@@ -16,6 +16,9 @@ __all__ = [
     "did_you_mean",
     "fmt_count",
     "fmt_day",
+    "fmt_days",
+    "in_sentence",
+    "strength_of_evidence",
     "fmt_hours",
     "fmt_number",
     "fmt_pct",
@@ -31,9 +34,52 @@ def plural(n: int, noun: str, plural_form: str | None = None) -> str:
     return f"{n:,} {noun if n == 1 else (plural_form or noun + 's')}"
 
 
+def in_sentence(label: str) -> str:
+    """A measure's label inside a sentence: "Average handle time" -> "average handle time",
+    but names and acronyms keep their capitals ("Net Promoter Score", "CSAT", "P90 ...")."""
+    words = label.split()
+    if not words:
+        return label
+    first = words[0]
+    proper = len(words) > 1 and all(w[:1].isupper() for w in words if w[:1].isalpha())
+    if proper or (len(first) > 1 and first[1:2].isupper()) or any(ch.isdigit() for ch in first):
+        return label
+    return first[:1].lower() + label[1:]
+
+
+def strength_of_evidence(p: float) -> str:
+    """A p- or q-value in words a manager reads: "overwhelming evidence (p < 0.001)",
+    "strong evidence (p = 0.004)", "some evidence (p = 0.03)", "little evidence (p = 0.2)"."""
+    if p is None or not np.isfinite(p):
+        return "evidence not assessed"
+    shown = "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
+    words = ("overwhelming evidence" if p < 0.001 else "strong evidence" if p < 0.01
+             else "some evidence" if p < 0.05 else "little evidence")
+    return f"{words} ({shown})"
+
+
 def fmt_day(value: pd.Timestamp) -> str:
     """``"1 Jul 2026"`` (portable: no platform-specific strftime flags)."""
     return f"{value.day} {value:%b %Y}"
+
+
+def fmt_days(values: list[pd.Timestamp]) -> str:
+    """Several days as a reader writes them: ``"10, 17 and 24 Aug 2026"``; days in different
+    months or years keep their own month (``"27 Jul and 3 Aug 2026"``)."""
+    days = sorted(pd.Timestamp(v) for v in values)
+    if not days:
+        return ""
+    if len(days) == 1:
+        return fmt_day(days[0])
+    same_month = all((d.year, d.month) == (days[0].year, days[0].month) for d in days)
+    same_year = all(d.year == days[0].year for d in days)
+    if same_month:
+        parts = [str(d.day) for d in days[:-1]] + [fmt_day(days[-1])]
+    elif same_year:
+        parts = [f"{d.day} {d:%b}" for d in days[:-1]] + [fmt_day(days[-1])]
+    else:
+        parts = [fmt_day(d) for d in days]
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

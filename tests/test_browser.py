@@ -56,8 +56,20 @@ def test_pages_load_cleanly_offline(browser, published, name):
     page.close()
 
 
+def test_collapsed_blocks_open_for_printing_and_close_after(browser, published):
+    page, _ = open_page(browser, published["reports"] / "e2e" / "incident_review.html")
+    count = page.locator("details").count()
+    assert count > 5 and page.locator("details[open]").count() == 0
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    assert page.locator("details[open]").count() == count
+    page.evaluate("window.dispatchEvent(new Event('afterprint'))")
+    assert page.locator("details[open]").count() == 0
+    page.close()
+
+
 def test_payloads_show_as_text_and_tables_sort(browser, published):
     page, seen = open_page(browser, published["reports"] / "e2e" / "incident_review.html")
+    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
     body = page.inner_text("body")
     assert '<script>alert("category")</script>' in body
     assert '<img src=x onerror=alert("team")>' in body

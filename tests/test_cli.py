@@ -66,3 +66,28 @@ def test_check_command_prints_health(project_params):
 def test_version():
     result = ccreview("--version")
     assert result.returncode == 0 and result.stdout.startswith("ccreview ")
+
+
+def test_init_lays_out_a_quarter_with_the_exact_headers_and_overwrites_nothing(tmp_path):
+    from ccreview.data.schema import TABLES
+
+    folder = tmp_path / "quarter"
+    result = ccreview("init", str(folder))
+    assert result.returncode == 0, result.stderr
+    parameters = folder / "parameters" / "review.yaml"
+    assert result.stdout.strip() == str(parameters)
+    for name in ("review.yaml", "criteria.yaml", "objectives.yaml", "services.yaml"):
+        assert (folder / "parameters" / name).exists()
+    for name, table in TABLES.items():
+        header = (folder / "data" / "2026-Q3" / f"{name}.csv").read_text(encoding="utf-8").strip()
+        assert header.split(",") == table.names
+    assert "26 weeks before the period" in result.stderr and "15 months" in result.stderr
+    # the scaffold's parameter file is valid; its empty tables are named, not a traceback
+    checked = ccreview("check", str(parameters))
+    assert "are valid" in checked.stdout + checked.stderr and "Traceback" not in checked.stderr
+    assert "has a header but no data rows" in checked.stdout + checked.stderr
+    # a second init keeps what is there
+    (folder / "parameters" / "review.yaml").write_text("run: mine\n", encoding="utf-8")
+    again = ccreview("init", str(folder))
+    assert again.returncode == 0 and "kept" in again.stderr
+    assert (folder / "parameters" / "review.yaml").read_text(encoding="utf-8") == "run: mine\n"

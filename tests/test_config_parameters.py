@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -195,3 +196,12 @@ def test_change_evaluation_settings_are_read_and_checked():
     assert "min_weeks_after: 1 is not a number of weeks" in text
     assert "min_weeks_before: '8' is not a number of weeks" in text
     assert "unknown key 'exclude_special_cause'" in text and "Did you mean 'exclude_special_causes'" in text
+
+
+def test_a_copied_notebook_still_finds_the_default_parameter_file(tmp_path, monkeypatch):
+    from ccreview.review.parameters import PROJECT, resolve_parameters_file
+
+    monkeypatch.chdir(tmp_path)  # a notebook copied to a folder of its own
+    found = resolve_parameters_file("../parameters/demo.yaml")
+    assert found == (PROJECT / "parameters" / "demo.yaml").resolve() and found.exists()
+    assert resolve_parameters_file("nowhere.yaml") == Path("nowhere.yaml")  # named as given

@@ -19,11 +19,12 @@ from .conftest import CATEGORY_PAYLOAD, ORG_PAYLOAD, TEAM_PAYLOAD, TITLE_PAYLOAD
 
 pytestmark = pytest.mark.slow
 
-SECTIONS = ["Executive summary", "Data health", "Volumes", "Compliance with agreed targets",
-            "Procedures: every agreed criterion", "Time to resolve",
-            "How performance moved: real change or noise", "Control charts",
-            "Which monitoring technique to trust", "The case for change",
-            "Handoffs between the contact centre and resolver teams", "Metric definitions"]
+SECTIONS = ["Executive summary", "How performance moved: real change or noise", "Control charts",
+            "Compliance with agreed targets", "Time to resolve", "Volumes", "The case for change",
+            "Appendix A. Data health", "Appendix B. Procedures: every agreed criterion",
+            "Appendix C. Which monitoring technique to trust",
+            "Appendix D. Handoffs between the contact centre and resolver teams",
+            "Appendix E. Metric definitions and glossary"]
 
 
 def test_run_succeeds_and_prints_the_index(published):
@@ -59,8 +60,12 @@ def test_each_change_of_the_period_gets_its_own_report(published):
 
 def test_report_has_sections_and_no_code(published):
     page = (published["reports"] / "e2e" / "incident_review.html").read_text()
+    starts = []
     for section in SECTIONS:
-        assert re.search(rf"<h2[^>]*>{re.escape(section)}", page), section
+        found = re.search(rf"<h2[^>]*>{re.escape(section)}", page)
+        assert found, section
+        starts.append(found.start())
+    assert starts == sorted(starts)  # the main body first, the appendices last
     assert 'class="ccr-toc"' in page
     body = re.sub(r"<style.*?</style>", "", page, flags=re.S)
     for code_marker in ("jp-CodeMirrorEditor", "hl-ipython3", "open_review(", "import ", "Traceback",

@@ -18,7 +18,7 @@ from ccreview.kpis.catalogue import METRICS
 from ccreview.report.formatting import fmt_change, fmt_metric
 from ccreview.stats.control_charts import signals_summary
 from ccreview.stats.effects import WORSENED
-from ccreview.wording import fmt_day, fmt_pct, format_value
+from ccreview.wording import fmt_day, fmt_pct, format_value, strength_of_evidence
 
 if TYPE_CHECKING:  # pragma: no cover
     from ccreview.review.review import Review
@@ -83,7 +83,7 @@ def cases_for_change(review: Review) -> pd.DataFrame:
         overall = overall[overall["against"] == overall["against"].iloc[0]] if len(overall) else overall
         for row in overall.itertuples(index=False):
             evidence.setdefault(row.metric, []).append(
-                f"worse than the {row.against} beyond chance (q = {row.q_value:.2g})")
+                f"worse than the {row.against} beyond chance ({strength_of_evidence(row.q_value)})")
             size[row.metric] = (f"{fmt_metric(row.after, row.metric)} against "
                                 f"{fmt_metric(row.before, row.metric)}")
             interval[row.metric] = (f"{fmt_change(row.ci_low, row.metric, row.effect_scale)} to "

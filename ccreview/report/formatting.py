@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import matplotlib.pyplot as plt
 
 __all__ = [
+    "details_html",
     "figure_html",
     "fmt_change",
     "fmt_metric",
@@ -116,6 +117,13 @@ def note_html(text: str) -> str:
     return f'<div class="ccr-note">{html.escape(text)}</div>'
 
 
+def details_html(summary: str, body: str) -> str:
+    """A collapsed block (methods, a long table) with a plain-text ``summary`` line; printed open."""
+    if not body:
+        return ""
+    return f'<details class="ccr-details"><summary>{html.escape(summary)}</summary>{body}</details>'
+
+
 def paragraphs_html(sentences: list[str]) -> str:
     """Escaped sentences as a bulleted list."""
     items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
@@ -142,9 +150,13 @@ def fmt_change(value: object, name: str, scale: str) -> str:
     if scale == "ratio":
         return "–" if np.isinf(value) else f"×{value:.2f}"
     metric = METRICS[name]
-    sign = "+" if value > 0 else "−" if value < 0 else "±"
     if metric.unit == "share":
-        return f"{sign}{abs(100 * value):.1f} pts"
-    if metric.unit == "seconds" and abs(value) < 10:  # a few seconds: one decimal tells apart
-        return f"{sign}{abs(value):.1f} s"
-    return sign + fmt_metric(abs(value), name)
+        text = f"{abs(100 * value):.1f} pts"
+    elif metric.unit == "seconds" and abs(value) < 10:  # a few seconds: one decimal tells apart
+        text = f"{abs(value):.1f} s"
+    else:
+        text = fmt_metric(abs(value), name)
+    # what rounds to zero is shown without a sign ("0.0 s", never "−0.0 s")
+    zero = not any(ch in "123456789" for ch in text)
+    sign = "±" if zero else "+" if value > 0 else "−"
+    return sign + text

@@ -20,10 +20,10 @@ from ccreview.stats.effects import DECREASED, INCREASED, N_BEFORE, VERDICT
 from ccreview.wording import (
     fmt_count,
     fmt_day,
+    fmt_days,
     fmt_hours,
     fmt_number,
     fmt_pct,
-    format_value,
     hours_unit,
     plural,
 )
@@ -69,7 +69,7 @@ def coverage_notes(review: Review) -> list[str]:
     p = review.params
     if "incidents" not in review.data:
         return ["No incidents file was given: this review covers what the other files hold "
-                "(contacts, feedback, quality), and the incident sections say so."]
+                "(contacts, feedback, quality); the incident sections are left out."]
     opened = review.data["incidents"][c.OPENED_AT]
     if not len(opened):
         return ["The incidents file has no usable rows."]
@@ -108,16 +108,7 @@ def findings(review: Review) -> list[str]:
         out.append(f"{row.target.capitalize()} targets were met for {fmt_pct(row.rate)} of "
                    f"incidents judged in the period (95% CI {fmt_pct(row.ci_low)} to "
                    f"{fmt_pct(row.ci_high)}, n = {fmt_count(row.n)}){worst}.")
-    card = review.scorecard.dropna(subset=["met"])
-    if len(card):
-        missed = card[~card["met"].astype(bool)]
-        met = len(card) - len(missed)
-        text = f"{met} of {len(card)} KPI targets {'was' if met == 1 else 'were'} met"
-        if len(missed):
-            text += "; missed: " + "; ".join(
-                f"{r.label} {format_value(r.value, r.unit)} against {format_value(r.target, r.unit)}"
-                for r in missed.itertuples())
-        out.append(text + ".")
+    # the KPI targets are the tiles' and the bottom line's: not repeated here
     out.extend(worst_weeks(review.weekly_contacts, review.degraded_weeks))
     grading = review.grading
     out.extend(grading_sentences(grading)[:1] if grading["stands_out"].any() else [])
@@ -133,7 +124,7 @@ def findings(review: Review) -> list[str]:
     if rejected:
         out.append(f"{plural(rejected, 'row')} of the input files (the whole export, not only "
                    f"this period) {'was' if rejected == 1 else 'were'} quarantined as unusable "
-                   "and left out of every figure; see Data health for the reasons.")
+                   "and left out of every figure; Appendix A (data health) gives the reasons.")
     return out
 
 
@@ -148,6 +139,8 @@ class DegradedWeeks:
     service_level_elsewhere: float
     #: what the data knows happened in those weeks (empty: nothing known)
     causes: tuple[str, ...] = ()
+    #: how many weeks
+    count: int = 1
 
     @property
     def cause_text(self) -> str:
@@ -171,10 +164,10 @@ def degraded_weeks(weekly: pd.DataFrame, causes: pd.DataFrame | None = None) -> 
     known = () if causes is None or not len(causes) else tuple(dict.fromkeys(
         phrase for phrases in causes["causes"] for phrase in phrases))
     return DegradedWeeks(
-        weeks=", ".join(fmt_day(pd.Timestamp(w)) for w in bad[c.PERIOD_START]),
+        weeks=fmt_days([pd.Timestamp(w) for w in bad[c.PERIOD_START]]),
         abandonment=pooled_rate(bad, ABANDONMENT), abandonment_elsewhere=pooled_rate(rest, ABANDONMENT),
         service_level=pooled_rate(bad, SERVICE_LEVEL),
-        service_level_elsewhere=pooled_rate(rest, SERVICE_LEVEL), causes=known,
+        service_level_elsewhere=pooled_rate(rest, SERVICE_LEVEL), causes=known, count=len(bad),
     )
 
 
@@ -184,7 +177,7 @@ def worst_weeks(weekly: pd.DataFrame, causes: pd.DataFrame | None = None) -> lis
     found = degraded_weeks(weekly, causes)
     if found is None:
         return []
-    count = found.weeks.count(",") + 1
+    count = found.count
     sentence = (f"Service to callers was worst in the {'week' if count == 1 else 'weeks'} starting "
                 f"{found.weeks}: {fmt_pct(found.abandonment)} of phone and chat contacts abandoned, "
                 f"against {fmt_pct(found.abandonment_elsewhere)} in the other weeks")

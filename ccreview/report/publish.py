@@ -113,16 +113,24 @@ def publish_notebook(notebook_path: Path):
     return nb, found
 
 
+def _short_title(text: str) -> str:
+    """A heading as the contents bar shows it: without markup, and without what follows a colon
+    ("How performance moved: real change or noise" -> "How performance moved")."""
+    plain = re.sub(r"<[^>]+>", "", text).strip()
+    return plain.split(":")[0].strip() or plain
+
+
 def add_table_of_contents(page: str) -> str:
     """Insert a table of contents of the ``<h2>`` sections at the page's placeholder."""
     items = [
-        f'<li><a href="#{anchor}">{re.sub(r"<[^>]+>", "", text).strip()}</a></li>'
+        f'<li><a href="#{anchor}">{_short_title(text)}</a></li>'
         for anchor, text in _H2.findall(page)
     ]
     nav = ""
     if items:
-        nav = ('<nav class="ccr-toc" aria-label="Contents"><div class="ccr-toc-title">Contents'
-               f"</div><ol>{''.join(items)}</ol></nav>")
+        nav = ('<nav class="ccr-toc" aria-label="Contents"><div class="ccr-toc-inner">'
+               '<span class="ccr-toc-title">Contents</span>'
+               f"<ol>{''.join(items)}</ol></div></nav>")
     return page.replace("<!--ccreview:toc-->", nav, 1)
 
 

@@ -13,15 +13,19 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ccreview.data import columns as c
+from ccreview.kpis.catalogue import METRICS
+from ccreview.kpis.compute import kpi_series
 from ccreview.report.narrative import degraded_weeks
 from ccreview.wording import fmt_pct, format_value
 
 if TYPE_CHECKING:  # pragma: no cover
     from ccreview.review.review import Review
 
-__all__ = ["RECOMMENDATION_COLUMNS", "recommendations"]
+__all__ = ["RECOMMENDATION_COLUMNS", "recommendations", "targets_met_outside_degraded_weeks"]
 
-RECOMMENDATION_COLUMNS = ["rank", "recommendation", "evidence", "owner", "section", "severity"]
+RECOMMENDATION_COLUMNS = ["rank", "recommendation", "evidence", "owner", "due", "agreed_changes", "section",
+                          "severity"]
 
 
 def recommendations(review: Review) -> pd.DataFrame:
@@ -33,22 +37,63 @@ def recommendations(review: Review) -> pd.DataFrame:
         ``rank``, ``recommendation``, ``evidence``, ``owner``, ``section`` (where the
         evidence is in the report) and ``severity`` (relative gap, 0 = none).
     """
-    rows = _missed_targets(review) + _mis_grading(review) + _degraded_weeks(review)
-    table = pd.DataFrame(rows, columns=RECOMMENDATION_COLUMNS[1:])
+    explained = targets_met_outside_degraded_weeks(review)
+    rows = (_missed_targets(review, skip=explained) + _mis_grading(review)
+            + _degraded_weeks(review, explained=explained))
+    table = pd.DataFrame(rows, columns=[*RECOMMENDATION_COLUMNS[1:4], "metrics", "section", "severity"])
+    # due by the next review: the day the next period of the same length ends
+    end = review.params.end
+    table["due"] = (end + (end - review.params.start)).strftime("%d %b %Y") if len(table) else []
+    table["agreed_changes"] = [_agreed_changes(review, metrics) for metrics in table["metrics"]]
+    table = table[RECOMMENDATION_COLUMNS[1:]]
     table = table.sort_values("severity", ascending=False, kind="stable").reset_index(drop=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     return table
 
 
-def _missed_targets(review: Review) -> list[dict]:
-    owners = {k["metric"]: o.owner for o in review.params.objectives for k in o.kpis}
+def targets_met_outside_degraded_weeks(review: Review) -> list[str]:
+    """Missed KPI targets (shares) that the period meets once its degraded weeks are left out:
+    one cause, so one recommendation about it rather than one per KPI. Pooled over the other
+    whole weeks as numerators over denominators (:func:`~ccreview.kpis.compute.kpi_series`)."""
+    degraded = review.degraded_weeks
     card = review.scorecard
     missed = card[card["met"].eq(False)]
+    if not len(degraded) or not len(missed):
+        return []
+    out = []
+    for row in missed.itertuples(index=False):
+        obs = review.observations(row.metric)
+        if obs is None or METRICS[row.metric].kind != "proportion":
+            continue
+        weekly = kpi_series(obs, metric=row.metric, start=review.params.start, end=review.as_of, freq="W")
+        rest = weekly[~weekly["period_start"].isin(degraded["period_start"])]
+        if not rest["denominator"].sum():
+            continue
+        value = rest["numerator"].sum() / rest["denominator"].sum()
+        if (value >= row.target) if row.better == "higher" else (value <= row.target):
+            out.append(row.metric)
+    return out
+
+
+def _agreed_changes(review: Review, metrics: list[str]) -> str:
+    """Changes of the register, agreed but not yet live, that aim at one of ``metrics``."""
+    if "changes" not in review.data or not metrics:
+        return ""
+    register = review.data["changes"]
+    agreed = register[(register[c.STATUS] == "agreed") & register[c.METRIC].isin(metrics)]
+    return "; ".join(f"{i} {t}" for i, t in zip(agreed[c.CHANGE_ID], agreed[c.TITLE], strict=True))
+
+
+def _missed_targets(review: Review, skip: list[str] = ()) -> list[dict]:
+    owners = {k["metric"]: o.owner for o in review.params.objectives for k in o.kpis}
+    card = review.scorecard
+    missed = card[card["met"].eq(False) & ~card["metric"].isin(list(skip))]
     return [{
         "recommendation": f"Bring {row.label.lower()} back to target.",
         "evidence": f"{format_value(row.value, row.unit)} against a target of "
                     f"{format_value(row.target, row.unit)} ({row.objective}).",
         "owner": owners.get(row.metric, ""),
+        "metrics": [row.metric],
         "section": "Executive summary",
         "severity": abs(row.value - row.target) / abs(row.target) if row.target else 1.0,
     } for row in missed.itertuples(index=False)]
@@ -63,17 +108,20 @@ def _mis_grading(review: Review) -> list[dict]:
         "evidence": f"{fmt_pct(row.rate)} of its incidents mis-graded (95% CI {fmt_pct(row.ci_low)}"
                     f" to {fmt_pct(row.ci_high)}) against {fmt_pct(overall)} across all teams.",
         "owner": row.assigned_team,
+        "metrics": ["response_compliance", "resolution_compliance"],
         "section": "Compliance with agreed targets",
         "severity": (row.ci_low - overall) / overall if overall else 1.0,
     } for row in grading[grading["stands_out"]].itertuples(index=False)]
 
 
-def _degraded_weeks(review: Review) -> list[dict]:
+def _degraded_weeks(review: Review, explained: list[str] = ()) -> list[dict]:
     found = degraded_weeks(review.weekly_contacts, review.degraded_weeks)
     if found is None:
         return []
+    card = review.scorecard.set_index("metric")
+    also = [card.loc[m, "label"][:1].lower() + card.loc[m, "label"][1:] for m in explained]
     elsewhere = found.abandonment_elsewhere
-    several = "," in found.weeks
+    several = found.count > 1
     when = f"the week{'s' if several else ''} starting {found.weeks}"
     if found.causes:
         action = (f"Agree how the contact centre keeps answering through events like those of {when} "
@@ -87,8 +135,15 @@ def _degraded_weeks(review: Review) -> list[dict]:
         "recommendation": action,
         "evidence": f"Abandonment {fmt_pct(found.abandonment)} against {fmt_pct(elsewhere)} in "
                     f"other weeks; service level {fmt_pct(found.service_level, 0)} against "
-                    f"{fmt_pct(found.service_level_elsewhere, 0)}.",
+                    f"{fmt_pct(found.service_level_elsewhere, 0)}."
+                    + (f" Without those weeks the targets for {_listing(also)} would have been met, "
+                       "so this is the one action for them." if also else ""),
         "owner": review.params.services.contact_centre_team,
+        "metrics": ["abandonment_rate", "service_level", *explained],
         "section": "Executive summary",
         "severity": (found.abandonment - elsewhere) / elsewhere if elsewhere else 1.0,
     }]
+
+
+def _listing(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -10,11 +10,14 @@ from typing import Any
 
 from ccreview.data.redact import redact_string
 
-__all__ = ["NotebookContents", "redact_html", "sanitize_notebook"]
+__all__ = ["EMPTY_SECTION_MIMETYPE", "NotebookContents", "drop_empty_sections", "redact_html",
+           "sanitize_notebook"]
 
 DOWNLOAD_MIMETYPE = "application/vnd.ccreview.download+json"
 SUMMARY_MIMETYPE = "application/vnd.ccreview.summary+json"
 SECTION_FAILURE_MIMETYPE = "application/vnd.ccreview.section-failure+json"
+#: a section with nothing to show for want of data: it and its heading are left off the page
+EMPTY_SECTION_MIMETYPE = "application/vnd.ccreview.empty-section+json"
 #: markup that is not text: scripts, styles and tags (their attributes included)
 _NOT_TEXT = re.compile(r"(<script\b.*?</script\s*>|<style\b.*?</style\s*>|<!--.*?-->|<[^>]+>)",
                        re.S | re.I)
@@ -48,9 +51,44 @@ def _redact_value(value: Any) -> Any:
     return value
 
 
+def drop_empty_sections(nb) -> list[tuple[str, str]]:
+    """Remove, in place, each section that said it has nothing to show (its output carries
+    :data:`EMPTY_SECTION_MIMETYPE`) together with its heading cell, so neither the page nor its
+    contents lists it; one line after the first section says what was not supplied. Returns
+    ``(heading, reason)`` per section removed."""
+    import nbformat
+
+    removed, keep = [], []
+    for cell in nb.cells:
+        marker = next((o.get("data", {}).get(EMPTY_SECTION_MIMETYPE) for o in cell.get("outputs", [])
+                       if EMPTY_SECTION_MIMETYPE in o.get("data", {})), None)
+        if cell.cell_type == "code" and marker is not None:
+            heading = ""
+            if keep and keep[-1].cell_type == "markdown" and keep[-1].source.lstrip().startswith("## "):
+                heading = keep.pop().source.lstrip()[3:].splitlines()[0].strip()
+            removed.append((heading, str(marker.get("reason", ""))))
+            continue
+        keep.append(cell)
+    if removed:
+        by_reason: dict[str, list[str]] = {}
+        for heading, reason in removed:
+            name = re.sub(r"^Appendix [A-Z]\.\s*", "", heading).split(":")[0].strip()
+            by_reason.setdefault(reason, []).append(name)
+        listed = "; ".join(f"{reason}, so not shown: {', '.join(n for n in names if n)}"
+                           for reason, names in by_reason.items())
+        note = nbformat.v4.new_markdown_cell(f"*Left out for want of data:* {listed}.")
+        first_section = next((i for i, c in enumerate(keep) if c.cell_type == "markdown"
+                              and c.source.lstrip().startswith("## ")), None)
+        at = first_section + 2 if first_section is not None else len(keep)
+        keep.insert(min(at, len(keep)), note)
+    nb.cells = keep
+    return removed
+
+
 def sanitize_notebook(nb) -> NotebookContents:
     """Make an executed notebook (``nbformat`` node, changed in place) fit to publish and
     return what it handed over."""
+    drop_empty_sections(nb)
     found = NotebookContents()
     for cell in nb.cells:
         if cell.cell_type != "code":

@@ -46,7 +46,8 @@ __all__ = [
 
 
 def plot_control_chart(
-    chart, ax: plt.Axes | None = None, *, title: str | None = None, ylabel: str | None = None
+    chart, ax: plt.Axes | None = None, *, title: str | None = None, ylabel: str | None = None,
+    legend: bool = True,
 ) -> plt.Axes:
     """Series, centre line, limits (steps where they vary), shaded baseline, signals marked."""
     ax = _axes(ax)
@@ -84,10 +85,13 @@ def plot_control_chart(
         xlabel="Period" if not dates else "Period starting",
     )
     if dates:
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+        locator = mdates.AutoDateLocator(maxticks=6)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     if chart.kind == spc.P:
         ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0))
-    ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+    if legend:
+        ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
     return ax
 
 
@@ -354,7 +358,8 @@ def period_comparison_html(comparison) -> str:
     thin = int((comparison.table[effects.VERDICT] == effects.TOO_LITTLE_DATA).sum())
     if thin:
         html += note_html(
-            f"{thin} comparison(s) had too little data for a verdict: see the note column of the table."
+            f"{plural(thin, 'comparison')} had too little data for a verdict: see the note column of the "
+            "table."
         )
     return html
 

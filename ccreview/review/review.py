@@ -7,6 +7,7 @@ section of :mod:`ccreview.report.sections` with one expression.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ccreview.clocks.periods import full_weeks
-from ccreview.config.parameters import RunParameters
+from ccreview.config.parameters import RunParameters, parse_period
 from ccreview.data import columns as c
 from ccreview.data.dataset import Dataset
 from ccreview.data.prepared import load_prepared
@@ -34,6 +35,7 @@ from ccreview.review.compliance import ComplianceResults
 from ccreview.review.parameters import load_parameters
 from ccreview.review.performance import PerformanceResults
 from ccreview.review.special_causes import degraded_week_causes
+from ccreview.review.subset import SubsetDataset, subset_dataset
 from ccreview.stats import kinds
 
 __all__ = ["CENSORING_SLACK", "Review", "open_review"]
@@ -325,7 +327,8 @@ class _WithoutIncidents:
         return getattr(self._data, name)
 
 
-def open_review(parameters_file: str | Path, *, prepared_dir: str | Path | None = None) -> Review:
+def open_review(parameters_file: str | Path, *, prepared_dir: str | Path | None = None,
+                period: object = None, queue: object = None, team: object = None) -> Review:
     """Open a review for a parameter file.
 
     Parameters
@@ -335,14 +338,25 @@ def open_review(parameters_file: str | Path, *, prepared_dir: str | Path | None 
     prepared_dir : str or Path, optional
         Validated data saved by ``ccreview run``; when omitted (interactive use),
         the raw files are loaded and validated here.
+    period : str or dict, optional
+        Another review period than the parameter file's (``"2026-Q2"``, ``{start, end}``).
+    queue, team : str, optional
+        Review one queue or one team (several separated by commas) on its own
+        (:func:`~ccreview.review.subset.subset_dataset`).
 
     Returns
     -------
     Review
     """
     params = load_parameters(parameters_file)
+    if period is not None and str(period).strip():
+        start, end = parse_period(period, str(params.start.tz))
+        params = replace(params, start=start, end=end)
     if prepared_dir:
         data = load_prepared(prepared_dir)
     else:
         data = load_inputs(params)
+    data = subset_dataset(data, queue=queue, team=team)
+    if isinstance(data, SubsetDataset):
+        params = replace(params, title=f"{params.title} — {data.description}")
     return Review(params, data)

@@ -24,7 +24,8 @@ import pandas as pd
 from ccreview.data.redact import csv_text
 from ccreview.exceptions import CCReviewError
 from ccreview.report.plots import use_style
-from ccreview.report.publish import DOWNLOAD_MIMETYPE, SECTION_FAILURE_MIMETYPE, download_name
+from ccreview.report.publish import CSS, DOWNLOAD_MIMETYPE, SECTION_FAILURE_MIMETYPE, download_name
+from ccreview.report.sanitize import EMPTY_SECTION_MIMETYPE
 from ccreview.review.review import Review
 
 __all__ = ["Section"]
@@ -49,6 +50,22 @@ def _guarded(method, fallback: str | None):
             return fallback
 
     return call
+
+
+_STYLE_SHOWN = False
+
+
+def _stylesheet_once() -> str:
+    """The report's stylesheet, with the first section a kernel shows: in JupyterLab the tiles,
+    notes and tables then look as they do in the published report, and links that only work
+    beside a published page (downloads, other reports) are hidden. Published pages carry the
+    same stylesheet in their head, so this copy changes nothing there."""
+    global _STYLE_SHOWN
+    if _STYLE_SHOWN:
+        return ""
+    _STYLE_SHOWN = True
+    return (f"<style>{CSS}\nbody:not(.ccr-report) .ccr-downloads, "
+            "body:not(.ccr-report) a.ccr-report-link { display: none; }</style>")
 
 
 def failure_reason(exc: BaseException) -> str:
@@ -105,8 +122,17 @@ class Section:
                 "affected. The technical detail is in the run log and in the executed notebook "
                 "kept with the run.</div>")
 
+    def __repr__(self) -> str:
+        if self.failed:
+            return f"<{type(self).__name__}: could not be computed: {failure_reason(self._failure)}>"
+        table = getattr(self, "table", None)
+        shape = (f"table of {len(table):,} rows × {table.shape[1]} columns"
+                 if isinstance(table, pd.DataFrame) else "no table")
+        files = ", ".join(download_name(stem) for stem in self.downloads) or "none"
+        return f"<{type(self).__name__}: {shape}; downloads: {files}>"
+
     def _repr_html_(self) -> str:
-        body = self._body_html()
+        body = _stylesheet_once() + self._body_html()
         if self.failed:
             return self._failure_html()
         if self.downloads:
@@ -116,7 +142,16 @@ class Section:
             body += f'<p class="ccr-small ccr-downloads">Download (CSV): {links}</p>'
         return body
 
+    def empty_reason(self) -> str | None:
+        """Why this section has nothing to show (a file not supplied), or None: an empty section
+        is left off the published page, with one line saying what was not supplied."""
+        return None
+
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        reason = None if self.failed else self.empty_reason()
+        if reason:
+            return {"text/html": f'<p class="ccr-small">{html.escape(reason)}</p>',
+                    EMPTY_SECTION_MIMETYPE: {"section": type(self).__name__, "reason": reason}}
         bundle = {"text/html": self._repr_html_()}
         if self.failed:
             bundle[SECTION_FAILURE_MIMETYPE] = {

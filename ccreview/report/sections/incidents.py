@@ -18,10 +18,16 @@ import pandas as pd
 from ccreview.clocks.periods import week_start
 from ccreview.data import columns as c
 from ccreview.incidents.handoffs import handoff_summary, team_time
-from ccreview.kpis.catalogue import METRICS, resolution_hours, resolution_time_stats, volume_by_period
-from ccreview.kpis.compute import service_level_definition
+from ccreview.kpis.catalogue import resolution_hours, resolution_time_stats, volume_by_period
 from ccreview.report import narrative
-from ccreview.report.formatting import figure_html, note_html, paragraphs_html, priority_label, table_html
+from ccreview.report.formatting import (
+    details_html,
+    figure_html,
+    note_html,
+    paragraphs_html,
+    priority_label,
+    table_html,
+)
 from ccreview.report.plots import (
     plot_compliance,
     plot_resolution_distribution,
@@ -34,7 +40,6 @@ from ccreview.wording import fmt_count, fmt_hours, fmt_number, fmt_pct, plural
 
 __all__ = [
     "Compliance",
-    "Definitions",
     "Handoffs",
     "ResolutionTimes",
     "Volumes",
@@ -76,6 +81,7 @@ class Volumes(Section):
         also = f", and {fmt_count(contacts)} contacts arrived" if contacts else ""
         parts = [f"<p>{plural(total, 'incident')} {'was' if total == 1 else 'were'} opened in "
                  f"the period{also}.</p>"]
+        charts = []
         if "incidents" not in review.data:
             parts.append(note_html("No incidents file was given, so incident volumes are not "
                                    "shown."))
@@ -85,8 +91,8 @@ class Volumes(Section):
         else:
             fig, ax = plt.subplots()
             self.plot(ax)
-            parts.append(figure_html(fig, alt="Line chart of incidents opened per week by channel.",
-                                     caption=PARTIAL_WEEKS))
+            charts.append(figure_html(fig, alt="Line chart of incidents opened per week by channel.",
+                                      caption=PARTIAL_WEEKS))
         # contact volumes stand on their own: a contacts-only run still charts them
         if "contacts" not in review.data:
             parts.append(note_html("No contacts file was given, so contact volumes are not shown."))
@@ -94,15 +100,17 @@ class Volumes(Section):
             fig, ax = plt.subplots()
             plot_weekly_counts(self.weekly_contacts, hue=c.CHANNEL, ax=ax,
                                title="Contacts arriving per week, by channel", ylabel="Contacts")
-            parts.append(figure_html(fig, alt="Line chart of contacts per week by channel.",
-                                     caption=PARTIAL_WEEKS))
+            charts.append(figure_html(fig, alt="Line chart of contacts per week by channel.",
+                                      caption=PARTIAL_WEEKS))
         elif contacts:
             parts.append(note_html("Too few whole weeks of contacts in the period to chart a "
                                    "weekly trend."))
+        if charts:
+            parts.append(f'<div class="ccr-pair">{"".join(charts)}</div>')
         if total and len(self.by_category):
-            parts.append(table_html(self.by_category, formats={"incidents": fmt_count,
-                                                               "share": fmt_pct},
-                                    caption="Incidents opened by category", max_rows=15))
+            parts.append(details_html("Incidents opened by category", table_html(
+                self.by_category, formats={"incidents": fmt_count, "share": fmt_pct},
+                caption="Incidents opened by category", max_rows=15)))
         return "".join(parts)
 
 
@@ -120,6 +128,10 @@ class Compliance(Section):
             self.downloads["reconciliation_with_source_sla"] = review.reconciliation
         self.targets = review.params.criteria.target_hours
 
+    def empty_reason(self) -> str | None:
+        if "incidents" not in self.review.data:
+            return "no incidents file was given"
+        return None
     def plot(self, ax: plt.Axes | None = None) -> plt.Axes:
         """Bars per priority and target, with interval bars."""
         return plot_compliance(self.table, ax=ax)
@@ -133,14 +145,15 @@ class Compliance(Section):
                                   target=self.table["target"].str.capitalize())
         small = shown[shown["n"] < 30]
         parts = [
-            table_html(self.targets, caption="Agreed targets (criteria.yaml)",
-                       formats={"response": fmt_hours, "resolution": fmt_hours}),
             figure_html(fig, alt="Bar chart of the share of response and resolution targets "
                                  "met for each priority, with 95% interval bars."),
-            table_html(shown, formats={"n": fmt_count, "met": fmt_count, "breached": fmt_count,
-                                       "rate": fmt_pct, "ci_low": fmt_pct, "ci_high": fmt_pct},
-                       labels={"n": "judged", "rate": "met %", "ci_low": "95% CI low",
-                               "ci_high": "95% CI high"}),
+            details_html("The agreed targets, and the rates by priority", table_html(
+                self.targets, caption="Agreed targets",
+                formats={"response": fmt_hours, "resolution": fmt_hours}) + table_html(
+                shown, formats={"n": fmt_count, "met": fmt_count, "breached": fmt_count,
+                                "rate": fmt_pct, "ci_low": fmt_pct, "ci_high": fmt_pct},
+                labels={"n": "judged", "rate": "met %", "ci_low": "95% interval from",
+                        "ci_high": "to"})),
         ]
         if len(small):
             parts.append(note_html(
@@ -154,12 +167,12 @@ class Compliance(Section):
         parts.append(paragraphs_html(narrative.grading_sentences(grading)))
         if grading.attrs.get("overall_rate", 0) == 0:
             return "".join(parts)
-        parts.append(table_html(grading.drop(columns="stands_out"), max_rows=15,
-                                formats={"n": fmt_count, "mis_graded": fmt_count,
-                                         "rate": fmt_pct, "ci_low": fmt_pct, "ci_high": fmt_pct},
-                                labels={"rate": "mis-graded %", "ci_low": "95% CI low",
-                                        "ci_high": "95% CI high", "mis_graded": "mis-graded",
-                                        "n": "incidents"}))
+        parts.append(details_html("Mis-grading by team", table_html(
+            grading.drop(columns="stands_out"), max_rows=15,
+            formats={"n": fmt_count, "mis_graded": fmt_count, "rate": fmt_pct, "ci_low": fmt_pct,
+                     "ci_high": fmt_pct},
+            labels={"rate": "mis-graded %", "ci_low": "95% interval from", "ci_high": "to",
+                    "mis_graded": "mis-graded", "n": "incidents"})))
         return "".join(parts)
 
 
@@ -187,13 +200,14 @@ class Compliance(Section):
                 f"<p>{html.escape(sentence)} Segments are ranked by excess breaches, not by "
                 "rate, so a small group with a few breaches does not outrank a large one with a "
                 "real problem.</p>"
-                + table_html(shown, formats={"n": fmt_count, "breached": fmt_count,
+                + details_html(f"The segments with the most excess breaches ({len(shown)})",
+                               table_html(shown, formats={"n": fmt_count, "breached": fmt_count,
                                              "rate": fmt_pct, "ci_low": fmt_pct,
                                              "ci_high": fmt_pct,
                                              "expected_breaches": lambda v: fmt_number(v, 1),
                                              "excess_breaches": lambda v: fmt_number(v, 1)},
-                             labels={"n": "judged", "rate": "met %", "ci_low": "95% CI low",
-                                     "ci_high": "95% CI high", "beyond_chance": "beyond chance"}))
+                             labels={"n": "judged", "rate": "met %", "ci_low": "95% interval from",
+                                     "ci_high": "to", "beyond_chance": "beyond chance"})))
 
     def _reconciliation_html(self) -> str:
         table = self.review.reconciliation
@@ -201,7 +215,7 @@ class Compliance(Section):
             return ""
         best = table.loc[table["agreement"].idxmax()]
         sentences = ["The source system records its own verdict on whether each incident met "
-                     "its SLA; here it is set against the targets recomputed from criteria.yaml."]
+                     "its SLA; here it is set against the agreed targets, recomputed by this review."]
         sentences += [
             f"{row.target.capitalize()}: they agree for {fmt_pct(row.agreement)} of "
             f"{fmt_count(row.n)} incidents; the source says met where the criteria say breached "
@@ -211,8 +225,8 @@ class Compliance(Section):
         sentences.append(
             f"Its flag is closest to the {best['target']} target. Differences come from the "
             "definitions: the source system's own targets, clocks and pause rules, and which SLA "
-            "its flag belongs to, are not in the export; the figures in this report follow "
-            "criteria.yaml.")
+            "its flag belongs to, are not in the export; the figures in this report follow the "
+            "agreed targets.")
         return ("<h3>Reconciliation with the source system's SLA flag</h3>"
                 + paragraphs_html(sentences)
                 + table_html(table, formats={"n": fmt_count, "agree": fmt_count,
@@ -237,6 +251,10 @@ class ResolutionTimes(Section):
         self.downloads = {"time_to_resolve_by_priority": self.table,
                           "time_to_resolve_per_week": self.trend}
 
+    def empty_reason(self) -> str | None:
+        if "incidents" not in self.review.data:
+            return "no incidents file was given"
+        return None
     def plot(self, ax: plt.Axes | None = None) -> plt.Axes:
         """Weekly median and 90th percentile."""
         return plot_resolution_trend(self.trend, ax=ax)
@@ -260,17 +278,17 @@ class ResolutionTimes(Section):
         fig, ax = plt.subplots()
         self.plot(ax)
         shown = self.table.assign(priority=self.table[c.PRIORITY].map(priority_label))
+        trend = figure_html(fig, alt="Line chart of weekly median and 90th percentile time to "
+                                     "resolve, in hours.")
         return "".join([
             paragraphs_html(narrative.resolution_sentences(self.table, self.trend)),
-            distribution,
-            figure_html(fig, alt="Line chart of weekly median and 90th percentile time to "
-                                 "resolve, in hours."),
-            table_html(shown, formats={"n": fmt_count, "median_h": fmt_hours,
-                                       "p90_h": fmt_hours, "mean_h": fmt_hours},
-                       labels={"n": "resolved", "median_h": "median", "p90_h": "90th pct",
-                               "mean_h": "mean"},
-                       caption="Calendar time from opened to resolved, incidents resolved in "
-                               "the period"),
+            f'<div class="ccr-pair">{distribution}{trend}</div>',
+            details_html("Time to resolve by priority", table_html(
+                shown, formats={"n": fmt_count, "median_h": fmt_hours, "p90_h": fmt_hours,
+                                "mean_h": fmt_hours},
+                labels={"n": "resolved", "median_h": "median", "p90_h": "90th percentile",
+                        "mean_h": "mean"},
+                caption="Calendar time from opened to resolved, incidents resolved in the period")),
         ])
 
 
@@ -287,6 +305,10 @@ class Handoffs(Section):
         if len(self.table):
             self.downloads = {"time_in_each_teams_hands": self.table}
 
+    def empty_reason(self) -> str | None:
+        if "incident_events" not in self.review.data:
+            return "no incident events file was given"
+        return None
     def _body_html(self) -> str:
         if not len(self.table):
             return note_html("No incident events were given, so time in each team's hands and "
@@ -334,24 +356,3 @@ class Handoffs(Section):
 def fmt_hours_total(value: object) -> str:
     """Total hours as whole days: ``"1,234 days"``."""
     return f"{fmt_number(float(value) / 24, 0)} days"
-
-
-class Definitions(Section):
-    """The definitions of the metrics this report shows."""
-
-    def __init__(self, review: Review, names: list[str] | None = None, *,
-                 change_id: str | None = None) -> None:
-        super().__init__(review)
-        if change_id is not None:  # the metric a change evaluation shows
-            metric = review.change_evaluation(change_id).change[c.METRIC]
-            names = [metric] if metric in METRICS else []
-        names = list(METRICS) if names is None else names
-        chosen = {"service_level": service_level_definition(review.params.kpi_settings)}
-        self.table = pd.DataFrame(
-            [{"metric": METRICS[n].label, "definition": chosen.get(n, METRICS[n].definition),
-              "better": METRICS[n].better} for n in names])
-
-    def _body_html(self) -> str:
-        if not len(self.table):
-            return "<p>The metric named is not in the KPI catalogue.</p>"
-        return table_html(self.table)

@@ -11,6 +11,7 @@ from ccreview.data import columns as c
 from ccreview.kpis.catalogue import METRICS
 from ccreview.kpis.compute import service_level_definition
 from ccreview.report.formatting import (
+    details_html,
     figure_html,
     fmt_change,
     fmt_metric,
@@ -32,7 +33,7 @@ from ccreview.stats.effects import (
 )
 from ccreview.stats.run_rules import DEFAULT_RULES, RULES, false_signal_rate, resolve_rules
 from ccreview.stats.techniques import CHART, RAG
-from ccreview.wording import fmt_count, fmt_day, fmt_number, fmt_pct, plural
+from ccreview.wording import fmt_count, fmt_day, fmt_number, fmt_pct, in_sentence, plural
 
 __all__ = ["ControlCharts", "Performance", "TechniqueEfficiency"]
 
@@ -97,9 +98,9 @@ class Performance(Section):
             parts.append(f"<h3>Against the {html.escape(str(against))}</h3>")
             parts.append(paragraphs_html(self._headline(overall, against, tested, first)))
             shown = _readable(overall).rename(columns={"earlier": str(against)})
-            parts.append(table_html(shown, labels={"kpi": "KPI", "this_period": "this period",
-                                                   "interval": "95% interval"},
-                                    caption=f"Each KPI this period against the {against}"))
+            labels = {"kpi": "KPI", "this_period": "this period", "interval": "95% interval"}
+            parts.append(details_html(f"Every KPI against the {against} ({len(shown)})", table_html(
+                shown, labels=labels, caption=f"Each KPI this period against the {against}")))
             moved = rows[(rows["segment_by"] != "")
                          & rows["verdict"].isin([IMPROVED, WORSENED])].copy()
             if len(moved):
@@ -108,11 +109,11 @@ class Performance(Section):
                 shown = _readable(moved)
                 shown.insert(1, "segment", [f"{SEGMENT_WORDS.get(b, b)} {s}" for b, s in
                                             zip(moved["segment_by"], moved["segment"], strict=True)])
-                parts.append(table_html(shown.rename(columns={"earlier": str(against)}),
-                                        labels={"kpi": "KPI", "this_period": "this period",
-                                                "interval": "95% interval"}, max_rows=15,
-                                        caption="Segments that moved beyond chance (worsened first)"))
-        parts.append(self._method_html())
+                parts.append(details_html(
+                    f"Segments that moved beyond chance ({len(shown)}, worsened first)",
+                    table_html(shown.rename(columns={"earlier": str(against)}), labels=labels,
+                               max_rows=15, caption="Segments that moved beyond chance")))
+        parts.append(details_html("How changes are judged", self._method_html()))
         return "".join(parts) + self._backlog_html()
 
     def _headline(self, overall: pd.DataFrame, against: str, tested: int,
@@ -134,8 +135,8 @@ class Performance(Section):
             sentences.append("No evidence of change: " + ", ".join(
                 METRICS[m].label.lower() for m in steady[c.METRIC]) + ".")
         sentences.append(f"{plural(int(tested), 'comparison')} against the {against} were tested "
-                         "together, overall and by segment; at most 5% of the changes called "
-                         "real are expected to be false discoveries (Benjamini-Hochberg).")
+                         "together, overall and by segment, so that at most about 1 in 20 of the "
+                         "changes called real is a false alarm.")
         return sentences
 
     def _method_html(self) -> str:
@@ -151,7 +152,7 @@ class Performance(Section):
             "difference, each widened by the day-to-day design effect. A change is called "
             "real when its Benjamini-Hochberg q-value is at most 0.05 and its interval leaves "
             "out no change; simulated with nothing changed, this happens in about 5% of "
-            "comparisons (benchmarks/RESULTS.md).",
+            "comparisons.",
             "Service level here: " + service_level_definition(settings),
         ])
 
@@ -193,42 +194,62 @@ class ControlCharts(Section):
         first, last = review.chart_baseline
         rules = resolve_rules(review.params.chart_rules or DEFAULT_RULES)
         unit = "day" if review.params.chart_freq == "D" else "week"
-        parts = [paragraphs_html([
+        method = paragraphs_html([
             f"Each chart shows a KPI {unit} by {unit}. The centre line and the control limits "
             f"come from the baseline {unit}s ({fmt_day(first)} to "
-            f"{fmt_day(last - pd.Timedelta(days=1))}, shaded, unless a note under the chart says "
-            f"otherwise): points inside the limits are the {unit}-to-{unit} noise of a process "
-            f"that has not changed. A diamond marks a {unit} where a run rule signals a real "
-            f"change. Baseline {unit}s beyond the first limits (an outage, a special cause) are "
-            "circled and left out, and the limits worked out again without them, so they do not "
-            f"widen the limits for everything else. A {unit} with no data is a gap, never a zero, "
-            "and the note under the chart names it"
-            + ("; each weekday has its own centre line." if unit == "day" else "."),
+            f"{fmt_day(last - pd.Timedelta(days=1))}, shaded, unless a note says otherwise): "
+            f"points inside the dashed limits are the {unit}-to-{unit} noise of a process that has "
+            f"not changed. A diamond marks a {unit} where a run rule signals a real change. "
+            f"Baseline {unit}s beyond the first limits (an outage, a special cause) are circled and "
+            f"left out, and the limits worked out again without them. A {unit} with no data is a "
+            "gap, never a zero" + ("; each weekday has its own centre line." if unit == "day" else "."),
             "Rules checked: " + " ".join(f"{RULES[r]}" for r in rules),
             self._chance_sentence(rules, unit),
-        ])]
+        ])
         in_period = self._signals_in_period()
         if len(in_period):
-            parts.append(table_html(in_period, caption="Signals in the review period",
-                                    labels={"first_period": f"from {unit} of",
-                                            "last_period": f"to {unit} of", "points": f"{unit}s"}))
+            parts = [paragraphs_html([self._signals_sentence(in_period, unit)]),
+                     details_html(f"Every signal in the review period ({len(in_period)})", table_html(
+                         in_period, caption="Signals in the review period",
+                         labels={"first_period": f"from {unit} of", "last_period": f"to {unit} of",
+                                 "points": f"{unit}s"}))]
         else:
-            parts.append(paragraphs_html([f"No charted KPI signalled in the review period: the "
-                                          f"{unit}s stayed within what the baseline's noise "
-                                          "explains."]))
+            parts = [paragraphs_html([f"No charted KPI signalled in the review period: the "
+                                      f"{unit}s stayed within what the baseline's noise explains."])]
+        parts.append(details_html("How to read these charts", method))
+        figures, notes = [], []
         for name, chart in self.charts.items():
             metric = METRICS[name]
-            fig, ax = plt.subplots(figsize=(8, 3.2))
+            fig, ax = plt.subplots(figsize=(4.4, 2.4))
             axis = {"share": "share", "seconds": "seconds", "hours": "hours",
                     "count": "per day", "per 1,000": "per 1,000 contacts"}.get(metric.unit, "")
-            chart.plot(ax, title=metric.label, ylabel=axis)
+            chart.plot(ax, title=metric.label, ylabel=axis, legend=False)
+            ax.set_xlabel("")
             n_signals = int(chart.table["signal"].sum())
-            parts.append(f"<h3>{html.escape(metric.label)}</h3>")
-            parts.append(figure_html(
+            figures.append(figure_html(
                 fig, alt=f"Control chart of {ADJECTIVE[unit]} {metric.label.lower()}: centre line, "
                          f"control limits and {plural(n_signals, 'signal')} marked."))
-            parts.extend(note_html(w) for w in chart.warnings)
+            notes.extend(f"{metric.label}: {w}" for w in chart.warnings)
+        parts.append(f'<div class="ccr-multiples">{"".join(figures)}</div>')
+        parts.append('<p class="ccr-small">Shaded: baseline. Dashed: control limits. Line: centre. '
+                     "Diamond: signal. Circle: baseline point left out of the limits.</p>")
+        if notes:
+            parts.append(details_html(f"Notes on the charts ({len(notes)})", paragraphs_html(notes)))
         return "".join(parts)
+
+    def _signals_sentence(self, in_period: pd.DataFrame, unit: str) -> str:
+        """Which KPIs moved, for the better or the worse, in words."""
+        meaning = in_period["better or worse"]
+        worse = sorted({in_sentence(k) for k in in_period.loc[meaning == "worse", "kpi"]})
+        better = sorted({in_sentence(k) for k in in_period.loc[meaning == "better", "kpi"]})
+        parts = []
+        if worse:
+            parts.append(f"signals for the worse in {', '.join(worse)}")
+        if better:
+            parts.append(f"for the better in {', '.join(better)}")
+        if not parts:
+            return f"{plural(len(in_period), 'signal')} in the period, on KPIs with no better side."
+        return f"In the review period: {'; '.join(parts)}."
 
     def _chance_sentence(self, rules: tuple[str, ...], unit: str) -> str:
         """How often these rules signal by chance over the review period's points."""
@@ -285,6 +306,10 @@ class TechniqueEfficiency(Section):
         if len(self.table):
             self.downloads = {"technique_comparison": self.table}
 
+    def empty_reason(self) -> str | None:
+        if not self.comparisons:
+            return "too little history before the period to score the techniques on"
+        return None
     def _body_html(self) -> str:
         window = self.review.stable_window
         if not self.comparisons or window is None:
@@ -319,7 +344,7 @@ class TechniqueEfficiency(Section):
             labels={"kpi": "KPI", "chart": "control chart",
                     "rag_false_alarms": "RAG: false alarm in a month",
                     "chart_false_alarms": "chart: false alarm in a month",
-                    "rag_found_2sd": "RAG: 2σ worsening found in 12 weeks",
+                    "rag_found_2sd": "RAG: a 2-standard-deviation worsening found within 12 weeks",
                     "chart_found_2sd": "chart: found in 12 weeks",
                     "rag_delay_2sd": "RAG: median weeks to find",
                     "chart_delay_2sd": "chart: median weeks to find", "trust": "trust"},

@@ -58,6 +58,10 @@ class Procedures(Section):
         if len(review.what_if):
             self.downloads["what_if_criteria"] = review.what_if
 
+    def empty_reason(self) -> str | None:
+        if "incidents" not in self.review.data:
+            return "no incidents file was given"
+        return None
     def _body_html(self) -> str:
         review = self.review
         if "incidents" not in review.data:
@@ -78,7 +82,7 @@ class Procedures(Section):
                             "ci_low": fmt_pct, "ci_high": fmt_pct},
             labels={"n": "judged", "not_applicable": "not applicable", "rate": "met %",
                     "ci_low": "95% CI low", "ci_high": "95% CI high"},
-            caption="Every agreed criterion (criteria.yaml), incidents of the period"))
+            caption="Every agreed criterion, incidents of the period"))
         parts.append(self._by_team_html())
         parts.append(self._trend_html())
         parts.append("<h3>Who held the clock at breach</h3>")

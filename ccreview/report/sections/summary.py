@@ -8,14 +8,17 @@ from ccreview.data import columns as c
 from ccreview.data.prepared import ISSUES_FILE, QUARANTINE_SUFFIX
 from ccreview.data.redact import personal_data_table
 from ccreview.report import narrative
-from ccreview.report.formatting import note_html, paragraphs_html, table_html
+from ccreview.report.bottom_line import bottom_line
+from ccreview.report.formatting import details_html, note_html, paragraphs_html, table_html
 from ccreview.report.publish import SUMMARY_MIMETYPE
 from ccreview.report.recommendations import recommendations
 from ccreview.report.sections.base import Section
 from ccreview.report.sections.changes import ChangeVerdicts
+from ccreview.report.tiles import tiles_html
+from ccreview.review.headline import headline_kpis, previous_period_rows
 from ccreview.review.readiness import input_warnings
 from ccreview.review.review import Review
-from ccreview.wording import fmt_count, fmt_pct, format_value, plural
+from ccreview.wording import fmt_count, fmt_pct, plural
 
 __all__ = [
     "DataHealth",
@@ -32,6 +35,8 @@ class ExecutiveSummary(Section):
 
     def __init__(self, review: Review) -> None:
         super().__init__(review)
+        self.headline = headline_kpis(review)
+        self.bottom_line = bottom_line(review, self.headline)
         self.findings = narrative.findings(review)
         self.table = review.scorecard
         self.recommendations = recommendations(review)
@@ -42,7 +47,10 @@ class ExecutiveSummary(Section):
     def one_line(self) -> str:
         """E.g. ``"10,365 incidents; response 83.7%, resolution 81.1% met; 0 of 5 KPI targets met"``."""
         rates = self.review.compliance.set_index("target")["rate"]
-        parts = [f"{fmt_count(len(self.review.incidents))} incidents"]
+        if "incidents" in self.review.data:
+            parts = [f"{fmt_count(len(self.review.incidents))} incidents"]
+        else:  # a contacts-only review leads with its contacts
+            parts = [f"{fmt_count(len(self.review.contacts))} contacts"]
         if len(rates):
             parts.append(", ".join(f"{t} {fmt_pct(r)}" for t, r in rates.items()) + " met")
         card = self.table.dropna(subset=["met"])
@@ -54,24 +62,29 @@ class ExecutiveSummary(Section):
         return {**super()._repr_mimebundle_(include, exclude),
                 SUMMARY_MIMETYPE: {"summary": self.one_line}}
 
+    def _findings_html(self) -> str:
+        """The first four findings, the rest one click away."""
+        shown, more = self.findings[:4], self.findings[4:]
+        rest = details_html(f"{len(more)} more findings", paragraphs_html(more)) if more else ""
+        return f'<div class="ccr-summary"><strong>Findings</strong>{paragraphs_html(shown)}{rest}</div>'
+
     def _body_html(self) -> str:
-        tiles = []
-        for row in self.table.itertuples(index=False):
-            css = {True: "ccr-status-ok", False: "ccr-status-bad"}.get(row.met, "ccr-status-warn")
-            verdict = {True: "target met", False: "target missed"}.get(row.met, row.note)
-            tiles.append(
-                f'<div class="ccr-kpi"><div class="label">{html.escape(row.label)}</div>'
-                f'<div class="value">{html.escape(format_value(row.value, row.unit))}</div>'
-                f'<div class="target">target {"≥" if row.better == "higher" else "≤"} '
-                f'{html.escape(format_value(row.target, row.unit))}'
-                f' · <span class="{css}">{html.escape(verdict)}</span></div></div>')
         notes = "".join(note_html(n) for n in narrative.coverage_notes(self.review))
-        parts = [notes, f'<div class="ccr-kpis">{"".join(tiles)}</div>',
-                 '<div class="ccr-summary"><strong>Findings</strong>'
-                 f"{paragraphs_html(self.findings)}</div>", "<h3>Recommendations</h3>"]
+        previous = previous_period_rows(self.review)
+        against = (str(previous["against"].iloc[0]) if len(previous) else "previous period").capitalize()
+        bottom = "".join(f"<p>{html.escape(s)}</p>" for s in self.bottom_line)
+        box = (f'<div class="ccr-bottom-line" role="doc-abstract"><strong>Bottom line</strong>{bottom}'
+               "</div>") if bottom else ""
+        parts = [notes, box,
+                 tiles_html(self.headline, against=against),
+                 self._findings_html(), "<h3>Recommendations</h3>"]
         if len(self.recommendations):
-            parts.append(table_html(self.recommendations.head(5).drop(columns="severity"),
-                                    formats={"rank": str}))
+            shown = self.recommendations.head(5).drop(columns="severity")
+            if not shown["agreed_changes"].astype(bool).any():
+                shown = shown.drop(columns="agreed_changes")
+            parts.append(table_html(shown, formats={"rank": str},
+                                    labels={"agreed_changes": "agreed changes that answer it",
+                                            "section": "evidence in"}))
             if len(self.recommendations) > 5:
                 parts.append(f'<p class="ccr-small">{len(self.recommendations) - 5} more in '
                              "recommendations.csv.</p>")
