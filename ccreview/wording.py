@@ -48,14 +48,14 @@ def in_sentence(label: str) -> str:
 
 
 def strength_of_evidence(p: float) -> str:
-    """A p- or q-value in words a manager reads: "overwhelming evidence (p < 0.001)",
-    "strong evidence (p = 0.004)", "some evidence (p = 0.03)", "little evidence (p = 0.2)"."""
+    """A p- or q-value in words a manager reads: "overwhelming evidence, p < 0.001",
+    "strong evidence, p = 0.004", "some evidence, p = 0.03", "little evidence, p = 0.20"."""
     if p is None or not np.isfinite(p):
         return "evidence not assessed"
     shown = "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
     words = ("overwhelming evidence" if p < 0.001 else "strong evidence" if p < 0.01
              else "some evidence" if p < 0.05 else "little evidence")
-    return f"{words} ({shown})"
+    return f"{words}, {shown}"
 
 
 def fmt_day(value: pd.Timestamp) -> str:

@@ -99,3 +99,65 @@ def test_one_queue_reviewed_on_its_own(demo_dir, tmp_path):
         open_review(params, queue="biling")
     earlier = open_review(params, period="2026-Q2")
     assert earlier.params.start.month == 4 and earlier.params.end.month == 7
+
+
+def test_numbers_that_differ_are_printed_so_that_they_differ_and_zero_has_no_sign():
+    from ccreview.report.formatting import fmt_change, fmt_metric_pair
+
+    assert fmt_metric_pair(21.4, 20.9, "average_speed_of_answer") == ("21.4 s", "20.9 s")
+    assert fmt_metric_pair(30.0, 21.0, "average_speed_of_answer") == ("30 s", "21 s")
+    assert fmt_change(-0.02, "average_handle_time", "difference") == "±0.0 s"
+    assert fmt_change(-0.00004, "service_level", "difference") == "±0.0 pts"
+    assert fmt_change(-2.5, "average_handle_time", "difference") == "−2.5 s"
+
+
+def test_sections_without_data_leave_the_page_with_one_line_saying_why():
+    import nbformat
+
+    from ccreview.report.sanitize import EMPTY_SECTION_MIMETYPE, drop_empty_sections
+
+    def section(title, marker=None):
+        md = nbformat.v4.new_markdown_cell(f"## {title}\n\nWhat it shows.")
+        code = nbformat.v4.new_code_cell("sections.X(review)")
+        data = {"text/html": "<p>body</p>"}
+        if marker:
+            data[EMPTY_SECTION_MIMETYPE] = {"reason": marker}
+        code.outputs = [nbformat.v4.new_output("display_data", data=data)]
+        return [md, code]
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = (section("Executive summary") + section("Compliance with agreed targets", "no incidents file")
+                + section("Appendix B. Procedures: every agreed criterion", "no incidents file")
+                + section("Appendix D. Handoffs", "no incident events file"))
+    removed = drop_empty_sections(nb)
+    assert [h for h, _ in removed] == ["Compliance with agreed targets",
+                                       "Appendix B. Procedures: every agreed criterion",
+                                       "Appendix D. Handoffs"]
+    headings = [c.source.splitlines()[0] for c in nb.cells if c.cell_type == "markdown"]
+    assert headings[0] == "## Executive summary" and len([h for h in headings if h.startswith("## ")]) == 1
+    note = nb.cells[2].source
+    assert note.startswith("*Left out for want of data:*")
+    assert "no incidents file, so not shown: Compliance with agreed targets, Procedures" in note
+    assert "no incident events file, so not shown: Handoffs" in note
+
+
+def test_sections_with_charts_plot_them_and_axes_say_when_they_do_not_start_at_zero(review):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ccreview.report import sections
+
+    charts = sections.ControlCharts(review)
+    grid = charts.plot()
+    drawn = [ax for ax in grid.flat if ax.get_visible()]
+    assert len(drawn) == len(charts.charts)
+    # a weekly share around 60% is not drawn from zero, and its axis says so
+    assert any("axis not from 0" in ax.get_ylabel() for ax in drawn)
+    one = charts.plot(plt.subplots()[1], metric="service_level")
+    assert one.get_title() == "Service level"
+    evidence = sections.ChangeEvidence(review, "C-001")
+    assert evidence.plot().get_lines() and evidence.plot(comparison_group=True).get_lines()
+    assert repr(evidence).startswith("<ChangeEvidence: table of 1 rows")
+    plt.close("all")

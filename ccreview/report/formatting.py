@@ -27,6 +27,7 @@ __all__ = [
     "figure_html",
     "fmt_change",
     "fmt_metric",
+    "fmt_metric_pair",
     "note_html",
     "paragraphs_html",
     "priority_label",
@@ -140,6 +141,25 @@ def fmt_metric(value: object, name: str) -> str:
     if metric.kind == kinds.COUNT and value is not None and not float(value).is_integer():
         return f"{fmt_number(value, 1)} a day"
     return format_value(value, metric.unit)
+
+
+def fmt_metric_pair(after: object, before: object, name: str) -> tuple[str, str]:
+    """Two values of a metric that differ, printed so that they differ: "21.4 s" and "20.9 s"
+    where one decimal less would print "21 s against 21 s"."""
+    first, second = fmt_metric(after, name), fmt_metric(before, name)
+    if first != second or after is None or before is None or float(after) == float(before):
+        return first, second
+    unit = METRICS[name].unit
+    for digits in (1, 2, 3):
+        if unit == "seconds":
+            first, second = (f"{fmt_number(v, digits)} s" for v in (after, before))
+        elif unit == "share":
+            first, second = (f"{100 * float(v):.{digits + 1}f}%" for v in (after, before))
+        else:
+            first, second = (fmt_number(v, digits + 1) for v in (after, before))
+        if first != second:
+            break
+    return first, second
 
 
 def fmt_change(value: object, name: str, scale: str) -> str:

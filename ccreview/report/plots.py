@@ -58,6 +58,10 @@ def plot_weekly_counts(
     return ax
 
 
+#: rates from fewer cases than this get their counts written on the bar
+SMALL_SAMPLE = 30
+
+
 def plot_compliance(rates: pd.DataFrame, *, ax: plt.Axes | None = None) -> plt.Axes:
     """Compliance rate per priority and target with 95% interval bars.
 
@@ -76,6 +80,12 @@ def plot_compliance(rates: pd.DataFrame, *, ax: plt.Axes | None = None) -> plt.A
         ax.errorbar(x, part["rate"], yerr=[part["rate"] - part["ci_low"],
                                            part["ci_high"] - part["rate"]],
                     fmt="none", ecolor="black", elinewidth=1, capsize=3)
+        # a few cases: say how many ("1 of 1"), so a full bar is not read as a sure 100%
+        if "met" in part and "n" in part:
+            for xi, met, n in zip(x, part["met"], part["n"], strict=True):
+                if 0 < n < SMALL_SAMPLE:
+                    ax.annotate(f"{int(met)} of {int(n)}", (xi, 0.02), ha="center", va="bottom",
+                                fontsize=8, color="white" if met / n > 0.1 else "black")
     ax.set_xticks(range(len(priorities)), [priority_label(p) for p in priorities])
     ax.set(title="Targets met, by priority (bars: 95% interval)", xlabel="Priority",
            ylabel="Share met", ylim=(0, 1.05))

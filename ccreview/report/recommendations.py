@@ -17,7 +17,7 @@ from ccreview.data import columns as c
 from ccreview.kpis.catalogue import METRICS
 from ccreview.kpis.compute import kpi_series
 from ccreview.report.narrative import degraded_weeks
-from ccreview.wording import fmt_pct, format_value
+from ccreview.wording import fmt_pct, format_value, in_sentence
 
 if TYPE_CHECKING:  # pragma: no cover
     from ccreview.review.review import Review
@@ -89,7 +89,7 @@ def _missed_targets(review: Review, skip: list[str] = ()) -> list[dict]:
     card = review.scorecard
     missed = card[card["met"].eq(False) & ~card["metric"].isin(list(skip))]
     return [{
-        "recommendation": f"Bring {row.label.lower()} back to target.",
+        "recommendation": f"Bring {in_sentence(row.label)} back to target.",
         "evidence": f"{format_value(row.value, row.unit)} against a target of "
                     f"{format_value(row.target, row.unit)} ({row.objective}).",
         "owner": owners.get(row.metric, ""),

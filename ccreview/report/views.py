@@ -92,7 +92,16 @@ def plot_control_chart(
         ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0))
     if legend:
         ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+    mark_axis_origin(ax)
     return ax
+
+
+def mark_axis_origin(ax: plt.Axes) -> None:
+    """Say on the y axis when it does not start at zero, so a small move is not read as a big one."""
+    low, high = ax.get_ylim()
+    if low > 0 and high > 0:
+        label = ax.get_ylabel()
+        ax.set_ylabel(f"{label} (axis not from 0)" if label else "axis not from 0")
 
 
 def _break_at_jumps(table: pd.DataFrame) -> pd.DataFrame:
@@ -187,6 +196,7 @@ def plot_change_result(
         ylabel=ylabel or {models.RATE: "Rate", models.SHARE: "Share"}.get(result.kind, "Value"),
     )
     ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+    mark_axis_origin(ax)
     return ax
 
 

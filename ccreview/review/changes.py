@@ -32,7 +32,7 @@ from ccreview.stats.change_verdicts import (
 )
 from ccreview.stats.did import difference_in_differences
 from ccreview.stats.its import interrupted_time_series
-from ccreview.wording import did_you_mean, fmt_day
+from ccreview.wording import did_you_mean, fmt_day, in_sentence
 
 __all__ = [
     "CANNOT_JUDGE",
@@ -221,7 +221,7 @@ def evaluate_change(review, change_id: str) -> ChangeEvaluation:
                       "metric column.")
     obs = None if issues else review.observations(metric)
     if not issues and (obs is None or not len(obs)):
-        issues.append(f"The data has nothing to measure {METRICS[metric].label.lower()} with "
+        issues.append(f"The data has nothing to measure {in_sentence(METRICS[metric].label)} with "
                       f"({review.missing_reason(metric) or 'no rows'}).")
     tz = review.params.start.tz
     end = review.params.end
@@ -237,7 +237,7 @@ def evaluate_change(review, change_id: str) -> ChangeEvaluation:
             target = SCOPE_COLUMNS[column]
             if target not in obs:
                 issues.append(f"The scope {column}={', '.join(values)} cannot be applied: "
-                              f"{METRICS[metric].label.lower()} has no {target}.")
+                              f"{in_sentence(METRICS[metric].label)} has no {target}.")
                 continue
             present = set(obs[target].dropna().astype(str).unique())
             unknown = [v for v in values if v not in present]
@@ -285,7 +285,7 @@ def evaluate_change(review, change_id: str) -> ChangeEvaluation:
         evaluation.did = difference_in_differences(
             evaluation.treated, evaluation.control, **model_options,
             equivalence_margin=equivalence_margin(metric, float(expected) if has_expectation else None))
-    label = spec.label.lower() + (f" ({evaluation.scope})" if scope else "")
+    label = in_sentence(spec.label) + (f" ({evaluation.scope})" if scope else "")
     if not has_expectation:
         evaluation.verdict = Verdict(INCONCLUSIVE, "The register gives no expected effect, so the "
                                      "estimate below cannot be judged against one.")

@@ -135,12 +135,18 @@ class Section:
         body = _stylesheet_once() + self._body_html()
         if self.failed:
             return self._failure_html()
-        if self.downloads:
+        published = self._published_downloads()
+        if published:
             links = " · ".join(
                 f'<a href="downloads/{html.escape(download_name(stem))}">'
-                f"{html.escape(download_name(stem))}</a>" for stem in self.downloads)
+                f"{html.escape(download_name(stem))}</a>" for stem in published)
             body += f'<p class="ccr-small ccr-downloads">Download (CSV): {links}</p>'
         return body
+
+    def _published_downloads(self) -> dict[str, pd.DataFrame]:
+        """The downloads with at least one row: a header-only file is not offered."""
+        return {stem: frame for stem, frame in self.downloads.items()
+                if isinstance(frame, pd.DataFrame) and len(frame)}
 
     def empty_reason(self) -> str | None:
         """Why this section has nothing to show (a file not supplied), or None: an empty section
@@ -158,8 +164,9 @@ class Section:
                 "section": type(self).__name__, "reason": failure_reason(self._failure),
                 "error": f"{type(self._failure).__name__}: {self._failure}"}
             return bundle
-        if self.downloads:
+        published = self._published_downloads()
+        if published:
             bundle[DOWNLOAD_MIMETYPE] = {"files": [
                 {"name": download_name(stem), "csv": csv_text(frame)}
-                for stem, frame in self.downloads.items()]}
+                for stem, frame in published.items()]}
         return bundle

@@ -21,7 +21,7 @@ from ccreview.stats.change_verdicts import (
     SMALLER_THAN_EXPECTED,
     TOO_LITTLE_DATA,
 )
-from ccreview.wording import fmt_day
+from ccreview.wording import fmt_day, in_sentence
 
 __all__ = ["ChangeEvidence", "ChangeRecord", "ChangeVerdicts", "verdict_html"]
 
@@ -153,6 +153,14 @@ class ChangeEvidence(Section):
             if ev.did is not None:
                 self.downloads[f"{stem}_comparison_series"] = ev.control
 
+    def plot(self, ax=None, *, comparison_group: bool = False):
+        """The interrupted time series (or, ``comparison_group=True``, the difference in
+        differences) chart on ``ax``; returns the Axes."""
+        result = self.evaluation.did if comparison_group else self.evaluation.its
+        if result is None:
+            raise ValueError("Nothing was estimated for this change: " + " ".join(self.evaluation.issues))
+        return result.plot(ax)
+
     def _body_html(self) -> str:
         ev = self.evaluation
         parts = [note_html(issue) for issue in ev.issues]
@@ -165,13 +173,13 @@ class ChangeEvidence(Section):
         parts.extend(note_html(sentence) for sentence in special_cause_sentences(ev))
         parts.append("<h3>Before and after (interrupted time series)</h3>")
         parts.append(paragraphs_html([
-            f"Weekly {metric.label.lower()} ({ev.scope}) before and after the change, with a "
+            f"Weekly {in_sentence(metric.label)} ({ev.scope}) before and after the change, with a "
             "segmented regression: the trend before the change, extended (dashed), is what would "
             "have been expected without it. " + ev.its.headline()]))
         ylabel = UNIT_LABELS.get(metric.unit, metric.unit)
         fig, ax = plt.subplots(figsize=(8, 3.4))
         ev.its.plot(ax, title=f"{metric.label}, {ev.scope}", ylabel=ylabel)
-        parts.append(figure_html(fig, alt=f"Weekly {metric.label.lower()} before and after "
+        parts.append(figure_html(fig, alt=f"Weekly {in_sentence(metric.label)} before and after "
                                           f"{ev.change_id}, with the fitted trend and the "
                                           "counterfactual."))
         parts.extend(note_html(w) for w in ev.its.warnings)
@@ -189,11 +197,13 @@ class ChangeEvidence(Section):
             fig, ax = plt.subplots(figsize=(8, 3.4))
             ev.did.plot(ax, title=f"{metric.label}: changed scope and comparison group",
                         ylabel=ylabel)
-            parts.append(figure_html(fig, alt=f"Weekly {metric.label.lower()} of the changed scope "
+            parts.append(figure_html(fig, alt=f"Weekly {in_sentence(metric.label)} of the changed scope "
                                               "and of the comparison group around the change."))
             parts.extend(note_html(w) for w in ev.did.warnings)
         parts.append(table_html(self._estimates(), caption="Estimated effect of the change "
-                                                           "(average over the weeks after it)"))
+                                                           "(average over the weeks after it)",
+                                labels={"weeks_before": "weeks before", "weeks_after": "weeks after",
+                                        "ci_low": "95% interval from", "ci_high": "to"}))
         return "".join(parts) + self._confounders_html()
 
     def _estimates(self) -> pd.DataFrame:

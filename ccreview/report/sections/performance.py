@@ -15,6 +15,7 @@ from ccreview.report.formatting import (
     figure_html,
     fmt_change,
     fmt_metric,
+    fmt_metric_pair,
     note_html,
     paragraphs_html,
     table_html,
@@ -122,18 +123,18 @@ class Performance(Section):
         for verdict in (WORSENED, IMPROVED):
             rows = overall[overall["verdict"] == verdict]
             if len(rows):
-                items = ", ".join(
-                    f"{METRICS[r.metric].label.lower()} ({fmt_metric(r.after, r.metric)} against "
-                    f"{fmt_metric(r.before, r.metric)})" for r in rows.itertuples())
+                pairs = [(r.metric, fmt_metric_pair(r.after, r.before, r.metric)) for r in rows.itertuples()]
+                items = ", ".join(f"{in_sentence(METRICS[m].label)} ({after} against {before})"
+                                  for m, (after, before) in pairs)
                 sentences.append(f"{verdict.capitalize()} beyond chance: {items}.")
         slight = overall[overall["verdict"] == NO_MATERIAL_CHANGE]
         if len(slight):
             sentences.append("Moved beyond chance, but by less than counts as material: " + ", ".join(
-                METRICS[m].label.lower() for m in slight[c.METRIC]) + ".")
+                in_sentence(METRICS[m].label) for m in slight[c.METRIC]) + ".")
         steady = overall[overall["verdict"] == NO_CHANGE]
         if len(steady):
             sentences.append("No evidence of change: " + ", ".join(
-                METRICS[m].label.lower() for m in steady[c.METRIC]) + ".")
+                in_sentence(METRICS[m].label) for m in steady[c.METRIC]) + ".")
         sentences.append(f"{plural(int(tested), 'comparison')} against the {against} were tested "
                          "together, overall and by segment, so that at most about 1 in 20 of the "
                          "changes called real is a false alarm.")
@@ -187,6 +188,25 @@ class ControlCharts(Section):
         if len(self.table):
             self.downloads = {"control_chart_points": self.table}
 
+    def plot(self, ax=None, *, metric: str | None = None):
+        """One KPI's control chart on ``ax`` (``metric``; default the first charted), or, with
+        no ``ax`` and no ``metric``, all of them as small multiples; returns the Axes."""
+        if not self.charts:
+            raise ValueError("No charted KPI can be computed from the files given.")
+        if metric is not None or ax is not None:
+            name = metric or next(iter(self.charts))
+            return self.charts[name].plot(ax, title=METRICS[name].label)
+        columns = 3
+        rows = -(-len(self.charts) // columns)
+        fig, axes = plt.subplots(rows, columns, figsize=(4.4 * columns, 2.4 * rows), squeeze=False)
+        for ax_, (name, chart) in zip(axes.flat, self.charts.items(), strict=False):
+            chart.plot(ax_, title=METRICS[name].label, legend=False)
+            ax_.set_xlabel("")
+        for ax_ in list(axes.flat)[len(self.charts):]:
+            ax_.set_visible(False)
+        fig.tight_layout()
+        return axes
+
     def _body_html(self) -> str:
         review = self.review
         if not self.charts:
@@ -227,7 +247,7 @@ class ControlCharts(Section):
             ax.set_xlabel("")
             n_signals = int(chart.table["signal"].sum())
             figures.append(figure_html(
-                fig, alt=f"Control chart of {ADJECTIVE[unit]} {metric.label.lower()}: centre line, "
+                fig, alt=f"Control chart of {ADJECTIVE[unit]} {in_sentence(metric.label)}: centre line, "
                          f"control limits and {plural(n_signals, 'signal')} marked."))
             notes.extend(f"{metric.label}: {w}" for w in chart.warnings)
         parts.append(f'<div class="ccr-multiples">{"".join(figures)}</div>')
@@ -334,7 +354,7 @@ class TechniqueEfficiency(Section):
             "and applies the run rules of the control-chart section.",
             f"The control chart is the better technique for {trusted} of "
             f"{plural(len(self.table), 'KPI')}. " + first.recommendation.replace(
-                "Trust", f"For {METRICS[next(iter(self.comparisons))].label.lower()}: trust", 1),
+                "Trust", f"For {in_sentence(METRICS[next(iter(self.comparisons))].label)}: trust", 1),
         ])]
         parts.append(table_html(
             self.table,
@@ -351,7 +371,7 @@ class TechniqueEfficiency(Section):
             caption="False alarms when nothing changed, and detection of a planted worsening"))
         fig, ax = plt.subplots(figsize=(8, 3.4))
         first.plot(ax)
-        label = METRICS[next(iter(self.comparisons))].label.lower()
+        label = in_sentence(METRICS[next(iter(self.comparisons))].label)
         parts.append(figure_html(fig, alt=f"Bar chart comparing month-on-month RAG and the control "
                                           f"chart on {label}: false alarms and detection rates."))
         for name, result in self.comparisons.items():

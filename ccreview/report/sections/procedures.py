@@ -10,7 +10,7 @@ from ccreview.data import columns as c
 from ccreview.incidents.criteria_table import criterion_rates
 from ccreview.incidents.handoffs import breach_summary
 from ccreview.report.case_for_change import cases_for_change
-from ccreview.report.formatting import figure_html, note_html, paragraphs_html, table_html
+from ccreview.report.formatting import details_html, figure_html, note_html, paragraphs_html, table_html
 from ccreview.report.plots import PALETTE
 from ccreview.report.sections.base import Section
 from ccreview.review.review import Review
@@ -247,8 +247,14 @@ class CaseForChange(Section):
             "said and the decision in the change register; the change's own evaluation will then "
             "judge it against the effect it was expected to have.",
         ]
-        return paragraphs_html(sentences) + table_html(
-            self.table.drop(columns=["metric"]), max_rows=12,
-            labels={"kpi": "metric or criterion", "sources": "kinds of evidence",
-                    "uncertainty": "95% interval of the change"},
-            caption="The case for change: evidence, size and uncertainty, strongest first")
+        labels = {"kpi": "metric or criterion", "sources": "kinds of evidence",
+                  "uncertainty": "95% interval of the change"}
+        shown = self.table.drop(columns=["metric"])
+        first = shown[shown["sources"] >= 2] if len(strong) else shown.head(5)
+        rest = shown.drop(first.index)
+        return (paragraphs_html(sentences)
+                + table_html(first, labels=labels, caption="The case for change: evidence, size and "
+                             "uncertainty, strongest first")
+                + details_html(f"{plural(len(rest), 'more metric or criterion', 'more metrics or criteria')} "
+                               "with one kind of evidence",
+                               table_html(rest, labels=labels, max_rows=20) if len(rest) else ""))

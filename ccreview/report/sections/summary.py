@@ -75,9 +75,9 @@ class ExecutiveSummary(Section):
         bottom = "".join(f"<p>{html.escape(s)}</p>" for s in self.bottom_line)
         box = (f'<div class="ccr-bottom-line" role="doc-abstract"><strong>Bottom line</strong>{bottom}'
                "</div>") if bottom else ""
-        parts = [notes, box,
-                 tiles_html(self.headline, against=against),
-                 self._findings_html(), "<h3>Recommendations</h3>"]
+        first = f"{notes}{box}{tiles_html(self.headline, against=against)}"
+        parts = [f'<div class="ccr-first-screen">{first}</div>', self._findings_html(),
+                 "<h3>Recommendations</h3>"]
         if len(self.recommendations):
             shown = self.recommendations.head(5).drop(columns="severity")
             if not shown["agreed_changes"].astype(bool).any():
