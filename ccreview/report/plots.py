@@ -17,6 +17,7 @@ from ccreview.report.formatting import priority_label
 
 __all__ = [
     "PALETTE",
+    "mark_axis_origin",
     "plot_compliance",
     "plot_resolution_distribution",
     "plot_resolution_trend",
@@ -144,3 +145,11 @@ def plot_resolution_distribution(
                  "outliers not drawn)", xlabel="Priority", ylabel="Calendar time (log scale)")
     ax.title.set_size(10)
     return ax
+
+
+def mark_axis_origin(ax: plt.Axes) -> None:
+    """Say on the y axis when it does not start at zero, so a small move is not read as a big one."""
+    low, high = ax.get_ylim()
+    if low > 0 and high > 0:
+        label = ax.get_ylabel()
+        ax.set_ylabel(f"{label} (axis not from 0)" if label else "axis not from 0")

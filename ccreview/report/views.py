@@ -21,7 +21,7 @@ from ccreview.data import columns as c
 from ccreview.incidents import grading
 from ccreview.presentable import register_view
 from ccreview.report.formatting import figure_html, note_html, paragraphs_html, table_html
-from ccreview.report.plots import PALETTE, _axes
+from ccreview.report.plots import PALETTE, _axes, mark_axis_origin
 from ccreview.stats import change_models as models
 from ccreview.stats import change_results as results
 from ccreview.stats import change_verdicts as verdicts
@@ -94,14 +94,6 @@ def plot_control_chart(
         ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
     mark_axis_origin(ax)
     return ax
-
-
-def mark_axis_origin(ax: plt.Axes) -> None:
-    """Say on the y axis when it does not start at zero, so a small move is not read as a big one."""
-    low, high = ax.get_ylim()
-    if low > 0 and high > 0:
-        label = ax.get_ylabel()
-        ax.set_ylabel(f"{label} (axis not from 0)" if label else "axis not from 0")
 
 
 def _break_at_jumps(table: pd.DataFrame) -> pd.DataFrame:

@@ -65,7 +65,7 @@ def _stylesheet_once() -> str:
         return ""
     _STYLE_SHOWN = True
     return (f"<style>{CSS}\nbody:not(.ccr-report) .ccr-downloads, "
-            "body:not(.ccr-report) a.ccr-report-link { display: none; }</style>")
+            "body:not(.ccr-report) .ccr-report-link { display: none; }</style>")
 
 
 def failure_reason(exc: BaseException) -> str:

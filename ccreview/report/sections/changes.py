@@ -262,5 +262,6 @@ class ChangeVerdicts(Section):
         links = " · ".join(
             f'<a href="{html.escape(report_name(cid, self.review.change_stems))}.html">'
             f"{html.escape(cid)}</a>" for cid in self.table["change"])
-        return table + f'<p class="ccr-small">The evidence for each change: {links}.</p>'
+        # links to the other published reports: hidden in JupyterLab, where they go nowhere
+        return table + f'<p class="ccr-small ccr-report-link">The evidence for each change: {links}.</p>'
 

@@ -326,6 +326,12 @@ class TechniqueEfficiency(Section):
         if len(self.table):
             self.downloads = {"technique_comparison": self.table}
 
+    def plot(self, ax=None, *, metric: str | None = None):
+        """The technique comparison of one KPI (default the first studied) on ``ax``."""
+        if not self.comparisons:
+            raise ValueError("Too little history before the period to score the techniques on.")
+        return self.comparisons[metric or next(iter(self.comparisons))].plot(ax)
+
     def empty_reason(self) -> str | None:
         if not self.comparisons:
             return "too little history before the period to score the techniques on"

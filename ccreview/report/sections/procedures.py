@@ -58,6 +58,10 @@ class Procedures(Section):
         if len(review.what_if):
             self.downloads["what_if_criteria"] = review.what_if
 
+    def plot(self, ax: plt.Axes | None = None) -> plt.Axes:
+        """Compliance with each agreed criterion, with 95% intervals."""
+        return plot_criteria(self.table.dropna(subset=["rate"]), ax)
+
     def empty_reason(self) -> str | None:
         if "incidents" not in self.review.data:
             return "no incidents file was given"
