@@ -494,3 +494,22 @@ def test_verdict_checks_the_register():
 def test_never_achieved_when_the_interval_includes_zero(effect, below, above, expected, n_after):
     low, high = min(effect, 0.0) - below, max(effect, 0.0) + above  # always contains zero
     assert verdict(effect, low, high, expected_effect=expected, n_after=n_after).verdict != "achieved"
+
+
+def test_a_constant_series_is_not_judged_and_mixed_time_zones_of_special_causes_are_fine():
+    series = pd.DataFrame({c.PERIOD_START: weekly(30), VALUE: np.full(30, 300.0)})
+    result = interrupted_time_series(series, implemented_on=weekly(30)[15], kind="continuous")
+    assert np.isnan(result.effect.iloc[0]["estimate"]) and "constant" in result.reason
+    wavy = series.assign(**{VALUE: 300 + np.random.default_rng(1).normal(0, 5, 30)})
+    mixed = [pd.Timestamp("2026-03-04"), pd.Timestamp("2026-03-18 10:00", tz="Europe/London")]
+    result = interrupted_time_series(wavy, implemented_on=weekly(30)[15], kind="continuous",
+                                     special_causes=mixed)
+    assert len(result.special_causes) == 2
+
+
+def test_did_with_nothing_after_the_change_says_so_without_a_pre_trend_sentence():
+    series = pd.DataFrame({c.PERIOD_START: weekly(20), VALUE: np.random.default_rng(3).normal(300, 5, 20)})
+    result = difference_in_differences(series, series.assign(**{VALUE: series[VALUE] + 10}),
+                                       implemented_on=weekly(20)[19] + pd.Timedelta(days=3),
+                                       kind="continuous", equivalence_margin=5.0)
+    assert result.parallel_trends is None and np.isnan(result.effect.iloc[0]["estimate"])

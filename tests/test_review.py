@@ -252,3 +252,13 @@ def test_several_days_are_written_as_a_reader_writes_them():
     assert fmt_days([pd.Timestamp("2026-07-27"), pd.Timestamp("2026-08-03")]) == "27 Jul and 3 Aug 2026"
     assert fmt_days([pd.Timestamp("2025-12-29"), pd.Timestamp("2026-01-05")]) == (
         "29 Dec 2025 and 5 Jan 2026")
+
+
+@pytest.mark.parametrize(("start", "end", "due"), [
+    ("2026-07-01", "2026-10-01", "31 Dec 2026"), ("2026-10-01", "2027-01-01", "31 Mar 2027"),
+    ("1999-02-01", "1999-03-01", "31 Mar 1999"), ("2026-07-06", "2026-07-20", "2 Aug 2026")])
+def test_recommendations_are_due_by_the_end_of_the_next_period(start, end, due):
+    from ccreview.report.recommendations import next_review_day
+
+    tz = "Europe/London"
+    assert next_review_day(pd.Timestamp(start, tz=tz), pd.Timestamp(end, tz=tz)) == due

@@ -544,3 +544,25 @@ def test_points_not_shown_are_gaps_and_dropped():
     chart = spc.xmr_chart(values, baseline=np.r_[np.ones(12, bool), np.zeros(10, bool)], shown=shown)
     assert len(chart.table) == 18
     assert not any("No data" in w for w in chart.warnings)  # the weeks left off are not "missing"
+
+
+def test_a_quiet_week_is_a_low_count_but_a_week_the_export_lost_is_a_gap():
+    from ccreview.review.comparisons import metric_chart
+
+    tz = "Europe/London"
+    days = pd.date_range("2026-07-06", periods=28, freq="D")
+    # 5 incidents a day, except five quiet days in week 1 (other tables had rows on them)
+    # and week 4, which the export lost entirely
+    counts = [0 if (i < 7 and i > 1) or i >= 21 else 5 for i in range(28)]
+    at = pd.DatetimeIndex([d + pd.Timedelta(hours=10) for d, k in zip(days, counts, strict=True)
+                           for _ in range(k)]).tz_localize(tz)
+    obs = pd.DataFrame({"at": at, "numerator": 1.0, "denominator": 1.0})
+    start, end = pd.Timestamp("2026-07-06", tz=tz), pd.Timestamp("2026-08-03", tz=tz)
+    covered = days[:21]  # the days any table of the run has a row on
+    chart = metric_chart(obs, metric="incidents_opened", start=start, end=end, baseline=(start, end),
+                         data_days=covered)
+    t = chart.table.set_index("period")
+    assert t.loc["2026-07-06", "value"] == pytest.approx(10 / 7)  # per day, quiet days counted
+    assert t.loc["2026-07-13", "value"] == pytest.approx(5.0)
+    assert np.isnan(t.loc["2026-07-27", "value"]) and not t.loc["2026-07-27", "signal"]
+    assert any("No data for 1 week (27 Jul 2026)" in w for w in chart.warnings)

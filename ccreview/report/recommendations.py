@@ -17,7 +17,7 @@ from ccreview.data import columns as c
 from ccreview.kpis.catalogue import METRICS
 from ccreview.kpis.compute import kpi_series
 from ccreview.report.narrative import degraded_weeks
-from ccreview.wording import fmt_pct, format_value, in_sentence
+from ccreview.wording import fmt_day, fmt_pct, format_value, in_sentence
 
 if TYPE_CHECKING:  # pragma: no cover
     from ccreview.review.review import Review
@@ -41,9 +41,7 @@ def recommendations(review: Review) -> pd.DataFrame:
     rows = (_missed_targets(review, skip=explained) + _mis_grading(review)
             + _degraded_weeks(review, explained=explained))
     table = pd.DataFrame(rows, columns=[*RECOMMENDATION_COLUMNS[1:4], "metrics", "section", "severity"])
-    # due by the next review: the day the next period of the same length ends
-    end = review.params.end
-    table["due"] = (end + (end - review.params.start)).strftime("%d %b %Y") if len(table) else []
+    table["due"] = next_review_day(review.params.start, review.params.end) if len(table) else []
     table["agreed_changes"] = [_agreed_changes(review, metrics) for metrics in table["metrics"]]
     table = table[RECOMMENDATION_COLUMNS[1:]]
     table = table.sort_values("severity", ascending=False, kind="stable").reset_index(drop=True)
@@ -56,7 +54,7 @@ def targets_met_outside_degraded_weeks(review: Review) -> list[str]:
     one cause, so one recommendation about it rather than one per KPI. Pooled over the other
     whole weeks as numerators over denominators (:func:`~ccreview.kpis.compute.kpi_series`)."""
     degraded = review.degraded_weeks
-    card = review.scorecard
+    card = review.scorecard.drop_duplicates("metric")
     missed = card[card["met"].eq(False)]
     if not len(degraded) or not len(missed):
         return []
@@ -73,6 +71,18 @@ def targets_met_outside_degraded_weeks(review: Review) -> list[str]:
         if (value >= row.target) if row.better == "higher" else (value <= row.target):
             out.append(row.metric)
     return out
+
+
+def next_review_day(start: pd.Timestamp, end: pd.Timestamp) -> str:
+    """The last day of the next period of the same length, by the calendar: the review of
+    Q3 (1 Jul to 30 Sep) is due again at 31 Dec; of February at 31 Mar."""
+    first, stop = start.tz_localize(None).normalize(), end.tz_localize(None).normalize()
+    if first.day == 1 and stop.day == 1:  # whole months: step by months, not by days
+        months = (stop.year - first.year) * 12 + stop.month - first.month
+        following = stop + pd.DateOffset(months=months)
+    else:
+        following = stop + (stop - first)
+    return fmt_day(following - pd.Timedelta(days=1))
 
 
 def _agreed_changes(review: Review, metrics: list[str]) -> str:
@@ -118,8 +128,8 @@ def _degraded_weeks(review: Review, explained: list[str] = ()) -> list[dict]:
     found = degraded_weeks(review.weekly_contacts, review.degraded_weeks)
     if found is None:
         return []
-    card = review.scorecard.set_index("metric")
-    also = [card.loc[m, "label"][:1].lower() + card.loc[m, "label"][1:] for m in explained]
+    card = review.scorecard.drop_duplicates("metric").set_index("metric")
+    also = [in_sentence(card.loc[m, "label"]) for m in explained]
     elsewhere = found.abandonment_elsewhere
     several = found.count > 1
     when = f"the week{'s' if several else ''} starting {found.weeks}"

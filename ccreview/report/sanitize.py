@@ -65,7 +65,8 @@ def drop_empty_sections(nb) -> list[tuple[str, str]]:
         if cell.cell_type == "code" and marker is not None:
             heading = ""
             if keep and keep[-1].cell_type == "markdown" and keep[-1].source.lstrip().startswith("## "):
-                heading = keep.pop().source.lstrip()[3:].splitlines()[0].strip()
+                lines = keep.pop().source.lstrip()[3:].splitlines()
+                heading = lines[0].strip() if lines else ""
             removed.append((heading, str(marker.get("reason", ""))))
             continue
         keep.append(cell)
@@ -79,8 +80,10 @@ def drop_empty_sections(nb) -> list[tuple[str, str]]:
         note = nbformat.v4.new_markdown_cell(f"*Left out for want of data:* {listed}.")
         first_section = next((i for i, c in enumerate(keep) if c.cell_type == "markdown"
                               and c.source.lstrip().startswith("## ")), None)
-        at = first_section + 2 if first_section is not None else len(keep)
-        keep.insert(min(at, len(keep)), note)
+        # after the first section's output: the first code cell after its heading
+        at = next((i + 1 for i, c in enumerate(keep) if first_section is not None and i > first_section
+                   and c.cell_type == "code"), len(keep))
+        keep.insert(at, note)
     nb.cells = keep
     return removed
 

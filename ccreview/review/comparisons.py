@@ -148,6 +148,7 @@ def metric_chart(
     rules: Sequence[str] | str = DEFAULT_RULES,
     freq: str = "W",
     period_start: pd.Timestamp | None = None,
+    data_days: pd.DatetimeIndex | None = None,
 ) -> ControlChart:
     """The weekly (or daily, ``freq="D"``) control chart suited to a catalogue metric.
 
@@ -158,9 +159,11 @@ def metric_chart(
     nearly every week signals. Limits are revised without the baseline points beyond them
     (phase I); a daily chart gives each weekday its own centre line.
 
-    Gaps are gaps: a day with no observations at all is a day with no data, so a count is per
-    day *with data* (a week of an export that lost two days is not a fall in volume), and a
-    period with none is not drawn and never signals.
+    Gaps are gaps: a day on which no table of the run has a single row (``data_days``, local
+    dates; default: the days the metric's own observations fall on) is a day with no data, so
+    a count is per day *with data* (a week of an export that lost two days is not a fall in
+    volume), and a period with none is not drawn and never signals. A quiet day with rows
+    elsewhere (events, contacts) but no new incident is a zero, not a gap.
 
     Parameters
     ----------
@@ -191,22 +194,27 @@ def metric_chart(
         return u_chart(series["numerator"], series["denominator"].fillna(0) / spec.scale,
                        laney="auto", **options)
     if spec.kind == kinds.COUNT:
-        days = days_with_data(obs, series, start=start, freq=freq)
+        if data_days is None:
+            data_days = observed_days(obs, start.tz)
+        days = days_with_data(data_days, series)
         return u_chart(series["numerator"], days, laney="auto", **options)
     # times and counts of seconds cannot fall below zero, and their limits do not either
     floor = 0.0 if spec.unit in ("hours", "seconds") else None
     return xmr_chart(series["value"], floor=floor, **options)
 
 
-def days_with_data(obs: pd.DataFrame, series: pd.DataFrame, *, start: pd.Timestamp, freq: str
-                   ) -> np.ndarray:
-    """Per period of ``series`` (a :func:`kpi_series`), the days on which ``obs`` has any row."""
-    if freq == "D":
-        return (series["n"].to_numpy(float) > 0).astype(float)
-    local = obs["at"].dt.tz_convert(start.tz).dt.tz_localize(None).dt.normalize() if len(obs) else obs["at"]
-    days = pd.DatetimeIndex(pd.unique(local.dropna()))
+def observed_days(obs: pd.DataFrame, tz) -> pd.DatetimeIndex:
+    """The local calendar days on which ``obs`` has a row."""
+    if not len(obs):
+        return pd.DatetimeIndex([])
+    local = obs["at"].dt.tz_convert(tz).dt.tz_localize(None).dt.normalize()
+    return pd.DatetimeIndex(pd.unique(local.dropna()))
+
+
+def days_with_data(data_days: pd.DatetimeIndex, series: pd.DataFrame) -> np.ndarray:
+    """Per period of ``series`` (a :func:`kpi_series`), how many of its days have data."""
     starts = pd.DatetimeIndex(series[c.PERIOD_START])
     ends = starts + pd.to_timedelta(series["days"].to_numpy(float), unit="D")
-    day_values = np.sort(days.to_numpy())
+    day_values = np.sort(pd.DatetimeIndex(data_days).to_numpy())
     count = np.searchsorted(day_values, ends.to_numpy()) - np.searchsorted(day_values, starts.to_numpy())
     return count.astype(float)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ccreview.clocks.periods import comparison_windows
 from ccreview.data import columns as c
+from ccreview.data.schema import TABLES
 from ccreview.kpis.catalogue import MATERIAL_CHANGE, METRIC_BETTER, METRICS
 from ccreview.kpis.compute import kpi_series
 from ccreview.review.comparisons import BASELINE_WEEKS, comparison_rows, metric_chart
@@ -95,11 +96,30 @@ class PerformanceResults:
             baseline, note = self._baseline_for(obs, name)
             chart = metric_chart(obs, metric=name, start=min(baseline[0], self.params.start),
                                  end=self.as_of, baseline=baseline, rules=rules,
-                                 freq=self.params.chart_freq, period_start=self.params.start)
+                                 freq=self.params.chart_freq, period_start=self.params.start,
+                                 data_days=self.data_days)
             if note:
                 chart.warnings.insert(0, note)
             charts[name] = chart
         return charts
+
+    @cached_property
+    def data_days(self) -> pd.DatetimeIndex:
+        """The local days on which any table of the run has a row (its main timestamp): the
+        days the export covers. A day outside them is missing data, not a quiet day."""
+        tz = self.params.start.tz
+        days = []
+        for name in self.data.tables:
+            if name not in self.data or name not in TABLES:
+                continue
+            column = next((col.name for col in TABLES[name].columns
+                           if col.kind == "datetime" and col.required), None)
+            frame = self.data[name]
+            if column is None or column not in frame or not len(frame):
+                continue
+            local = frame[column].dt.tz_convert(tz).dt.tz_localize(None).dt.normalize()
+            days.append(pd.unique(local.dropna()))
+        return pd.DatetimeIndex(np.unique(np.concatenate(days))) if days else pd.DatetimeIndex([])
 
     def _baseline_for(self, obs: pd.DataFrame, name: str
                       ) -> tuple[tuple[pd.Timestamp, pd.Timestamp], str | None]:

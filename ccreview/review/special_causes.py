@@ -71,7 +71,8 @@ def degraded_week_causes(weekly: pd.DataFrame, *, major_incidents: pd.DataFrame 
                 causes.append(f"major incident {name} declared {when:%d %b}")
         if changes is not None and len(changes) and c.IMPLEMENTED_ON in changes:
             day = changes[c.IMPLEMENTED_ON]
-            went_live = changes[((day >= start) & (day < end) & (changes[c.STATUS] != "proposed"))
+            live = changes[c.STATUS].isin(["implemented", "rolled_back"])
+            went_live = changes[((day >= start) & (day < end) & live)
                                 .fillna(False).to_numpy()]
             for name, when in zip(went_live[c.CHANGE_ID], went_live[c.IMPLEMENTED_ON], strict=True):
                 causes.append(f"change {name} went live {when:%d %b}")

@@ -175,7 +175,12 @@ def _information_inverse(X: np.ndarray, t: np.ndarray, phi: float, sigma2: float
     P = V_inv - V_inv @ X @ np.linalg.inv(X.T @ V_inv @ X) @ X.T @ V_inv
     derivatives = _derivatives(t, phi, sigma2)
     info = np.array([[0.5 * np.trace(P @ a @ P @ b) for b in derivatives] for a in derivatives])
-    if known.any() and sigma2 < NEGLIGIBLE * float(known.mean()):
+    at_top = phi >= PHI_BOUNDS[1] - 1e-4
+    if at_top or (known.any() and sigma2 < NEGLIGIBLE * float(known.mean())):
+        # phi at the top of its search (near a random walk) or not identified: its REML
+        # variance is not a variance there (it gave df near 1 and intervals of 0.0002 to 2,644
+        # in short binomial series), so only sigma^2 carries estimation uncertainty into KR and
+        # Satterthwaite. At the bottom (independence) phi keeps its share: that is conservative.
         out = np.zeros((2, 2))
         out[0, 0] = 1 / info[0, 0] if info[0, 0] > 0 else 0.0
         return out

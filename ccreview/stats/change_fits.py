@@ -186,6 +186,10 @@ def fit_model(y: np.ndarray, X: pd.DataFrame, *, kind: str, exposure: np.ndarray
                           "at all) or too sparse."]
     if not (np.all(np.isfinite(model.params)) and np.all(np.isfinite(np.diag(model.cov)))):
         return None, ["The model could not estimate every term (too little variation in the data)."]
+    scale = max(1.0, float(np.nanmean(np.abs(y)))) if len(y) else 1.0
+    if len(model.resid) and float(np.nanstd(model.resid)) <= 1e-9 * scale:
+        return None, ["The series is constant, or exactly on a line: with no week-to-week variation "
+                      "there is nothing to judge a change against."]
     if any(word in str(w.message).lower() for w in caught for word in ("converge", "separation")):
         return model, ["The model did not converge cleanly; treat its numbers with caution."]
     return model, []

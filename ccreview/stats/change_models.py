@@ -180,9 +180,15 @@ def _split(frame: pd.DataFrame, grid: _Grid, when: pd.Timestamp | None) -> tuple
 
 def _special_causes(frame: pd.DataFrame, grid: _Grid, special_causes) -> np.ndarray:
     """Which periods contain one of the ``special_causes`` dates (a major incident, a degraded week)."""
-    days = pd.to_datetime(pd.Series(list(special_causes or []), dtype=object), errors="coerce").dropna()
-    if days.dt.tz is not None:
-        days = days.dt.tz_localize(None)
+    stamps = []
+    for value in special_causes if special_causes is not None else []:
+        try:
+            stamp = pd.Timestamp(value)
+        except (TypeError, ValueError):
+            continue
+        if not pd.isna(stamp):  # each on its own: naive and zoned dates may be mixed
+            stamps.append(stamp.tz_localize(None) if stamp.tzinfo is not None else stamp)
+    days = pd.Series(stamps, dtype="datetime64[ns]")
     starts = frame[c.PERIOD_START]
     if not len(days) or not len(starts):
         return np.zeros(len(frame), bool)

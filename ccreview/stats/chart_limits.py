@@ -33,7 +33,7 @@ def _group_codes(groups: object, size: int) -> np.ndarray:
     if len(values) != size:
         raise ParameterError(f"groups: has {len(values)} values for {size} points; give one group per point "
                              "(e.g. the weekday of each day).")
-    return pd.factorize(values)[0]
+    return pd.factorize(values, use_na_sentinel=False)[0]
 
 
 def group_centres(weighted: np.ndarray, weights: np.ndarray, mask: np.ndarray, codes: np.ndarray

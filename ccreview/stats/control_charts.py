@@ -272,7 +272,8 @@ def xmr_chart(values: Sequence[float] | pd.Series, *, index: Sequence | None = N
         warnings.append(f"The baseline has only {plural(count, word + 'point')}; limits are rough until "
                         f"there are at least {MIN_BASELINE_POINTS}.")
     if extra["mr_bar"] == 0:
-        warnings.append("Every baseline value is the same, so sigma is zero: any other value is flagged.")
+        warnings.append("Every baseline value sits exactly on its centre line, so sigma is zero: any "
+                        "other value is flagged.")
     warnings += gap_and_revision_notes(labels, missing, keep, set_aside, groups is not None)
     lower = centre - SIGMAS * sigma
     if floor is not None:  # a measure that cannot go below ``floor`` (a time) has no limit there

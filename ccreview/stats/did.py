@@ -207,7 +207,7 @@ def difference_in_differences(
     level_now = (float(both.loc[after, f"{_Y}_t"].sum() / both.loc[after, f"{EXPOSURE}_t"].sum())
                  if counted and after.any() else np.nan)
     trends = None
-    if when is not None and not problem:
+    if when is not None and not problem and after.any():
         pre = ~post & used
         middle = float(t[after].mean()) if after.any() else float(t.max())
         trends = _parallel_trends(both[pre], t[pre], middle,

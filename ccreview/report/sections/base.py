@@ -132,9 +132,10 @@ class Section:
         return f"<{type(self).__name__}: {shape}; downloads: {files}>"
 
     def _repr_html_(self) -> str:
-        body = _stylesheet_once() + self._body_html()
+        body = self._body_html()
         if self.failed:
             return self._failure_html()
+        body = _stylesheet_once() + body
         published = self._published_downloads()
         if published:
             links = " · ".join(
