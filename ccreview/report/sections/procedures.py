@@ -35,8 +35,12 @@ def plot_criteria(scorecard: pd.DataFrame, ax: plt.Axes | None = None) -> plt.Ax
     ax.errorbar(shown["rate"], y, xerr=err, fmt="none", ecolor="0.2", capsize=3, lw=1)
     ax.set_yticks(y, shown["criterion"].str.replace("_", " "))
     ax.set(xlim=(0, 1.02), xlabel="Share of incidents that met the criterion (95% interval)",
-           title="Compliance with each agreed criterion (colour: severity high, medium, low)")
+           title="Compliance with each agreed criterion, coloured by severity")
     ax.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+    handles = [plt.matplotlib.patches.Patch(color=PALETTE[i], label=f"{name} severity")
+               for name, i in (("high", 3), ("medium", 1), ("low", 0)) if name in set(shown["severity"])]
+    if handles:
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1, 1))
     return ax
 
 
