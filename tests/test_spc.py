@@ -566,3 +566,35 @@ def test_a_quiet_week_is_a_low_count_but_a_week_the_export_lost_is_a_gap():
     assert t.loc["2026-07-13", "value"] == pytest.approx(5.0)
     assert np.isnan(t.loc["2026-07-27", "value"]) and not t.loc["2026-07-27", "signal"]
     assert any("No data for 1 week (27 Jul 2026)" in w for w in chart.warnings)
+
+
+@pytest.mark.slow
+def test_the_reports_chance_statement_matches_what_the_charts_do_on_stable_data():
+    """Honest verdicts for the control charts: on seeded stable series, as the review charts
+    them (limits estimated from the baseline, Laney widening, phase-I revision, a centre per
+    weekday on daily charts), the share of charts with a signal in the period is what the
+    report's chance sentence states (false_signal_rate with estimated limits), within
+    Monte-Carlo error; with known limits the sentence would understate it by half."""
+    from ccreview.stats.run_rules import DEFAULT_RULES, false_signal_rate
+
+    rng = np.random.default_rng(11)
+    replicates = 300
+    weekly = 0
+    for _ in range(replicates):  # 26 baseline weeks, 13 judged: a quarter against half a year
+        p = np.clip(0.08 * np.exp(rng.normal(0, 0.08, 39)), 0, 1)
+        n = rng.integers(900, 1100, 39)
+        chart = attribute_charts.p_chart(rng.binomial(n, p), n, baseline=np.arange(39) < 26, laney="auto")
+        weekly += bool(chart.table[spc.SIGNAL].to_numpy()[26:].any())
+    stated = false_signal_rate(DEFAULT_RULES, points=13, baseline_points=26)
+    assert abs(weekly / replicates - stated) <= 0.06, (weekly / replicates, stated)
+    assert weekly / replicates > false_signal_rate(DEFAULT_RULES, points=13) + 0.05
+    days = pd.date_range("2026-01-05", periods=182, freq="D")
+    factor = np.array([1.3, 1.1, 1.0, 1.0, 0.9, 0.5, 0.4])[days.day_of_week]
+    daily = 0
+    for _ in range(replicates // 2):
+        counts = rng.poisson(200 * factor * np.exp(rng.normal(0, 0.05, 182)))
+        chart = attribute_charts.u_chart(counts, np.ones(182), index=days, baseline=np.arange(182) < 91,
+                                         groups=days.day_of_week, laney="auto")
+        daily += bool(chart.table[spc.SIGNAL].to_numpy()[91:].any())
+    stated = false_signal_rate(DEFAULT_RULES, points=91, baseline_points=91, groups=7)
+    assert abs(daily / (replicates // 2) - stated) <= 0.08, (daily / (replicates // 2), stated)

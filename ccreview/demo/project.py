@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ccreview.demo.generator import generate
 
-__all__ = ["STARTER_FILES", "demo_project"]
+__all__ = ["STARTER_FILES", "copy_starter", "demo_project"]
 
 #: the parameter and configuration files shipped in the package (``ccreview/starter``)
 STARTER_FILES = ("demo.yaml", "criteria.yaml", "objectives.yaml", "services.yaml", "template.yaml")
@@ -37,12 +37,17 @@ def demo_project(
     generate(folder / "data" / "demo", seed=seed, scale=scale, progress=progress)
     parameters = folder / "parameters"
     parameters.mkdir(parents=True, exist_ok=True)
-    shipped = resources.files("ccreview").joinpath("starter")
     for name in STARTER_FILES:
-        target = parameters / name
-        if target.exists():
-            progress(f"kept {target} as it was")
-            continue
-        with resources.as_file(shipped.joinpath(name)) as source:
-            shutil.copyfile(source, target)
+        copy_starter(name, parameters / name, progress=progress)
     return parameters / "demo.yaml"
+
+
+def copy_starter(name: str, target: Path, *, progress: Callable[[str], None] = lambda line: None) -> bool:
+    """Copy the shipped starter file ``name`` to ``target`` unless a file is already there
+    (it is kept, and ``progress`` says so). Returns whether it was written."""
+    if target.exists():
+        progress(f"kept {target} as it was")
+        return False
+    with resources.as_file(resources.files("ccreview").joinpath("starter", name)) as source:
+        shutil.copyfile(source, target)
+    return True

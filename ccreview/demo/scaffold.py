@@ -9,12 +9,11 @@ Nothing already in ``DIR`` is overwritten.
 from __future__ import annotations
 
 import csv
-import shutil
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 
 from ccreview.data.schema import TABLES
+from ccreview.demo.project import copy_starter
 
 __all__ = ["HISTORY_NEEDED", "init_project"]
 
@@ -37,16 +36,10 @@ def init_project(folder: str | Path, *, progress: Callable[[str], None] = lambda
     folder = Path(folder).resolve()
     parameters = folder / "parameters"
     parameters.mkdir(parents=True, exist_ok=True)
-    shipped = resources.files("ccreview").joinpath("starter")
     for source, target in (("template.yaml", "review.yaml"), ("criteria.yaml", "criteria.yaml"),
                            ("objectives.yaml", "objectives.yaml"), ("services.yaml", "services.yaml")):
-        path = parameters / target
-        if path.exists():
-            progress(f"kept {path} as it was")
-            continue
-        with resources.as_file(shipped.joinpath(source)) as original:
-            shutil.copyfile(original, path)
-        progress(f"wrote {path}")
+        if copy_starter(source, parameters / target, progress=progress):
+            progress(f"wrote {parameters / target}")
     data = folder / DATA_FOLDER
     data.mkdir(parents=True, exist_ok=True)
     for name, table in TABLES.items():

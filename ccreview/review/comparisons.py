@@ -186,7 +186,7 @@ def metric_chart(
     in_base = ((weeks >= window[0]) & (weeks < window[1])).to_numpy()
     shown = None if period_start is None else in_base | (weeks >= period_start.tz_localize(None)).to_numpy()
     options = {"index": weeks, "baseline": in_base, "rules": rules, "shown": shown,
-               "groups": weeks.dt.weekday.to_numpy() if freq == "D" else None}
+               "groups": weeks.dt.day_of_week.to_numpy() if freq == "D" else None}
     if spec.kind == kinds.PROPORTION:
         return p_chart(series["numerator"], series["n"], laney="auto", **options)
     if spec.kind == kinds.RATE:
