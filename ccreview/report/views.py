@@ -20,6 +20,7 @@ import pandas as pd
 from ccreview.data import columns as c
 from ccreview.incidents import grading
 from ccreview.presentable import register_view
+from ccreview.report.change_plots import plot_change_result, plot_did_gap
 from ccreview.report.formatting import figure_html, note_html, paragraphs_html, table_html
 from ccreview.report.plots import PALETTE, _axes, mark_axis_origin
 from ccreview.stats import change_models as models
@@ -38,6 +39,7 @@ __all__ = [
     "period_comparison_html",
     "plot_change_result",
     "plot_control_chart",
+    "plot_did_gap",
     "plot_grading_audit",
     "plot_technique_comparison",
     "technique_comparison_html",
@@ -141,55 +143,6 @@ def verdict_html(verdict) -> str:
         f"<p><strong>{html.escape(verdict.verdict.capitalize())}.</strong> "
         f"{html.escape(verdict.sentence)}</p>"
     )
-
-
-def plot_change_result(
-    result, ax: plt.Axes | None = None, *, title: str | None = None, ylabel: str | None = None
-) -> plt.Axes:
-    """Observed points, fitted segments, the dashed counterfactual and the implementation date."""
-    ax = ax if ax is not None else plt.subplots()[1]
-    for i, (part, label, (point, fit)) in enumerate(result._series()):
-        colour, fit_colour = PALETTE[point], PALETTE[fit]
-        used, post = ~part[models.EXCLUDED].to_numpy(bool), part[models.POST].to_numpy(bool)
-        x, prefix = part[c.PERIOD_START], "" if label == "Observed" else f"{label}: "
-        ax.scatter(x[used], part[models.OBSERVED][used], s=14, color=colour, label=label, zorder=3)
-        if (~used).any():
-            ax.scatter(
-                x[~used],
-                part[models.OBSERVED][~used],
-                s=18,
-                facecolors="none",
-                edgecolors=colour,
-                label=None if i else ("Left out of the fit (the change's week, special causes)"
-                                      if result.special_causes else "Period of the change (not fitted)"),
-                zorder=3,
-            )
-        for segment, name in ((used & ~post, f"{prefix}fitted".capitalize()), (used & post, None)):
-            ax.plot(x[segment], part[models.FITTED][segment], color=fit_colour, lw=2, label=name)
-        if (used & post).any() and part[models.COUNTERFACTUAL][used & post].notna().any():
-            ax.plot(
-                x[used & post],
-                part[models.COUNTERFACTUAL][used & post],
-                color=fit_colour,
-                lw=1.5,
-                ls="--",
-                label=f"{prefix}without the change".capitalize(),
-            )
-    if result.implemented_on is not None:
-        ax.axvline(result.implemented_on, color="0.35", ls=":", lw=1.2, label="Change implemented")
-    locator = mdates.AutoDateLocator()
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-    if result.unit == "share":
-        ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0))
-    ax.set(
-        title=title or result._title,
-        xlabel=f"{result.period.capitalize()} starting",
-        ylabel=ylabel or {models.RATE: "Rate", models.SHARE: "Share"}.get(result.kind, "Value"),
-    )
-    ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
-    mark_axis_origin(ax)
-    return ax
 
 
 def change_result_html(result) -> str:

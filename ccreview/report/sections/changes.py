@@ -9,7 +9,15 @@ import pandas as pd
 
 from ccreview.data import columns as c
 from ccreview.kpis.catalogue import METRICS
-from ccreview.report.formatting import figure_html, fmt_change, note_html, paragraphs_html, table_html
+from ccreview.report.change_plots import plot_did_gap
+from ccreview.report.formatting import (
+    details_html,
+    figure_html,
+    fmt_change,
+    note_html,
+    paragraphs_html,
+    table_html,
+)
 from ccreview.report.publish import SUMMARY_MIMETYPE
 from ccreview.report.sections.base import Section
 from ccreview.review.changes import CANNOT_JUDGE, ChangeEvaluation, report_name
@@ -195,10 +203,18 @@ class ChangeEvidence(Section):
                                  "as it did before the change (a comparative interrupted time series).")
             parts.append(paragraphs_html(sentences))
             fig, ax = plt.subplots(figsize=(8, 3.4))
+            plot_did_gap(ev.did, ax, title=f"{metric.label}: changed scope minus comparison group",
+                         ylabel=f"{ylabel}, difference")
+            parts.append(figure_html(fig, alt=f"Weekly difference in {in_sentence(metric.label)} between "
+                                              "the changed scope and the comparison group around the "
+                                              "change, with the fitted gap and the gap expected without "
+                                              "the change."))
+            fig, ax = plt.subplots(figsize=(8, 3.0))
             ev.did.plot(ax, title=f"{metric.label}: changed scope and comparison group",
                         ylabel=ylabel)
-            parts.append(figure_html(fig, alt=f"Weekly {in_sentence(metric.label)} of the changed scope "
-                                              "and of the comparison group around the change."))
+            parts.append(details_html("Both groups on one chart", figure_html(
+                fig, alt=f"Weekly {in_sentence(metric.label)} of the changed scope and of the "
+                         "comparison group around the change.")))
             parts.extend(note_html(w) for w in ev.did.warnings)
         parts.append(table_html(self._estimates(), caption="Estimated effect of the change "
                                                            "(average over the weeks after it)",
