@@ -161,3 +161,24 @@ def test_sections_with_charts_plot_them_and_axes_say_when_they_do_not_start_at_z
     assert evidence.plot().get_lines() and evidence.plot(comparison_group=True).get_lines()
     assert repr(evidence).startswith("<ChangeEvidence: table of 1 rows")
     plt.close("all")
+
+
+def test_the_bottom_line_says_where_the_worst_missed_target_sits(review):
+    import re
+
+    from ccreview.kpis.compute import kpi_values
+
+    sentences = bottom_line(review, headline_kpis(review))
+    found = [s for s in sentences if "was furthest from its target in" in s]
+    assert len(found) <= 1 and len(sentences) <= 3
+    if not found:  # the comparison named a concentration instead
+        assert any("concentrates in" in s for s in sentences)
+        return
+    pattern = r"(.+) was furthest from its target in (\w+) (\S+): ([\d.]+)% against ([\d.]+)% overall"
+    label, column, segment, value, overall = re.match(pattern, found[0]).groups()
+    headline = headline_kpis(review)
+    metric = dict(zip(headline["label"].str.lower(), headline["metric"], strict=True))[label.lower()]
+    values = kpi_values(review.observations(metric), metric=metric, start=review.params.start,
+                        end=review.as_of, by=column).set_index(column)
+    assert float(value) == pytest.approx(100 * values.loc[segment, "value"], abs=0.05)
+    assert float(overall) == pytest.approx(100 * review.kpi(metric), abs=0.05)

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ccreview.data import columns as c
 from ccreview.kpis.catalogue import METRICS
+from ccreview.kpis.compute import kpi_values
 from ccreview.report.formatting import priority_label
 from ccreview.report.narrative import degraded_weeks
 from ccreview.review.headline import previous_period_rows
@@ -75,6 +76,46 @@ def _concentration(review) -> str:
             "in any other segment.")
 
 
+#: a segment must hold this share of the volume to be named as where a missed target sits
+MIN_SEGMENT_SHARE = 0.05
+
+
+def _worst_segment(review, headline: pd.DataFrame) -> str:
+    """Where the worst-missed target sits, when no earlier period says where things worsened:
+    the segment (queue or channel for contacts, priority or channel for incidents) whose value
+    lies furthest on the wrong side of the whole period's, among segments with at least 5% of
+    the volume, from :func:`~ccreview.kpis.compute.kpi_values` (the number the sections use)."""
+    missed = headline[headline["met"].eq(False) & headline["unit"].eq("share")]
+    if not len(missed):
+        return ""
+    gap = (missed["value"] - missed["target"]).abs() / missed["target"].abs()
+    row = missed.loc[gap.idxmax()]
+    obs = review.observations(row["metric"])
+    if obs is None or not len(obs):
+        return ""
+    best = None
+    for column in SEGMENT_WORDS:
+        if column not in obs or obs[column].nunique(dropna=True) < 2:
+            continue
+        values = kpi_values(obs, metric=row["metric"], start=review.params.start, end=review.as_of, by=column)
+        values = values[values["n"] >= MIN_SEGMENT_SHARE * values["n"].sum()]
+        if not len(values):
+            continue
+        sign = -1.0 if row["better"] == "higher" else 1.0
+        worst = values.loc[(sign * values["value"]).idxmax()]
+        excess = sign * (worst["value"] - row["value"])
+        if excess > 0 and (best is None or excess > best[0]):
+            best = (excess, column, worst[column], worst["value"])
+    if best is None:
+        return ""
+    _, column, segment, value = best
+    name = (f"priority {priority_label(segment)}" if column == c.PRIORITY
+            else f"{SEGMENT_WORDS[column]} {segment}")
+    return (f"{in_sentence(row['label'])[:1].upper()}{in_sentence(row['label'])[1:]} was furthest from its "
+            f"target in {name}: {format_value(value, 'share')} against {format_value(row['value'], 'share')} "
+            "overall.")
+
+
 def _degraded(review) -> str:
     if "contacts" not in review.data:
         return ""
@@ -86,7 +127,7 @@ def _degraded(review) -> str:
             f"{fmt_pct(found.abandonment)} of calls and chats abandoned against "
             f"{fmt_pct(found.abandonment_elsewhere)} in the other weeks")
     if found.causes:
-        return text + f", when {found.cause_text}."
+        return text + f", with {found.cause_text}."
     return text + "; the data holds no major incident, change or surge that explains it."
 
 
@@ -106,5 +147,6 @@ def bottom_line(review, headline: pd.DataFrame) -> list[str]:
             moved += f", most of all {_listing(largest)}"
         first = f"{first}; {moved}" if first else moved[:1].upper() + moved[1:]
     sentences = [first + "."] if first else []
-    sentences += [s for s in (_concentration(review), _degraded(review)) if s]
+    where = _concentration(review) or _worst_segment(review, headline)
+    sentences += [s for s in (where, _degraded(review)) if s]
     return sentences
