@@ -33,6 +33,10 @@ SERVICE_LEVEL_VARIANTS = {
 }
 
 
+#: a long wait per channel: two minutes on a live channel, a working day on e-mail
+LONG_WAIT_S = (("phone", 120.0), ("chat", 120.0), ("email", 8 * 3600.0))
+
+
 @dataclass(frozen=True)
 class KpiSettings:
     """Definition choices the parameter file makes (``kpis:``).
@@ -48,12 +52,16 @@ class KpiSettings:
     material_change : tuple of (metric, minimum)
         The parameter file's own minimum material changes, over the catalogue's defaults
         (:data:`ccreview.kpis.catalogue.MATERIAL_CHANGE`).
+    long_wait_s : tuple of (channel, seconds)
+        What counts as a long wait on a channel, for the drivers of dissatisfaction; a
+        channel not listed counts the slowest fifth of its waits.
     """
 
     service_level_threshold_s: float = 20.0
     service_level_variant: str = "offered"
     short_abandon_s: float = 5.0
     material_change: tuple[tuple[str, float], ...] = ()
+    long_wait_s: tuple[tuple[str, float], ...] = LONG_WAIT_S
 
     def __post_init__(self) -> None:
         if self.service_level_variant not in SERVICE_LEVEL_VARIANTS:
@@ -70,7 +78,8 @@ class KpiSettings:
 
 
 _KPI_KEYS = {"service_level": "threshold_s and variant", "short_abandon_s": "seconds",
-             "material_change": "metric -> the smallest change that matters"}
+             "material_change": "metric -> the smallest change that matters",
+             "long_wait_s": "channel -> seconds counted as a long wait"}
 _SL_KEYS = {"threshold_s": "seconds, e.g. 20", "variant": "which abandons count, e.g. offered"}
 
 
@@ -96,6 +105,22 @@ def _material(spec: Any, *, where: str, problems: list[str], metrics: Collection
     return tuple(out)
 
 
+def _long_waits(spec: Any, *, where: str, problems: list[str]) -> tuple[tuple[str, float], ...]:
+    """``kpis: long_wait_s: {channel: seconds}`` over the defaults."""
+    if spec is None:
+        return LONG_WAIT_S
+    if not isinstance(spec, dict):
+        problems.append(f"{where}: expected channel: seconds, e.g. {{phone: 120, email: 28800}}.")
+        return LONG_WAIT_S
+    out = dict(LONG_WAIT_S)
+    for channel, value in spec.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            problems.append(f"{where}.{channel}: a positive number of seconds, got {value!r}.")
+        else:
+            out[str(channel)] = float(value)
+    return tuple(out.items())
+
+
 def read_kpi_settings(spec: Any, *, where: str, problems: list[str],
                   metrics: Collection[str] = ()) -> KpiSettings:
     """``kpis:`` -> :class:`KpiSettings` (defaults where absent)."""
@@ -115,7 +140,9 @@ def read_kpi_settings(spec: Any, *, where: str, problems: list[str],
               "short_abandon_s": spec.get("short_abandon_s", 5),
               "material_change": _material(spec.get("material_change"),
                                            where=f"{where}.material_change", problems=problems,
-                                           metrics=metrics)}
+                                           metrics=metrics),
+              "long_wait_s": _long_waits(spec.get("long_wait_s"), where=f"{where}.long_wait_s",
+                                         problems=problems)}
     for key in ("service_level_threshold_s", "short_abandon_s"):
         if isinstance(values[key], bool) or not isinstance(values[key], int | float):
             problems.append(f"{where}: {key.replace('service_level_', 'service_level.')} must be a "

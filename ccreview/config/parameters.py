@@ -27,6 +27,11 @@ from ccreview.config.criteria import (
 )
 from ccreview.config.formats import check_formats
 from ccreview.config.kpi_settings import KpiSettings, read_kpi_settings
+from ccreview.config.register import read_register
+from ccreview.config.themes import (
+    Themes,
+    load_themes,
+)
 from ccreview.config.values import parse_date
 from ccreview.config.yaml_files import check_keys, read_yaml
 from ccreview.data.schema import TABLES
@@ -48,6 +53,8 @@ KEYS = {
     "criteria": "path of criteria.yaml (calendars, priority matrix, targets)",
     "objectives": "path of objectives.yaml (objectives and KPI targets)",
     "services": "path of services.yaml (services and team responsibilities)",
+    "themes": "path of themes.yaml (feedback themes; default: the kit's contact-centre themes)",
+    "recommendations": "path of the recommendations register (CSV) carried from run to run",
     "notebooks": "notebooks to run, by name (files in notebooks/)",
     "notebooks_dir": "where the notebooks are (default: the kit's notebooks/ folder)",
     "reports_dir": "where runs are published (default: reports/ beside parameters/)",
@@ -118,6 +125,10 @@ class RunParameters:
     what_if_criteria: Criteria | None = None
     #: the review series (runs of one series list each other); "" means the organisation
     series: str = ""
+    #: feedback themes (``themes:``; default: the kit's own)
+    themes: Themes | None = None
+    #: the recommendations register (``recommendations:``); None when not kept
+    register_path: Path | None = None
 
     @property
     def series_name(self) -> str:
@@ -272,12 +283,13 @@ def read_parameters(
         if key in data:
             problems.extend(f"{path}: {p}" for p in check_formats(key, data[key]))
     config_paths = {k: existing(k, data.get(k))
-                    for k in ("criteria", "objectives", "services", "what_if_criteria") if k in data}
+                    for k in ("criteria", "objectives", "services", "what_if_criteria", "themes")
+                    if k in data}
     # every problem at once: configuration and period are checked even when the
     # parameter file itself has problems
     loaded: dict[str, Any] = {}
     loaders = {"criteria": load_criteria, "services": load_services,
-               "what_if_criteria": load_criteria,
+               "what_if_criteria": load_criteria, "themes": load_themes,
                "objectives": lambda p: load_objectives(p, known_metrics=list(metrics))}
     for key, loader in loaders.items():
         if config_paths.get(key):
@@ -298,6 +310,11 @@ def read_parameters(
     charts = _chart_settings(data.get("control_charts"), where=f"{path}: control_charts",
                              timezone=timezone, problems=problems, metrics=metrics,
                              chart_rules=chart_rules)
+    if data.get("recommendations"):  # a register that cannot be read stops the run early
+        try:
+            read_register(base / str(data["recommendations"]))
+        except ConfigError as exc:
+            problems.append(str(exc))
     if problems:
         raise ParameterError("\n".join(problems))
     criteria, objectives, services = loaded["criteria"], loaded["objectives"], loaded["services"]
@@ -307,6 +324,9 @@ def read_parameters(
         title=str(data.get("title", f"Incident review {run}")),
         organisation=str(data.get("organisation", "")),
         series=str(data.get("series", "") or ""),
+        themes=loaded.get("themes") or load_themes(),
+        register_path=(base / str(data["recommendations"])).resolve() if data.get("recommendations")
+        else None,
         start=start,
         end=end,
         data=data_paths,

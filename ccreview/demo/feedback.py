@@ -84,6 +84,7 @@ def _feedback(fr: Frame, con: dict, inc: dict) -> tuple[pd.DataFrame, dict]:
             np.full(idx.size, None, dtype=object), team)
 
     cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    themed = _plant_themes(fr, cols)
     keep = np.flatnonzero(cols[c.RECEIVED_AT] < fr.cutoff)
     keep = keep[np.argsort(cols[c.RECEIVED_AT][keep], kind="stable")]
     cols = {k: v[keep] for k, v in cols.items()}
@@ -101,12 +102,55 @@ def _feedback(fr: Frame, con: dict, inc: dict) -> tuple[pd.DataFrame, dict]:
         k: v if k == c.SCORE else obj(v) for k, v in cols.items()})
     truth = {"planted_text": [{c.FEEDBACK_ID: str(fb_ids[i]), c.KIND: kind}
                               for i, (kind, _) in zip(spots, _PLANTED, strict=True)],
+             "themes": themed,
              "survey_drivers": {"long_wait": -0.5, "not_first_contact_resolved": -0.9,
                                 "degraded_period": -0.6, c.SCALE: "csat_1_5"}}
     return table, truth
 
 
+def _plant_themes(fr: Frame, cols: dict) -> dict:
+    """In the degraded period, half the complaints and half the agents' notes say the customer
+    was not kept informed (the truth the feedback review must find); every other comment
+    gets, at random, one of a few everyday details, so the comments are varied enough for new
+    themes to be proposed from those the taxonomy does not cover. A child generator keeps
+    every other table of the demo as it was."""
+    rng = fr.rng.spawn(1)[0]
+    kind, text = cols[c.KIND], cols[c.COMMENT]
+    degraded = fr.degraded(cols[c.RECEIVED_AT])
+    for which, texts in (("complaint", _NOT_INFORMED), ("agent", _AGENT_NOT_INFORMED)):
+        spots = np.flatnonzero((kind == which) & degraded & (rng.random(kind.size) < 0.5))
+        text[spots] = _pick(rng, texts, spots.size)
+    plain = np.flatnonzero(pd.notna(text) & np.isin(kind, ("survey", "compliment", "suggestion")))
+    spots = plain[rng.random(plain.size) < 0.6]
+    text[spots] = text[spots] + " " + _pick(rng, _DETAILS, spots.size)
+    return {"rising_in_degraded_period": {"complaint": "not_kept_informed",
+                                          "agent": "not_kept_informed", "share_replaced": 0.5},
+            "uncovered_detail_texts": len(_DETAILS)}
+
+
 # ---------------------------------------------------------------------------- feedback
+_NOT_INFORMED = (
+    "Nobody told me what was happening or when it would be fixed.",
+    "No updates at all while the service was down, I had to keep ringing.",
+    "I was not kept informed and found out from a neighbour.",
+    "Your status page said nothing and no one could tell me when it would be back.",
+)
+
+
+_AGENT_NOT_INFORMED = (
+    "No update from the resolver team, so customers keep calling us for news.",
+    "Could not tell the customer when it would be fixed: no information on the ticket.",
+)
+
+
+_DETAILS = (
+    "I use the mobile app mostly.", "My account is on the family plan.",
+    "Second time contacting you this year.", "I called from work during my lunch break.",
+    "I have been a customer for ten years.", "Will recommend to friends and family.",
+    "The music on hold is awful though.", "Thanks again to the adviser.",
+)
+
+
 _COMPLAINTS = (
     "I waited over 40 minutes on hold and then the call dropped.",
     "I have been passed between three different teams and nobody owns my problem.",

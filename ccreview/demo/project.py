@@ -17,7 +17,8 @@ from ccreview.demo.generator import generate
 __all__ = ["STARTER_FILES", "copy_starter", "demo_project"]
 
 #: the parameter and configuration files shipped in the package (``ccreview/starter``)
-STARTER_FILES = ("demo.yaml", "criteria.yaml", "objectives.yaml", "services.yaml", "template.yaml")
+STARTER_FILES = ("demo.yaml", "criteria.yaml", "objectives.yaml", "services.yaml", "template.yaml",
+                 "recommendations.csv")
 
 
 def demo_project(

@@ -11,7 +11,7 @@ from ccreview.config.kpi_settings import KpiSettings
 from ccreview.data import columns as c
 from ccreview.kpis.catalogue import METRICS, REAL_TIME_CHANNELS, service_level_masks
 
-__all__ = [
+__all__ = ["SATISFIED_FROM",
     "observations",
 ]
 
@@ -92,6 +92,11 @@ def _outcome_observations(name: str, outcomes: pd.DataFrame, incidents: pd.DataF
     return _ratio(judged["judged_at"], (judged["outcome"] == "met").to_numpy(), 1.0, segments)
 
 
+#: per feedback scale, the lowest score that is not unsatisfied: CSAT's top two boxes (4-5 of
+#: 5), and NPS's passives and promoters (7-10; detractors score 0-6, Reichheld 2003)
+SATISFIED_FROM = {"csat_1_5": 4.0, "nps_0_10": 7.0}
+
+
 def _is(values: pd.Series, value: str) -> np.ndarray:
     """``values == value`` as plain booleans (a missing value is not equal)."""
     return values.eq(value).to_numpy(dtype=bool, na_value=False)
@@ -103,7 +108,8 @@ def _feedback_observations(name: str, feedback: pd.DataFrame, contacts: pd.DataF
     score = feedback[c.SCORE].to_numpy(dtype=float, na_value=np.nan)
     if name == "csat":
         rows = _is(kind, "survey") & _is(scale, "csat_1_5") & ~np.isnan(score)
-        return _ratio(feedback[c.RECEIVED_AT][rows], score[rows] >= 4, 1.0, _segments(feedback, rows))
+        satisfied = score[rows] >= SATISFIED_FROM["csat_1_5"]
+        return _ratio(feedback[c.RECEIVED_AT][rows], satisfied, 1.0, _segments(feedback, rows))
     if name == "nps":
         rows = _is(kind, "survey") & _is(scale, "nps_0_10") & ~np.isnan(score)
         points = np.select([score >= 9, score <= 6], [100.0, -100.0], 0.0)

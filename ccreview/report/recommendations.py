@@ -25,7 +25,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["RECOMMENDATION_COLUMNS", "recommendations", "targets_met_outside_degraded_weeks"]
 
 RECOMMENDATION_COLUMNS = ["rank", "recommendation", "evidence", "owner", "due", "agreed_changes", "section",
-                          "severity"]
+                          "severity", "recommendation_id", "metric", "priority"]
+#: how many enhancement candidates of the feedback review become recommendations
+FEEDBACK_RECOMMENDATIONS = 2
 
 
 def recommendations(review: Review) -> pd.DataFrame:
@@ -35,14 +37,21 @@ def recommendations(review: Review) -> pd.DataFrame:
     -------
     DataFrame
         ``rank``, ``recommendation``, ``evidence``, ``owner``, ``section`` (where the
-        evidence is in the report) and ``severity`` (relative gap, 0 = none).
+        evidence is in the report), ``severity`` (relative gap, 0 = none),
+        ``recommendation_id`` (``<rule>:<subject>``: the same problem keeps its id from run to
+        run, for the register), ``metric`` (what will show whether it worked) and
+        ``priority`` (high, medium or low, from the severity).
     """
     explained = targets_met_outside_degraded_weeks(review)
     rows = (_missed_targets(review, skip=explained) + _mis_grading(review)
-            + _degraded_weeks(review, explained=explained))
-    table = pd.DataFrame(rows, columns=[*RECOMMENDATION_COLUMNS[1:4], "metrics", "section", "severity"])
+            + _degraded_weeks(review, explained=explained) + _feedback_enhancements(review))
+    table = pd.DataFrame(rows, columns=[*RECOMMENDATION_COLUMNS[1:4], "metrics", "section", "severity",
+                                        "recommendation_id"])
     table["due"] = next_review_day(review.params.start, review.params.end) if len(table) else []
     table["agreed_changes"] = [_agreed_changes(review, metrics) for metrics in table["metrics"]]
+    table["metric"] = [metrics[0] if metrics else "" for metrics in table["metrics"]]
+    table["priority"] = pd.cut(table["severity"].astype(float), [-np.inf, 0.1, 0.3, np.inf],
+                               labels=["low", "medium", "high"]).astype(str) if len(table) else []
     table = table[RECOMMENDATION_COLUMNS[1:]]
     table = table.sort_values("severity", ascending=False, kind="stable").reset_index(drop=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
@@ -106,6 +115,7 @@ def _missed_targets(review: Review, skip: list[str] = ()) -> list[dict]:
         "metrics": [row.metric],
         "section": "Executive summary",
         "severity": abs(row.value - row.target) / abs(row.target) if row.target else 1.0,
+        "recommendation_id": f"missed-target:{row.metric}",
     } for row in missed.itertuples(index=False)]
 
 
@@ -121,6 +131,7 @@ def _mis_grading(review: Review) -> list[dict]:
         "metrics": ["response_compliance", "resolution_compliance"],
         "section": "Compliance with agreed targets",
         "severity": (row.ci_low - overall) / overall if overall else 1.0,
+        "recommendation_id": f"mis-grading:{_slug(row.assigned_team)}",
     } for row in grading[grading["stands_out"]].itertuples(index=False)]
 
 
@@ -152,7 +163,37 @@ def _degraded_weeks(review: Review, explained: list[str] = ()) -> list[dict]:
         "metrics": ["abandonment_rate", "service_level", *explained],
         "section": "Executive summary",
         "severity": (found.abandonment - elsewhere) / elsewhere if elsewhere else 1.0,
+        "recommendation_id": "degraded-weeks:contact-centre",
     }]
+
+
+def _feedback_enhancements(review: Review) -> list[dict]:
+    """The feedback review's strongest enhancement candidates where customers and staff agree
+    (:mod:`ccreview.feedback.candidates`), as recommendations to the theme's owner."""
+    if "feedback" not in review.data or not len(review.comments):
+        return []
+    table = review.enhancement_candidates
+    agreed = table[table["agreement"]].head(FEEDBACK_RECOMMENDATIONS)
+    owners = {t.id: t.owner for t in review.params.themes}
+    top = table["score"].max() if len(table) else 1.0
+    return [{
+        "recommendation": f"Act on what customers and staff both say about {row.label.lower()}: "
+                          "find the step of the process behind it and agree a change to test.",
+        "evidence": f"{row.customers:,} customers' comments in the period, {fmt_pct(row.negative_share, 0)} "
+                    f"of them complaints or unsatisfied answers; {fmt_pct(row.internal_share)} of "
+                    "agents' and resolver teams' notes say the same"
+                    + ("; rising in complaints." if row.rising else "."),
+        "owner": owners.get(row.theme) or review.params.services.contact_centre_team,
+        "metrics": ["csat", "complaints_per_1000_contacts"],
+        "section": "Feedback review",
+        "severity": 0.3 * row.score / top if top else 0.0,
+        "recommendation_id": f"feedback-theme:{row.theme}",
+    } for row in agreed.itertuples(index=False)]
+
+
+def _slug(text: object) -> str:
+    """``Field Services`` -> ``field-services``: a stable, readable part of an id."""
+    return "-".join("".join(ch if ch.isalnum() else " " for ch in str(text).lower()).split())
 
 
 def _listing(items: list[str]) -> str:

@@ -6,9 +6,16 @@ A notebook shows a section with one expression, e.g. ``sections.Compliance(revie
 from ccreview.report.sections.base import Section
 from ccreview.report.sections.changes import ChangeEvidence, ChangeRecord, ChangeVerdicts
 from ccreview.report.sections.definitions import Definitions
+from ccreview.report.sections.feedback import (
+    DissatisfactionDrivers,
+    EnhancementCandidates,
+    FeedbackThemes,
+    FeedbackTrends,
+)
 from ccreview.report.sections.incidents import Compliance, Handoffs, ResolutionTimes, Volumes
 from ccreview.report.sections.performance import ControlCharts, Performance, TechniqueEfficiency
 from ccreview.report.sections.procedures import CaseForChange, Procedures
+from ccreview.report.sections.register import RecommendationsRegister
 from ccreview.report.sections.summary import DataHealth, ExecutiveSummary
 
 __all__ = [
@@ -20,10 +27,15 @@ __all__ = [
     "ControlCharts",
     "DataHealth",
     "Definitions",
+    "DissatisfactionDrivers",
+    "EnhancementCandidates",
     "ExecutiveSummary",
+    "FeedbackThemes",
+    "FeedbackTrends",
     "Handoffs",
     "Performance",
     "Procedures",
+    "RecommendationsRegister",
     "ResolutionTimes",
     "Section",
     "TechniqueEfficiency",

@@ -1,0 +1,226 @@
+"""What the review says about feedback: themes, drivers of dissatisfaction, both voices, trends.
+
+A part of :class:`~ccreview.review.review.Review`, which supplies ``params``, ``data``,
+``as_of``, ``all_outcomes`` and ``degraded_weeks``. Every result is computed once.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from ccreview.clocks.periods import comparison_windows
+from ccreview.data import columns as c
+from ccreview.feedback.candidates import CANDIDATE_COLUMNS, enhancement_candidates, negative_feedback
+from ccreview.feedback.discovery import propose_themes
+from ccreview.feedback.drivers import fit_outcome_model
+from ccreview.feedback.tagging import UNCOVERED, comments_of, theme_matrix, theme_shares
+from ccreview.feedback.trends import compare_theme_shares, theme_share_series
+from ccreview.kpis.observations import SATISFIED_FROM
+
+__all__ = ["FeedbackResults"]
+
+#: incident-side factors (False where the contact had no linked incident)
+_INCIDENT_FACTORS = ("reassigned", "reopened", "breached_target")
+#: share of a non-real-time channel's slowest waits counted as long
+_SLOWEST_SHARE = 0.2
+
+
+class FeedbackResults:
+    """Feedback results of the review period, computed once and shared by every section."""
+
+    @cached_property
+    def feedback(self) -> pd.DataFrame:
+        """Feedback received in the period (empty without a feedback file)."""
+        if "feedback" not in self.data:
+            return pd.DataFrame(columns=[c.FEEDBACK_ID, c.RECEIVED_AT, c.SOURCE, c.KIND, c.COMMENT])
+        return self._in_period("feedback", c.RECEIVED_AT)
+
+    @cached_property
+    def comments(self) -> pd.DataFrame:
+        """The period's feedback rows with a comment, with their ``voice``."""
+        return comments_of(self.feedback)
+
+    @cached_property
+    def theme_matrix(self) -> pd.DataFrame:
+        """Which themes each of :attr:`comments` carries (one boolean column per theme)."""
+        return theme_matrix(self.comments[c.COMMENT], themes=self.params.themes)
+
+    @cached_property
+    def theme_shares(self) -> pd.DataFrame:
+        """Each theme's share of each voice's comments (:func:`~ccreview.feedback.tagging.theme_shares`)."""
+        return theme_shares(self.comments, self.theme_matrix, themes=self.params.themes)
+
+    @cached_property
+    def proposed_themes(self) -> pd.DataFrame:
+        """Candidate new themes from the uncovered comments (all voices)."""
+        uncovered = self.theme_matrix[UNCOVERED].to_numpy() if len(self.comments) else []
+        return propose_themes(self.comments[c.COMMENT][uncovered])
+
+    @cached_property
+    def handling(self) -> pd.DataFrame:
+        """Per contact (all of the data's), the handling factors the drivers are fitted on:
+        ``long_wait``, ``not_first_contact_resolved``, ``abandoned``, ``reassigned``,
+        ``reopened``, ``breached_target``, ``channel``, ``priority`` and ``day``."""
+        if "contacts" not in self.data:
+            return pd.DataFrame()
+        contacts = self.data["contacts"]
+        frame = pd.DataFrame({c.CONTACT_ID: contacts[c.CONTACT_ID].astype("string").to_numpy()})
+        channel = contacts[c.CHANNEL].astype("string").fillna("unknown").to_numpy()
+        frame["channel"] = channel
+        frame["day"] = contacts[c.ARRIVED_AT].dt.tz_localize(None).dt.normalize().to_numpy()
+        if c.WAIT_S in contacts:
+            wait = contacts[c.WAIT_S].to_numpy(dtype=float, na_value=np.nan)
+            # the parameter file's long wait per channel (kpis.long_wait_s); elsewhere the
+            # slowest fifth of the channel's waits (a chat and an e-mail wait differ by hours)
+            slowest = pd.Series(wait).groupby(channel).transform(
+                lambda w: w.quantile(1 - _SLOWEST_SHARE)).to_numpy()
+            given = pd.Series(channel).map(dict(self.params.kpi_settings.long_wait_s)).to_numpy(dtype=float)
+            threshold = np.where(np.isnan(given), slowest, given)
+            with np.errstate(invalid="ignore"):
+                frame["long_wait"] = np.where(np.isnan(wait), np.nan, wait > threshold)
+        if c.ABANDONED in contacts:
+            frame["abandoned"] = contacts[c.ABANDONED].to_numpy(dtype=float, na_value=np.nan)
+        if c.FIRST_CONTACT_RESOLVED in contacts:
+            fcr = contacts[c.FIRST_CONTACT_RESOLVED].to_numpy(dtype=float, na_value=np.nan)
+            frame["not_first_contact_resolved"] = 1.0 - fcr
+        incident = (contacts[c.INCIDENT_ID].astype("string") if c.INCIDENT_ID in contacts
+                    else pd.Series(pd.NA, index=contacts.index, dtype="string"))
+        return self._with_incident_factors(frame, incident.to_numpy())
+
+    def _with_incident_factors(self, frame: pd.DataFrame, incident_ids: np.ndarray) -> pd.DataFrame:
+        incidents = self.data["incidents"]
+        if not len(incidents):
+            return frame
+        ids = incidents[c.INCIDENT_ID].astype("string")
+        position = pd.Index(ids).get_indexer(pd.Series(incident_ids, dtype="string"))
+        linked = position >= 0
+        at = np.maximum(position, 0)
+        for name, column in (("reassigned", c.REASSIGNMENT_COUNT), ("reopened", c.REOPEN_COUNT)):
+            if column in incidents:
+                count = incidents[column].to_numpy(dtype=float, na_value=np.nan)[at]
+                frame[name] = np.where(linked, count > 0, False).astype(float)
+                frame.loc[linked & np.isnan(count), name] = np.nan
+        outcomes = self.all_outcomes
+        breached = set(outcomes.loc[outcomes["outcome"].eq("breached"), c.INCIDENT_ID].astype(str))
+        frame["breached_target"] = (linked & ids.isin(breached).to_numpy()[at]).astype(float)
+        priority = incidents[c.PRIORITY].astype("string").to_numpy()[at]
+        frame["priority"] = np.where(linked, "P" + pd.Series(priority).fillna("?").to_numpy(),
+                                     "no incident")
+        return frame
+
+    @cached_property
+    def survey_frame(self) -> pd.DataFrame:
+        """The period's CSAT answers with ``satisfied`` (the catalogue's top-two-box) and the
+        handling factors of the contact they answer for."""
+        fb = self.feedback
+        if not len(fb) or c.SCALE not in fb or c.CONTACT_ID not in fb or not len(self.handling):
+            return pd.DataFrame()
+        score = fb[c.SCORE].to_numpy(dtype=float, na_value=np.nan)
+        rows = (fb[c.KIND].eq("survey") & fb[c.SCALE].eq("csat_1_5")).to_numpy(
+            dtype=bool, na_value=False) & ~np.isnan(score)
+        answers = pd.DataFrame({c.CONTACT_ID: fb[c.CONTACT_ID].astype("string").to_numpy()[rows],
+                                "satisfied": score[rows] >= SATISFIED_FROM["csat_1_5"]})
+        return answers.merge(self.handling, on=c.CONTACT_ID, how="inner")
+
+    @cached_property
+    def satisfaction_drivers(self) -> pd.DataFrame:
+        """Adjusted effect of each handling factor on being satisfied, in points."""
+        frame = self.survey_frame
+        if not len(frame):
+            return fit_outcome_model(pd.DataFrame({"satisfied": []}), outcome="satisfied", factors=[])
+        factors = ["long_wait", "not_first_contact_resolved", *_INCIDENT_FACTORS]
+        return fit_outcome_model(frame, outcome="satisfied", factors=factors,
+                                 categorical=("channel", "priority"))
+
+    @cached_property
+    def complaint_drivers(self) -> pd.DataFrame:
+        """Adjusted effect of each handling factor on a contact leading to a complaint, per
+        1,000 contacts (the period's contacts)."""
+        handling = self.handling
+        if not len(handling) or not len(self.feedback) or c.CONTACT_ID not in self.feedback:
+            return fit_outcome_model(pd.DataFrame({"complained": []}), outcome="complained", factors=[])
+        fb = self.data["feedback"]
+        complained = set(fb.loc[fb[c.KIND].eq("complaint").fillna(False), c.CONTACT_ID].dropna().astype(str))
+        start, end = (t.tz_localize(None) for t in (self.params.start, self.as_of))
+        mine = ((handling["day"] >= start.normalize()) & (handling["day"] < end)).to_numpy()
+        frame = handling.loc[mine].copy()
+        frame["complained"] = frame[c.CONTACT_ID].isin(complained).to_numpy()
+        if "abandoned" in frame and "not_first_contact_resolved" in frame:  # FCR: answered contacts
+            frame["not_first_contact_resolved"] = frame["not_first_contact_resolved"].fillna(0.0)
+        factors = ["long_wait", "abandoned", "not_first_contact_resolved", *_INCIDENT_FACTORS]
+        return fit_outcome_model(frame, outcome="complained", factors=factors,
+                                 categorical=("channel",), scale=1000.0)
+
+    @cached_property
+    def theme_changes(self) -> pd.DataFrame:
+        """Each theme's share of customers' complaints and of agents' notes: in the weeks the review
+        found degraded against the period's other weeks, and this period against the
+        previous one (:func:`~ccreview.feedback.trends.compare_theme_shares`)."""
+        comments = self._comments_with_history
+        if not len(comments):
+            return pd.DataFrame()
+        matrix = theme_matrix(comments[c.COMMENT], themes=self.params.themes)
+        at = comments[c.RECEIVED_AT]
+        now = ((at >= self.params.start) & (at < self.as_of)).to_numpy()
+        groups = {"complaints": (comments[c.KIND].eq("complaint") & comments["voice"].eq("customers")),
+                  "agents": comments["voice"].eq("agents")}
+        groups = {k: v.to_numpy(dtype=bool, na_value=False) for k, v in groups.items()}
+        frames = []
+        degraded = self.degraded_weeks
+        if len(degraded):
+            week = at.dt.tz_localize(None).dt.to_period("W-SUN").dt.start_time
+            starts = set(pd.to_datetime(degraded["period_start"]).dt.tz_localize(None))
+            bad = week.isin(starts).to_numpy()
+            for group, within in groups.items():
+                frames.append(compare_theme_shares(comments, matrix, before=now & ~bad, after=now & bad,
+                                                   within=within, against="other weeks of the period")
+                              .assign(group=group, compared="degraded weeks"))
+        label, start, end = comparison_windows(self.params.start, self.as_of)[0]
+        before = ((at >= start) & (at < end)).to_numpy()
+        if before.any():
+            for group, within in groups.items():
+                frames.append(compare_theme_shares(comments, matrix, before=before, after=now,
+                                                   within=within, against=label)
+                              .assign(group=group, compared="this period"))
+        frames = [f for f in frames if len(f)]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    @cached_property
+    def _comments_with_history(self) -> pd.DataFrame:
+        """Comments of the period and the one before (for the trends)."""
+        if "feedback" not in self.data:
+            return comments_of(self.feedback)
+        label, start, end = comparison_windows(self.params.start, self.as_of)[0]
+        fb = self.data["feedback"]
+        at = fb[c.RECEIVED_AT]
+        return comments_of(fb.loc[((at >= start) & (at < self.as_of)).to_numpy()])
+
+    @cached_property
+    def monthly_theme_shares(self) -> pd.DataFrame:
+        """Customers' theme shares per month, over the period and the one before."""
+        comments = self._comments_with_history
+        matrix = theme_matrix(comments[c.COMMENT], themes=self.params.themes)
+        return theme_share_series(comments, matrix, voice="customers", freq="MS")
+
+    @cached_property
+    def rising_themes(self) -> set[str]:
+        """Themes whose share of complaints rose beyond chance (in degraded weeks or this period)."""
+        changes = self.theme_changes
+        if not len(changes):
+            return set()
+        up = changes[(changes["group"] == "complaints") & changes["verdict"].eq("worsened")]
+        return set(up[c.METRIC])
+
+    @cached_property
+    def enhancement_candidates(self) -> pd.DataFrame:
+        """Themes ranked by reach x strength x agreement (:mod:`ccreview.feedback.candidates`)."""
+        comments = self.comments
+        if not len(comments):
+            return pd.DataFrame(columns=CANDIDATE_COLUMNS)
+        negative = negative_feedback(comments, satisfied_from=SATISFIED_FROM)
+        return enhancement_candidates(comments, self.theme_matrix, themes=self.params.themes,
+                                      negative=negative, drivers=self.satisfaction_drivers,
+                                      rising=self.rising_themes)
