@@ -3,6 +3,7 @@ recommendations register with memory."""
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -257,3 +258,24 @@ def test_without_feedback_the_sections_say_so(tmp_path, demo_dir):
         assert "no feedback file was given" in shown.empty_reason()
     register = sections.RecommendationsRegister(review)
     assert not register.failed and "keeps no register" in register._repr_html_()
+
+
+def test_the_summary_and_the_register_page_say_the_same_of_earlier_recommendations(
+        tmp_path, demo_dir):
+    """One implementation: the executive summary's line on earlier recommendations and the
+    register page's are the same sentences, with the change evaluation's own verdict."""
+    from ccreview.report import sections
+    from ccreview.review import open_review
+    from tests.conftest import make_params
+
+    register = _register(tmp_path, "recommendation_id,title,status,proposed_on,change_id\n"
+                                   "queue:billing,Cut abandonment on billing,implemented,2026-03-31,C-001\n"
+                                   "old:one,Something earlier,rejected,2026-03-31,\n")
+    review = open_review(make_params(tmp_path, demo_dir, extra=f"recommendations: {register}\n"))
+    evaluation = review.change_evaluation("C-001").verdict.sentence
+    expected = ["Of 2 recommendations from earlier periods, 1 was implemented.",
+                f"Cut abandonment on billing (C-001): {evaluation}"]
+    page = sections.RecommendationsRegister(review)._repr_html_()
+    summary = sections.ExecutiveSummary(review)._repr_html_()
+    for sentence in expected:
+        assert html.escape(sentence) in page and html.escape(sentence) in summary

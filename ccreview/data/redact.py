@@ -95,8 +95,9 @@ def redaction_counts(values: pd.Series) -> dict[str, int]:
     """How many texts hold an e-mail address, a card number or a phone number (what
     :func:`redact_text` replaces): ``{"emails": n, "cards": n, "phones": n}``."""
     text = values.dropna().astype("string")
-    counts, uniques = pd.factorize(text)[0], pd.Series(pd.factorize(text)[1], dtype="string")
-    weight = np.bincount(counts, minlength=len(uniques)) if len(uniques) else np.zeros(0, int)
+    codes, distinct = pd.factorize(text)
+    uniques = pd.Series(distinct, dtype="string")
+    weight = np.bincount(codes, minlength=len(uniques))
     emails = uniques.str.contains(EMAIL, regex=True).to_numpy(dtype=bool, na_value=False)
     # the regular expressions pick the few candidates; only those are judged one by one
     cards = np.zeros(len(uniques), dtype=bool)

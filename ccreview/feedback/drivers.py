@@ -78,7 +78,6 @@ def fit_outcome_model(frame: pd.DataFrame, *, outcome: str, factors: list[str],
     notes: list[str] = []
     used = [col for col in [outcome, *factors, *categorical, day] if col in frame]
     data = frame[used].dropna()
-    y = data[outcome].astype(bool).to_numpy()
     keep_factors = []
     for factor in factors:
         if factor not in data:
@@ -119,7 +118,7 @@ def fit_outcome_model(frame: pd.DataFrame, *, outcome: str, factors: list[str],
     informative = (totals["sum"] > 0) & (totals["sum"] < totals["size"])
     dropped = int((~informative).sum())
     cells = cells[informative.to_numpy()].reset_index(drop=True)
-    if not len(cells) or len(cells) < 2:
+    if len(cells) < 2:
         notes.append("too few days with both outcomes to fit")
         return empty
     if dropped:

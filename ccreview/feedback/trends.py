@@ -19,16 +19,17 @@ from ccreview.stats.comparisons import compare_periods
 __all__ = ["compare_theme_shares", "theme_share_series"]
 
 
-def theme_share_series(comments: pd.DataFrame, matrix: pd.DataFrame, *, voice: str = "customers",
+def theme_share_series(comments: pd.DataFrame, matrix: pd.DataFrame, *, within: np.ndarray,
                        freq: str = "W") -> pd.DataFrame:
-    """Each theme's share of one voice's comments per week (``freq="W"``) or month (``"MS"``).
+    """Each theme's share of a group's comments (``within``: customers' complaints, agents'
+    notes) per week (``freq="W"``) or month (``"MS"``).
 
     Returns
     -------
     DataFrame
         ``period_start``, ``theme``, ``comments``, ``of``, ``share``.
     """
-    mine = (comments["voice"] == voice).to_numpy()
+    mine = np.asarray(within, dtype=bool)
     if not mine.any():
         return pd.DataFrame(columns=["period_start", "theme", "comments", "of", "share"])
     at = comments[c.RECEIVED_AT][mine].dt.tz_localize(None)

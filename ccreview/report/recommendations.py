@@ -85,13 +85,18 @@ def targets_met_outside_degraded_weeks(review: Review) -> list[str]:
 def next_review_day(start: pd.Timestamp, end: pd.Timestamp) -> str:
     """The last day of the next period of the same length, by the calendar: the review of
     Q3 (1 Jul to 30 Sep) is due again at 31 Dec; of February at 31 Mar."""
+    return fmt_day(next_review_date(start, end))
+
+
+def next_review_date(start: pd.Timestamp, end: pd.Timestamp) -> pd.Timestamp:
+    """:func:`next_review_day` as a date (no time zone)."""
     first, stop = start.tz_localize(None).normalize(), end.tz_localize(None).normalize()
     if first.day == 1 and stop.day == 1:  # whole months: step by months, not by days
         months = (stop.year - first.year) * 12 + stop.month - first.month
         following = stop + pd.DateOffset(months=months)
     else:
         following = stop + (stop - first)
-    return fmt_day(following - pd.Timedelta(days=1))
+    return following - pd.Timedelta(days=1)
 
 
 def _agreed_changes(review: Review, metrics: list[str]) -> str:

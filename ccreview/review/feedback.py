@@ -45,8 +45,9 @@ class FeedbackResults:
 
     @cached_property
     def theme_matrix(self) -> pd.DataFrame:
-        """Which themes each of :attr:`comments` carries (one boolean column per theme)."""
-        return theme_matrix(self.comments[c.COMMENT], themes=self.params.themes)
+        """Which themes each of :attr:`comments` carries (one boolean column per theme): the
+        period's rows of :attr:`history_theme_matrix`, so each comment is matched once."""
+        return self.history_theme_matrix.loc[self.comments.index]
 
     @cached_property
     def theme_shares(self) -> pd.DataFrame:
@@ -159,15 +160,13 @@ class FeedbackResults:
         """Each theme's share of customers' complaints and of agents' notes: in the weeks the review
         found degraded against the period's other weeks, and this period against the
         previous one (:func:`~ccreview.feedback.trends.compare_theme_shares`)."""
-        comments = self._comments_with_history
+        comments, matrix = self.comments_with_history, self.history_theme_matrix
         if not len(comments):
             return pd.DataFrame()
-        matrix = theme_matrix(comments[c.COMMENT], themes=self.params.themes)
         at = comments[c.RECEIVED_AT]
         now = ((at >= self.params.start) & (at < self.as_of)).to_numpy()
-        groups = {"complaints": (comments[c.KIND].eq("complaint") & comments["voice"].eq("customers")),
-                  "agents": comments["voice"].eq("agents")}
-        groups = {k: v.to_numpy(dtype=bool, na_value=False) for k, v in groups.items()}
+        groups = {"complaints": self._complaints(comments),
+                  "agents": comments["voice"].eq("agents").to_numpy(dtype=bool, na_value=False)}
         frames = []
         degraded = self.degraded_weeks
         if len(degraded):
@@ -189,21 +188,32 @@ class FeedbackResults:
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     @cached_property
-    def _comments_with_history(self) -> pd.DataFrame:
-        """Comments of the period and the one before (for the trends)."""
+    def comments_with_history(self) -> pd.DataFrame:
+        """Comments of the previous period and this one (for the trends)."""
         if "feedback" not in self.data:
             return comments_of(self.feedback)
-        label, start, end = comparison_windows(self.params.start, self.as_of)[0]
+        _, start, _ = comparison_windows(self.params.start, self.as_of)[0]
         fb = self.data["feedback"]
         at = fb[c.RECEIVED_AT]
-        return comments_of(fb.loc[((at >= start) & (at < self.as_of)).to_numpy()])
+        window = (at >= min(start, self.params.start)) & (at < self.params.end)
+        return comments_of(fb.loc[window.to_numpy()])
 
     @cached_property
-    def monthly_theme_shares(self) -> pd.DataFrame:
-        """Customers' theme shares per month, over the period and the one before."""
-        comments = self._comments_with_history
-        matrix = theme_matrix(comments[c.COMMENT], themes=self.params.themes)
-        return theme_share_series(comments, matrix, voice="customers", freq="MS")
+    def history_theme_matrix(self) -> pd.DataFrame:
+        """Which themes each of :attr:`comments_with_history` carries."""
+        return theme_matrix(self.comments_with_history[c.COMMENT], themes=self.params.themes)
+
+    @cached_property
+    def weekly_complaint_themes(self) -> pd.DataFrame:
+        """Each theme's share of customers' complaints per week, over the previous period and this
+        one (:func:`~ccreview.feedback.trends.theme_share_series`)."""
+        comments = self.comments_with_history
+        return theme_share_series(comments, self.history_theme_matrix, within=self._complaints(comments))
+
+    @staticmethod
+    def _complaints(comments: pd.DataFrame) -> np.ndarray:
+        return (comments[c.KIND].eq("complaint") & comments["voice"].eq("customers")).to_numpy(
+            dtype=bool, na_value=False)
 
     @cached_property
     def rising_themes(self) -> set[str]:

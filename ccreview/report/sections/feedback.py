@@ -13,7 +13,6 @@ from ccreview.data import columns as c
 from ccreview.data.redact import redact_string, redaction_counts
 from ccreview.feedback.drivers import FACTOR_WORDS
 from ccreview.feedback.tagging import UNCOVERED
-from ccreview.feedback.trends import theme_share_series
 from ccreview.report.feedback_plots import plot_theme_shares, plot_theme_weeks
 from ccreview.report.formatting import details_html, figure_html, note_html, paragraphs_html, table_html
 from ccreview.report.sections.base import Section
@@ -37,16 +36,20 @@ def _no_comments(review: Review) -> str | None:
 def driver_sentence(row, *, who: str, outcome: str, unit: str) -> str:
     """"Customers whose incident breached its target were 18 points (12 to 24) less likely to
     be satisfied": an adjusted effect in words, with its 95% interval."""
-    effect, low, high = row.effect, row.ci_low, row.ci_high
-    more = "more" if effect > 0 else "less"
-    if row.level:
-        subject = f"{who.capitalize()} on {row.level} (against {row.reference})"
-    else:
+    more = "more" if row.effect > 0 else "less"
+    against = "those with no linked incident" if row.reference == "no incident" else row.reference
+    if row.level == "":
         subject = f"{who.capitalize()} {FACTOR_WORDS.get(row.factor, row.factor)}"
-    a, b = sorted((abs(low), abs(high))) if low * high > 0 else (low, high)
-    span = f"{fmt_number(a)} to {fmt_number(b)}" if low * high > 0 else \
-        f"{fmt_number(low)} to {fmt_number(high)}"
-    return f"{subject} were {fmt_number(abs(effect))} {unit} ({span}) {more} likely {outcome}."
+    elif row.factor == "priority":
+        subject = f"{who.capitalize()} whose incident was {row.level} (against {against})"
+    else:
+        subject = f"{who.capitalize()} on {row.level} (against {against})"
+    if row.ci_low * row.ci_high > 0:  # the interval on one side: both ends as sizes, smaller first
+        low, high = sorted((abs(row.ci_low), abs(row.ci_high)))
+    else:  # it spans no change: signed ends
+        low, high = row.ci_low, row.ci_high
+    return (f"{subject} were {fmt_number(abs(row.effect))} {unit} ({fmt_number(low)} to "
+            f"{fmt_number(high)}) {more} likely {outcome}.")
 
 
 class FeedbackThemes(Section):
@@ -202,17 +205,12 @@ class FeedbackTrends(Section):
                     "discovery rate across the themes, as the KPI comparisons do.")
         parts = [paragraphs_html(said)]
         rising = sorted(review.rising_themes)[:4]
-        comments = review._comments_with_history
-        if rising and len(comments):
-            from ccreview.feedback.tagging import theme_matrix
-
-            complaints = comments[comments[c.KIND].eq("complaint").fillna(False).to_numpy()]
-            matrix = theme_matrix(complaints[c.COMMENT], themes=review.params.themes)
-            weekly = theme_share_series(complaints, matrix, voice="customers", freq="W")
+        if rising:
             fig, ax = plt.subplots(figsize=(9, 3.6))
             shade = list(pd.to_datetime(review.degraded_weeks["period_start"])) if len(
                 review.degraded_weeks) else None
-            plot_theme_weeks(weekly, themes=rising, labels=labels, shade=shade, ax=ax)
+            plot_theme_weeks(review.weekly_complaint_themes, themes=rising, labels=labels, shade=shade,
+                             ax=ax)
             parts.append(figure_html(fig, alt="Line chart of the weekly share of complaints carrying "
                                               "each theme that rose, over this period and the one before."))
         shown = table[["compared", "group", "metric", "before", "after", "difference", "ci_low",

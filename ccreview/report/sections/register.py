@@ -4,42 +4,61 @@ achieved (the closed loop)."""
 from __future__ import annotations
 
 import html
+from weakref import WeakKeyDictionary
 
 import numpy as np
 import pandas as pd
 
 from ccreview.config.register import OPEN_STATUSES, REGISTER_COLUMNS, read_register
 from ccreview.report.formatting import note_html, paragraphs_html
-from ccreview.report.recommendations import recommendations
+from ccreview.report.recommendations import next_review_date, recommendations
 from ccreview.report.sections.base import Section
 from ccreview.review.register import update_register
 from ccreview.review.review import Review
 from ccreview.wording import plural
 
-__all__ = ["RecommendationsRegister", "closed_loop", "updated_register"]
+__all__ = ["RecommendationsRegister", "closed_loop", "earlier_recommendations", "updated_register"]
 
 _PRIORITY = {"high": 0, "medium": 1, "low": 2}
+#: each review's updated register, computed once (the summary and the register page share it)
+_UPDATED: WeakKeyDictionary = WeakKeyDictionary()
 
 
-def updated_register(review: Review) -> pd.DataFrame:
-    """This run's recommendations merged into the register of the parameter file (computed
-    once per review); an empty register when the parameter file keeps none."""
-    cached = getattr(review, "_updated_register", None)
-    if cached is not None:
-        return cached
-    current = recommendations(review).rename(columns={"recommendation": "title"})
+def updated_register(review: Review, *, current: pd.DataFrame | None = None) -> pd.DataFrame:
+    """This run's recommendations (``current``, default :func:`recommendations`) merged into the
+    register of the parameter file, computed once per review; with no register kept, this
+    run's recommendations alone."""
+    if review in _UPDATED:
+        return _UPDATED[review]
+    current = (recommendations(review) if current is None else current).rename(
+        columns={"recommendation": "title"})
     current["action"] = current["title"]
     # ISO dates, as the register is read back (read_register)
-    current["due"] = pd.to_datetime(current["due"], format="%d %b %Y", errors="coerce").dt.strftime(
-        "%Y-%m-%d").fillna("")
+    current["due"] = next_review_date(review.params.start, review.params.end).strftime("%Y-%m-%d")
     register = (read_register(review.params.register_path) if review.params.register_path
                 else pd.DataFrame(columns=REGISTER_COLUMNS))
     on = (review.as_of - pd.Timedelta(microseconds=1)).strftime("%Y-%m-%d")
     updated = update_register(register, current[["recommendation_id", "title", "action", "owner",
                                                  "priority", "due", "metric", "evidence"]],
                               run=review.params.run, on=on)
-    review._updated_register = updated
+    _UPDATED[review] = updated
     return updated
+
+
+def earlier_recommendations(review: Review, register: pd.DataFrame | None = None) -> list[str]:
+    """What became of recommendations: how many of earlier periods' were implemented, and what
+    each implemented one linked to a change achieved (from the change evaluation)."""
+    register = updated_register(review) if register is None else register
+    proposed = pd.to_datetime(register["proposed_on"], format="%Y-%m-%d", errors="coerce")
+    earlier = register[(proposed < review.params.start.tz_localize(None)).to_numpy()]
+    said = []
+    if len(earlier):
+        implemented = int(earlier["status"].isin(["implemented", "closed"]).sum())
+        said.append(f"Of {plural(len(earlier), 'recommendation')} from earlier periods, {implemented} "
+                    f"{'was' if implemented == 1 else 'were'} implemented.")
+    said += [f"{row.title} ({row.change_id}): {row.evidence}"
+             for row in closed_loop(review, register).itertuples(index=False)]
+    return said
 
 
 def closed_loop(review: Review, register: pd.DataFrame) -> pd.DataFrame:
@@ -70,7 +89,6 @@ class RecommendationsRegister(Section):
         is_open = register["status"].isin(OPEN_STATUSES)
         self.table = register.assign(_open=~is_open, _order=order).sort_values(
             ["_open", "_order"], kind="stable").drop(columns=["_open", "_order"]).reset_index(drop=True)
-        self.loop = closed_loop(review, register)
         self.downloads = {"recommendations_register": register}
 
     def _body_html(self) -> str:
@@ -82,15 +100,7 @@ class RecommendationsRegister(Section):
         gone = table["evidence_now"].str.startswith("not found") & table["status"].isin(OPEN_STATUSES)
         said = [f"{plural(len(table), 'recommendation')} on record: " + ", ".join(
             f"{n} {s}" for s, n in counts.items()) + f"; {new} new this run."]
-        earlier = table[table["proposed_on"].ne("") & (pd.to_datetime(
-            table["proposed_on"], errors="coerce") < review.params.start.tz_localize(None))]
-        if len(earlier):
-            implemented = earlier["status"].isin(["implemented", "closed"])
-            said.append(f"Of {plural(len(earlier), 'recommendation')} from earlier periods, "
-                        f"{int(implemented.sum())} {'was' if implemented.sum() == 1 else 'were'} "
-                        "implemented.")
-        for row in self.loop.itertuples(index=False):
-            said.append(f"{row.title} ({row.change_id}): {row.evidence}")
+        said += earlier_recommendations(review, table)
         if gone.any():
             said.append(f"{plural(int(gone.sum()), 'open recommendation')} no longer found by this run: "
                         "resolved by itself? The owner should check, then close it or keep it open.")
@@ -114,7 +124,8 @@ class RecommendationsRegister(Section):
             cells = []
             for key in columns:
                 text = _escape(getattr(row, key))
-                if key == "evidence" and text:
+                if key == "evidence" and text and row.evidence_now in ("new", "found again"):
+                    # the evidence is in this run's reports (an older row's is in an older run's)
                     page = ("feedback_review.html" if str(row.recommendation_id).startswith("feedback-")
                             else "incident_review.html")
                     text += (f' <a class="ccr-report-link" href="{page}">evidence</a>')

@@ -14,6 +14,7 @@ from ccreview.report.publish import SUMMARY_MIMETYPE
 from ccreview.report.recommendations import recommendations
 from ccreview.report.sections.base import Section
 from ccreview.report.sections.changes import ChangeVerdicts
+from ccreview.report.sections.register import earlier_recommendations, updated_register
 from ccreview.report.tiles import tiles_html
 from ccreview.review.headline import headline_kpis, previous_period_rows
 from ccreview.review.readiness import input_warnings
@@ -91,6 +92,10 @@ class ExecutiveSummary(Section):
                              "recommendations.csv.</p>")
         else:
             parts.append("<p>No finding calls for action this period.</p>")
+        if self.review.params.register_path:  # what earlier recommendations achieved
+            register = updated_register(self.review, current=self.recommendations)
+            said = earlier_recommendations(self.review, register)
+            parts.append(paragraphs_html(said) if said else "")
         parts.append("<h3>Changes and their evidence</h3>")
         parts.append(ChangeVerdicts(self.review)._body_html())
         return "".join(parts)
