@@ -24,6 +24,8 @@ from ccreview.runner import run
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+#: the notebooks of the demo run (parameters/demo.yaml): the budget holds with all of them
+DEMO_NOTEBOOKS = ("incident_review", "change_evaluation", "feedback_review", "recommendations")
 TABLES = ["incidents", "incident_events", "contacts", "feedback", "qa_evaluations", "changes",
           "major_incidents", "debriefs", "actions"]
 
@@ -64,6 +66,8 @@ def main() -> None:
     parser.add_argument("--scale", default="large")
     parser.add_argument("--months", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--notebooks", default=",".join(DEMO_NOTEBOOKS),
+                        help="notebooks to run (default: those the demo runs)")
     args = parser.parse_args()
     work = HERE / "work"
     data = work / f"{args.scale}-{args.months}m-seed{args.seed}"
@@ -80,7 +84,7 @@ def main() -> None:
     params = params_dir / "bench.yaml"
     params.write_text(f"run: bench-{args.scale}\ntitle: Benchmark review\nperiod: 2026-Q3\n"
                       f"data:\n{lines}\ncriteria: criteria.yaml\nobjectives: objectives.yaml\n"
-                      f"services: services.yaml\nnotebooks: [incident_review]\n"
+                      f"services: services.yaml\nnotebooks: [{args.notebooks}]\n"
                       f"reports_dir: {work / 'reports'}\ncell_timeout_s: 1800\n")
     t = time.perf_counter()
     with ChildMemory() as children:

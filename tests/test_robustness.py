@@ -30,7 +30,10 @@ PERIODS = {
 }
 REVIEW_SECTIONS = ["ExecutiveSummary", "DataHealth", "Volumes", "Compliance", "Procedures",
                    "ResolutionTimes", "Performance", "ControlCharts", "TechniqueEfficiency",
-                   "CaseForChange", "Handoffs", "Definitions"]
+                   "CaseForChange", "Handoffs", "Definitions",
+                   # the feedback review and the recommendations page
+                   "FeedbackThemes", "DissatisfactionDrivers", "FeedbackTrends", "EnhancementCandidates",
+                   "RecommendationsRegister"]
 
 
 def mutilated_review(demo_dir, folder, *, drop_tables, drop_columns, period, keep_incidents):
@@ -55,7 +58,7 @@ def mutilated_review(demo_dir, folder, *, drop_tables, drop_columns, period, kee
 
 
 def render_everything(review) -> list[str]:
-    """Every section of both notebooks; the names of those that could not be computed."""
+    """Every section of every notebook; the names of those that could not be computed."""
     failed = []
     shown = [getattr(sections, name)(review) for name in REVIEW_SECTIONS]
     if "changes" in review.data:

@@ -78,6 +78,9 @@ def fit_outcome_model(frame: pd.DataFrame, *, outcome: str, factors: list[str],
     notes: list[str] = []
     used = [col for col in [outcome, *factors, *categorical, day] if col in frame]
     data = frame[used].dropna()
+    # categorical columns as categories of text: grouped and compared by their codes
+    data = data.assign(**{col: data[col].astype(str).astype("category") if data[col].dtype != "category"
+                          else data[col].cat.rename_categories(str) for col in categorical if col in data})
     keep_factors = []
     for factor in factors:
         if factor not in data:
@@ -91,11 +94,11 @@ def fit_outcome_model(frame: pd.DataFrame, *, outcome: str, factors: list[str],
     for column in categorical:
         if column not in data:
             continue
-        counts = data[column].astype(str).value_counts()
+        counts = data[column].value_counts()
         counts = counts[counts >= MIN_RESPONSES]
         if len(counts) >= 2:
             levels[column] = list(counts.index)  # the most common level first: the reference
-        data = data[data[column].astype(str).isin(counts.index)] if len(counts) >= 2 else data
+        data = data[data[column].isin(counts.index).to_numpy()] if len(counts) >= 2 else data
     y = data[outcome].astype(bool).to_numpy()
     empty = _empty(notes)
     if not (keep_factors or levels) or len(data) < 2 * MIN_RESPONSES or y.all() or not y.any():
@@ -109,7 +112,7 @@ def fit_outcome_model(frame: pd.DataFrame, *, outcome: str, factors: list[str],
     # aggregate: one row per block, day and pattern of factors
     keys = {"block": block.to_numpy(), "cluster": days.to_numpy()}
     keys |= {f: data[f].astype(bool).to_numpy() for f in keep_factors}
-    keys |= {col: data[col].astype(str).to_numpy() for col in levels}
+    keys |= {col: data[col].to_numpy() for col in levels}
     grouped = pd.DataFrame(keys | {"y": y}).groupby(list(keys), sort=True, observed=True)["y"]
     cells = grouped.agg(["sum", "size"]).reset_index()
     # blocks where every response had the same outcome carry no information under their
@@ -230,11 +233,11 @@ def _raw_rates(data: pd.DataFrame, outcome: str, factors: list[str], levels: dic
         x = data[factor].astype(bool).to_numpy()
         rows.append((factor, "", x))
     for column, names in levels.items():
-        values = data[column].astype(str).to_numpy()
+        values = data[column].to_numpy()
         rows += [(column, name, values == name) for name in names[1:]]
     out = []
     for factor, level, x in rows:
-        reference = (~x if not level else data[factor].astype(str).to_numpy() == levels[factor][0])
+        reference = (~x if not level else data[factor].to_numpy() == levels[factor][0])
         out.append({"factor": factor, "level": level, "reference": levels[factor][0] if level else "",
                     "n_with": int(x.sum()), "n_without": int(reference.sum()),
                     "rate_with": float(y[x].mean()), "rate_without": float(y[reference].mean())})

@@ -10,6 +10,8 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ccreview.clocks.periods import comparison_windows
 from ccreview.data import columns as c
@@ -26,6 +28,17 @@ __all__ = ["FeedbackResults"]
 _INCIDENT_FACTORS = ("reassigned", "reopened", "breached_target")
 #: share of a non-real-time channel's slowest waits counted as long
 _SLOWEST_SHARE = 0.2
+
+
+def _arrow(values: pd.Series) -> pa.Array:
+    return pa.array(values.astype("string").array, type=pa.large_string())
+
+
+def positions(values: pd.Series, keys: pd.Series) -> np.ndarray:
+    """Where each of ``values`` is among ``keys`` (unique), -1 where absent: Arrow's hash
+    lookup, several times faster than a pandas index of strings for millions of ids."""
+    found = pc.index_in(_arrow(values), value_set=_arrow(keys))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 class FeedbackResults:
@@ -68,20 +81,20 @@ class FeedbackResults:
         if "contacts" not in self.data:
             return pd.DataFrame()
         contacts = self.data["contacts"]
-        frame = pd.DataFrame({c.CONTACT_ID: contacts[c.CONTACT_ID].astype("string").to_numpy()})
-        channel = contacts[c.CHANNEL].astype("string").fillna("unknown").to_numpy()
-        frame["channel"] = channel
+        frame = pd.DataFrame({c.CONTACT_ID: contacts[c.CONTACT_ID].astype("string").array})
+        channel = contacts[c.CHANNEL].astype("string").fillna("unknown").astype("category")
+        frame["channel"] = channel.array
         frame["day"] = contacts[c.ARRIVED_AT].dt.tz_localize(None).dt.normalize().to_numpy()
         if c.WAIT_S in contacts:
             wait = contacts[c.WAIT_S].to_numpy(dtype=float, na_value=np.nan)
             # the parameter file's long wait per channel (kpis.long_wait_s); elsewhere the
             # slowest fifth of the channel's waits (a chat and an e-mail wait differ by hours)
-            slowest = pd.Series(wait).groupby(channel).transform(
-                lambda w: w.quantile(1 - _SLOWEST_SHARE)).to_numpy()
-            given = pd.Series(channel).map(dict(self.params.kpi_settings.long_wait_s)).to_numpy(dtype=float)
-            threshold = np.where(np.isnan(given), slowest, given)
+            codes = channel.cat.codes.to_numpy()
+            slowest = pd.Series(wait).groupby(codes).quantile(1 - _SLOWEST_SHARE)
+            given = pd.Series(channel.cat.categories).map(dict(self.params.kpi_settings.long_wait_s))
+            per_channel = given.fillna(slowest.reindex(range(len(given)))).to_numpy(dtype=float)
             with np.errstate(invalid="ignore"):
-                frame["long_wait"] = np.where(np.isnan(wait), np.nan, wait > threshold)
+                frame["long_wait"] = np.where(np.isnan(wait), np.nan, wait > per_channel[codes])
         if c.ABANDONED in contacts:
             frame["abandoned"] = contacts[c.ABANDONED].to_numpy(dtype=float, na_value=np.nan)
         if c.FIRST_CONTACT_RESOLVED in contacts:
@@ -89,14 +102,14 @@ class FeedbackResults:
             frame["not_first_contact_resolved"] = 1.0 - fcr
         incident = (contacts[c.INCIDENT_ID].astype("string") if c.INCIDENT_ID in contacts
                     else pd.Series(pd.NA, index=contacts.index, dtype="string"))
-        return self._with_incident_factors(frame, incident.to_numpy())
+        return self._with_incident_factors(frame, incident)
 
-    def _with_incident_factors(self, frame: pd.DataFrame, incident_ids: np.ndarray) -> pd.DataFrame:
+    def _with_incident_factors(self, frame: pd.DataFrame, incident_ids: pd.Series) -> pd.DataFrame:
         incidents = self.data["incidents"]
         if not len(incidents):
             return frame
         ids = incidents[c.INCIDENT_ID].astype("string")
-        position = pd.Index(ids).get_indexer(pd.Series(incident_ids, dtype="string"))
+        position = positions(incident_ids, ids)
         linked = position >= 0
         at = np.maximum(position, 0)
         for name, column in (("reassigned", c.REASSIGNMENT_COUNT), ("reopened", c.REOPEN_COUNT)):
@@ -105,11 +118,14 @@ class FeedbackResults:
                 frame[name] = np.where(linked, count > 0, False).astype(float)
                 frame.loc[linked & np.isnan(count), name] = np.nan
         outcomes = self.all_outcomes
-        breached = set(outcomes.loc[outcomes["outcome"].eq("breached"), c.INCIDENT_ID].astype(str))
-        frame["breached_target"] = (linked & ids.isin(breached).to_numpy()[at]).astype(float)
-        priority = incidents[c.PRIORITY].astype("string").to_numpy()[at]
-        frame["priority"] = np.where(linked, "P" + pd.Series(priority).fillna("?").to_numpy(),
-                                     "no incident")
+        breached = outcomes.loc[outcomes["outcome"].eq("breached").to_numpy(), c.INCIDENT_ID]
+        breached_incident = pc.is_in(_arrow(ids), value_set=_arrow(breached.astype("string"))
+                                     ).to_numpy(zero_copy_only=False)
+        frame["breached_target"] = (linked & breached_incident[at]).astype(float)
+        # as categories: one label per priority, not one string per contact
+        labels = pd.Categorical("P" + incidents[c.PRIORITY].astype("string").fillna("?"))
+        codes = np.where(linked, labels.codes[at], len(labels.categories))
+        frame["priority"] = pd.Categorical.from_codes(codes, [*labels.categories, "no incident"])
         return frame
 
     @cached_property
@@ -122,9 +138,12 @@ class FeedbackResults:
         score = fb[c.SCORE].to_numpy(dtype=float, na_value=np.nan)
         rows = (fb[c.KIND].eq("survey") & fb[c.SCALE].eq("csat_1_5")).to_numpy(
             dtype=bool, na_value=False) & ~np.isnan(score)
-        answers = pd.DataFrame({c.CONTACT_ID: fb[c.CONTACT_ID].astype("string").to_numpy()[rows],
-                                "satisfied": score[rows] >= SATISFIED_FROM["csat_1_5"]})
-        return answers.merge(self.handling, on=c.CONTACT_ID, how="inner")
+        handling = self.handling
+        position = positions(fb[c.CONTACT_ID].astype("string")[rows], handling[c.CONTACT_ID])
+        found = position >= 0
+        answers = handling.iloc[position[found]].reset_index(drop=True)
+        answers.insert(1, "satisfied", score[rows][found] >= SATISFIED_FROM["csat_1_5"])
+        return answers
 
     @cached_property
     def satisfaction_drivers(self) -> pd.DataFrame:
@@ -144,11 +163,13 @@ class FeedbackResults:
         if not len(handling) or not len(self.feedback) or c.CONTACT_ID not in self.feedback:
             return fit_outcome_model(pd.DataFrame({"complained": []}), outcome="complained", factors=[])
         fb = self.data["feedback"]
-        complained = set(fb.loc[fb[c.KIND].eq("complaint").fillna(False), c.CONTACT_ID].dropna().astype(str))
+        complained = fb.loc[fb[c.KIND].eq("complaint").fillna(False).to_numpy(), c.CONTACT_ID]
+        complained = complained.dropna().astype("string")
         start, end = (t.tz_localize(None) for t in (self.params.start, self.as_of))
         mine = ((handling["day"] >= start.normalize()) & (handling["day"] < end)).to_numpy()
         frame = handling.loc[mine].copy()
-        frame["complained"] = frame[c.CONTACT_ID].isin(complained).to_numpy()
+        frame["complained"] = pc.is_in(_arrow(frame[c.CONTACT_ID]), value_set=_arrow(complained)
+                                       ).to_numpy(zero_copy_only=False)
         if "abandoned" in frame and "not_first_contact_resolved" in frame:  # FCR: answered contacts
             frame["not_first_contact_resolved"] = frame["not_first_contact_resolved"].fillna(0.0)
         factors = ["long_wait", "abandoned", "not_first_contact_resolved", *_INCIDENT_FACTORS]
