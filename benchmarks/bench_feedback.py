@@ -62,8 +62,8 @@ def main() -> None:
     uncovered = texts[matrix["uncovered"].to_numpy() & fb["comment"].notna().to_numpy()]
     t = time.perf_counter()
     propose_themes(uncovered)
-    rows.insert(5, (f"candidate themes from {len(uncovered):,} distinct uncovered texts (at most 20,000 fitted)",
-                    time.perf_counter() - t))
+    rows.insert(5, (f"candidate themes from {len(uncovered):,} distinct uncovered texts "
+                    "(at most 20,000 fitted)", time.perf_counter() - t))
     print(f"\nFeedback rows: {len(fb):,} in all, {len(review.comments_with_history):,} comments in the "
           f"two periods; {len(review.survey_frame):,} CSAT answers and "
           f"{review.complaint_drivers.attrs['responses']:,} contacts fitted.\n")

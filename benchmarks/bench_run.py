@@ -25,7 +25,7 @@ from ccreview.runner import run
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 #: the notebooks of the demo run (parameters/demo.yaml): the budget holds with all of them
-DEMO_NOTEBOOKS = ("incident_review", "change_evaluation", "feedback_review", "recommendations")
+DEMO_NOTEBOOKS = ("incident_review", "change_evaluation", "feedback_review")
 TABLES = ["incidents", "incident_events", "contacts", "feedback", "qa_evaluations", "changes",
           "major_incidents", "debriefs", "actions"]
 

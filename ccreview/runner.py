@@ -48,6 +48,8 @@ def review_title(params: RunParameters, dataset: Dataset) -> str:
     return f"{word} {what}" if word else what[:1].upper() + what[1:]
 #: notebooks run once per item: notebook -> the parameter each run receives
 FAN_OUT = {"change_evaluation": "change_id"}
+#: a notebook's relative cost: the costliest start first (longest-first scheduling on few cores)
+NOTEBOOK_COST = {"incident_review": 4, "feedback_review": 3}
 
 
 @dataclass(frozen=True)
@@ -250,7 +252,9 @@ def _execute_all(
     workers = max_workers or min(len(jobs), os.cpu_count() or 1) or 1
     progress(f"Running {len(jobs)} notebook(s), {workers} at a time")
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_execute_one, params, job, staging, prepared) for job in jobs]
+        started = sorted(range(len(jobs)), key=lambda i: -NOTEBOOK_COST.get(jobs[i].notebook, 1))
+        submitted = {i: pool.submit(_execute_one, params, jobs[i], staging, prepared) for i in started}
+        futures = [submitted[i] for i in range(len(jobs))]  # results in the plan's order
         results = []
         try:
             for future in futures:
@@ -352,11 +356,12 @@ def _export_all(
     progress: Callable[[str], None],
     fingerprints: dict[Path, str],
 ) -> None:
-    from ccreview.report.publish import HtmlExporter, publish_notebook
+    from ccreview.report.publish import HtmlExporter, export_parts, publish_notebook
 
     context = report_context(params, started, fingerprints)
     exporter = HtmlExporter()
     titles = {job.name: job.title for job in jobs}
+    parts: list[tuple[Job, NotebookResult]] = []  # pages cut from a notebook (the register)
     for result in results:
         executed = staging / "notebooks" / f"{result.name}.ipynb"
         if result.status != "ok":  # its error is on the index; its notebook is published
@@ -370,6 +375,9 @@ def _export_all(
                                     downloads=staging / "downloads")
             result.hidden_warnings, result.summary = found.hidden, found.summary
             result.html = html.name
+            parts += [(Job(name, result.name, title), NotebookResult(
+                name, "ok", 0.0, html=page, summary=f"From the {titles[result.name]}, on its own page."))
+                for name, title, page in export_parts(exporter, executed, staging, context=context)]
             if found.failures:  # the rest of the report is published; the run is not "ok"
                 result.status = "failed"
                 result.error = "; ".join(
@@ -379,6 +387,8 @@ def _export_all(
                     progress(f"  {result.name}: {text.rstrip()}")
         except Exception as exc:
             result.status, result.error = "failed", f"HTML export failed: {exc}"
+    jobs += [job for job, _ in parts]
+    results += [page for _, page in parts]
     progress(f"Published HTML for {sum(r.html is not None for r in results)} report(s)")
 
 

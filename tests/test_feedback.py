@@ -279,3 +279,16 @@ def test_the_summary_and_the_register_page_say_the_same_of_earlier_recommendatio
     summary = sections.ExecutiveSummary(review)._repr_html_()
     for sentence in expected:
         assert html.escape(sentence) in page and html.escape(sentence) in summary
+
+
+def test_id_positions_agree_whichever_side_is_hashed():
+    """Reference: pandas' own ``Index.get_indexer``; both directions of the Arrow lookup,
+    with missing and unknown values."""
+    from ccreview.review.feedback import positions
+
+    keys = pd.Series([f"K{i}" for i in range(50)], dtype="string")
+    values = pd.Series(["K3", None, "K49", "nope", "K3", "K0"], dtype="string")
+    expected = pd.Index(keys).get_indexer(values)
+    assert positions(values, keys).tolist() == expected.tolist()  # the values side is hashed
+    many = pd.concat([values] * 20, ignore_index=True)
+    assert positions(many, keys).tolist() == pd.Index(keys).get_indexer(many).tolist()

@@ -115,6 +115,7 @@ def fit_outcome_model(frame: pd.DataFrame, *, outcome: str, factors: list[str],
     keys |= {col: data[col].to_numpy() for col in levels}
     grouped = pd.DataFrame(keys | {"y": y}).groupby(list(keys), sort=True, observed=True)["y"]
     cells = grouped.agg(["sum", "size"]).reset_index()
+    raw = _raw_rates(cells, keep_factors, levels)  # from every cell: the rates as observed
     # blocks where every response had the same outcome carry no information under their
     # fixed effect (the conditional-likelihood argument); they are left out of the fit
     totals = cells.groupby("block")[["sum", "size"]].transform("sum")
@@ -142,7 +143,6 @@ def fit_outcome_model(frame: pd.DataFrame, *, outcome: str, factors: list[str],
         design, result.params, result.cov_params() * factor, weights=cells["size"].to_numpy(),
         columns=columns, df=n_days - 1, confidence=confidence)
     table[["effect", "ci_low", "ci_high"]] *= scale
-    raw = _raw_rates(data, outcome, keep_factors, levels)
     table = raw.merge(table, on=["factor", "level"], how="left")
     table["beyond_chance"] = (table["ci_low"] > 0) | (table["ci_high"] < 0)
     table.attrs.update(notes=notes, days=n_days, responses=int(len(data)), fixed_effects=unit)
@@ -224,23 +224,21 @@ def _fit(cells: pd.DataFrame, design: np.ndarray):
             return None
 
 
-def _raw_rates(data: pd.DataFrame, outcome: str, factors: list[str], levels: dict[str, list]
-               ) -> pd.DataFrame:
-    """The unadjusted share with the outcome, with and without each factor (or level)."""
-    y = data[outcome].astype(bool).to_numpy()
+def _raw_rates(cells: pd.DataFrame, factors: list[str], levels: dict[str, list]) -> pd.DataFrame:
+    """The unadjusted share with the outcome, with and without each factor (or each level
+    against the reference level), summed over the aggregated cells."""
     rows = []
     for factor in factors:
-        x = data[factor].astype(bool).to_numpy()
-        rows.append((factor, "", x))
+        x = cells[factor].to_numpy(dtype=bool)
+        rows.append((factor, "", "", x, ~x))
     for column, names in levels.items():
-        values = data[column].to_numpy()
-        rows += [(column, name, values == name) for name in names[1:]]
-    out = []
-    for factor, level, x in rows:
-        reference = (~x if not level else data[factor].to_numpy() == levels[factor][0])
-        out.append({"factor": factor, "level": level, "reference": levels[factor][0] if level else "",
-                    "n_with": int(x.sum()), "n_without": int(reference.sum()),
-                    "rate_with": float(y[x].mean()), "rate_without": float(y[reference].mean())})
+        values = cells[column].to_numpy()
+        rows += [(column, name, names[0], values == name, values == names[0]) for name in names[1:]]
+    hits, size = cells["sum"].to_numpy(), cells["size"].to_numpy()
+    out = [{"factor": factor, "level": level, "reference": reference,
+            "n_with": int(size[x].sum()), "n_without": int(size[ref].sum()),
+            "rate_with": hits[x].sum() / size[x].sum(), "rate_without": hits[ref].sum() / size[ref].sum()}
+           for factor, level, reference, x, ref in rows]
     return pd.DataFrame(out, columns=["factor", "level", "reference", "n_with", "n_without",
                                       "rate_with", "rate_without"])
 

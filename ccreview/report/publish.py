@@ -102,6 +102,35 @@ class HtmlExporter:
         return found
 
 
+#: pages cut from a notebook's executed cells, by cell tag: tag -> (page name, title). The
+#: recommendations page is the incident review's register appendix, published on its own for
+#: stakeholders: the same cells, computed once, so both pages show the same numbers
+PART_PAGES = {"register-page": ("recommendations", "Recommendations")}
+
+
+def export_parts(exporter: HtmlExporter, notebook_path: Path, folder: Path, *,
+                 context: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """Write the pages of :data:`PART_PAGES` that an executed, published notebook holds cells
+    for, into ``folder``; returns ``(name, title, html file)`` of each one written."""
+    import nbformat
+
+    nb = nbformat.read(notebook_path, as_version=4)
+    written = []
+    for tag, (name, title) in PART_PAGES.items():
+        cells = [cell for cell in nb.cells if tag in cell.get("metadata", {}).get("tags", [])]
+        if not cells:
+            continue
+        for cell in cells:  # on its own page an appendix is not "Appendix F" of anything
+            if cell.cell_type == "markdown":
+                cell.source = re.sub(r"^(#+\s*)Appendix [A-Z]\.\s*", r"\1", cell.source, flags=re.M)
+        part = nbformat.v4.new_notebook(metadata={**nb.metadata, "title": title}, cells=cells)
+        body, _ = exporter._exporter.from_notebook_node(
+            part, resources={"ccreview": {**context, "title": title, "css": CSS}})
+        (folder / f"{name}.html").write_text(redact_html(add_table_of_contents(body)), encoding="utf-8")
+        written.append((name, title, f"{name}.html"))
+    return written
+
+
 def publish_notebook(notebook_path: Path):
     """Sanitize an executed notebook in place (:func:`ccreview.report.sanitize.sanitize_notebook`)
     and return it with what it handed over."""
@@ -178,8 +207,10 @@ def write_index(path: Path, manifest: dict[str, Any], *, earlier: list[dict[str,
             detail += (f'<br><span class="ccr-small">{nb["hidden_warnings"]} library warning '
                        "output(s) left out of the report and its published notebook; the run "
                        "log shows them.</span>")
-        rows.append(f"<tr><td>{link}</td><td>{status}</td><td class='num'>"
-                    f"{nb['seconds']:.1f} s</td><td>{detail}</td></tr>")
+        # a page cut from another notebook's run (export_parts) takes no time of its own
+        seconds = f"{nb['seconds']:.1f} s" if nb["seconds"] else "–"
+        rows.append(f"<tr><td>{link}</td><td>{status}</td><td class='num'>{seconds}</td>"
+                    f"<td>{detail}</td></tr>")
     health = "".join(
         f"<tr><td>{e(t['table'])}</td><td>{e(t['file'])}</td><td class='num'>{t['rows_read']:,}"
         f"</td><td class='num'>{t['rows_accepted']:,}</td><td class='num'>{t['rows_rejected']:,}"

@@ -15,6 +15,7 @@ from ccreview.feedback.drivers import FACTOR_WORDS
 from ccreview.feedback.tagging import UNCOVERED
 from ccreview.report.feedback_plots import plot_theme_shares, plot_theme_weeks
 from ccreview.report.formatting import details_html, figure_html, note_html, paragraphs_html, table_html
+from ccreview.report.publish import SUMMARY_MIMETYPE
 from ccreview.report.sections.base import Section
 from ccreview.review.review import Review
 from ccreview.wording import fmt_count, fmt_number, fmt_pct, plural
@@ -231,6 +232,21 @@ class EnhancementCandidates(Section):
 
     def empty_reason(self) -> str | None:
         return _no_comments(self.review)
+
+    def one_line(self) -> str:
+        """The feedback review's line on the index page."""
+        reason = self.empty_reason()
+        if reason:
+            return reason[:1].upper() + reason[1:] + "."
+        top = self.table.iloc[0] if len(self.table) else None
+        rising = [self.review.params.themes.labels[t].lower() for t in sorted(self.review.rising_themes)]
+        return (f"{fmt_count(len(self.review.comments))} comments"
+                + (f"; strongest enhancement candidate: {top.label.lower()}" if top is not None else "")
+                + (f"; rising in complaints: {', '.join(rising)}" if rising else "") + ".")
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        return {**super()._repr_mimebundle_(include, exclude),
+                SUMMARY_MIMETYPE: {"summary": self.one_line()}}
 
     def examples(self, theme: str, n: int = 2) -> list[str]:
         """A few customers' comments carrying ``theme``, redacted."""
