@@ -24,7 +24,7 @@ from ccreview.data.prepared import save_prepared
 from ccreview.data.readers import file_sha256
 from ccreview.data.validate import load_inputs
 from ccreview.exceptions import NotebookError, PublishError
-from ccreview.kernels import private_runtime_dir, stop_kernels
+from ccreview.kernels import kernel_threads, private_runtime_dir, stop_kernels
 from ccreview.report.manifest import display_path, report_context, run_manifest
 from ccreview.report.publish import OWNER_FILE
 from ccreview.review.parameters import load_parameters
@@ -251,7 +251,7 @@ def _execute_all(
 
     workers = max_workers or min(len(jobs), os.cpu_count() or 1) or 1
     progress(f"Running {len(jobs)} notebook(s), {workers} at a time")
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with kernel_threads(workers), ThreadPoolExecutor(max_workers=workers) as pool:
         started = sorted(range(len(jobs)), key=lambda i: -NOTEBOOK_COST.get(jobs[i].notebook, 1))
         submitted = {i: pool.submit(_execute_one, params, jobs[i], staging, prepared) for i in started}
         futures = [submitted[i] for i in range(len(jobs))]  # results in the plan's order

@@ -292,3 +292,4 @@ def test_id_positions_agree_whichever_side_is_hashed():
     assert positions(values, keys).tolist() == expected.tolist()  # the values side is hashed
     many = pd.concat([values] * 20, ignore_index=True)
     assert positions(many, keys).tolist() == pd.Index(keys).get_indexer(many).tolist()
+
