@@ -28,6 +28,9 @@ RECOMMENDATION_COLUMNS = ["rank", "recommendation", "evidence", "owner", "due", 
                           "severity", "recommendation_id", "metric", "priority"]
 #: how many enhancement candidates of the feedback review become recommendations
 FEEDBACK_RECOMMENDATIONS = 2
+#: the severity of the strongest candidate, on the scale of the other rules (the relative gap
+#: to a target): a theme ranks with a measure 30% off its target, below a wider miss
+FEEDBACK_SEVERITY = 0.3
 
 
 def recommendations(review: Review) -> pd.DataFrame:
@@ -191,7 +194,7 @@ def _feedback_enhancements(review: Review) -> list[dict]:
         "owner": owners.get(row.theme) or review.params.services.contact_centre_team,
         "metrics": ["csat", "complaints_per_1000_contacts"],
         "section": "Feedback review",
-        "severity": 0.3 * row.score / top if top else 0.0,
+        "severity": FEEDBACK_SEVERITY * row.score / top if top else 0.0,
         "recommendation_id": f"feedback-theme:{row.theme}",
     } for row in agreed.itertuples(index=False)]
 
