@@ -194,8 +194,9 @@ class FeedbackTrends(Section):
             when = ("in the degraded weeks against the period's other weeks"
                     if row.compared == "degraded weeks" else f"this period against the {row.against}")
             said.append(f"{labels.get(row.metric, row.metric)}: its share of {where} rose "
-                        f"from {fmt_pct(row.before)} to {fmt_pct(row.after)} {when} (95% interval of "
-                        f"the change {fmt_pct(row.ci_low)} to {fmt_pct(row.ci_high)}).")
+                        f"from {fmt_pct(row.before)} to {fmt_pct(row.after)} {when} (a rise of "
+                        f"{fmt_number(100 * row.ci_low)} to {fmt_number(100 * row.ci_high)} points, "
+                        "95% interval).")
         fell = table[table["verdict"].eq("improved")]
         if len(fell) and said:
             said.append("Shares are parts of one whole, so as those rose others fell: "
@@ -214,8 +215,11 @@ class FeedbackTrends(Section):
                              ax=ax)
             parts.append(figure_html(fig, alt="Line chart of the weekly share of complaints carrying "
                                               "each theme that rose, over this period and the one before."))
+        # a theme's share is not better or worse: it rose or fell
+        words = {"worsened": "rose", "improved": "fell", "no material change": "rose or fell a little"}
         shown = table[["compared", "group", "metric", "before", "after", "difference", "ci_low",
-                       "ci_high", "q_value", "verdict"]].assign(metric=table["metric"].map(labels))
+                       "ci_high", "q_value", "verdict"]].assign(
+            metric=table["metric"].map(labels), verdict=table["verdict"].replace(words))
         parts.append(details_html("Every comparison", table_html(
             shown, formats={k: fmt_pct for k in ("before", "after", "difference", "ci_low", "ci_high")}
             | {"q_value": lambda v: f"{v:.3g}"}, labels={"metric": "theme", "q_value": "q"})))
