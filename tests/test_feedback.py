@@ -293,3 +293,31 @@ def test_id_positions_agree_whichever_side_is_hashed():
     many = pd.concat([values] * 20, ignore_index=True)
     assert positions(many, keys).tolist() == pd.Index(keys).get_indexer(many).tolist()
 
+
+
+def test_monthly_satisfaction_is_the_catalogue_csat_counted_by_hand(demo_review, medium_dir):
+    """Independent reading of feedback.csv with plain pandas: CSAT answers scoring 4 or 5,
+    by local calendar month of receipt (the months wholly inside the two periods)."""
+    raw = pd.read_csv(Path(medium_dir) / "feedback.csv")
+    raw = raw[(raw["kind"] == "survey") & (raw["scale"] == "csat_1_5") & raw["score"].notna()]
+    month = pd.to_datetime(raw["received_at"], utc=True).dt.tz_convert("Europe/London").dt.strftime("%Y-%m")
+    by_hand = (raw["score"] >= 4).groupby(month).mean()
+    ours = demo_review.monthly_satisfaction
+    assert len(ours) == 6
+    for row in ours.itertuples(index=False):
+        assert row.value == pytest.approx(by_hand[row.period_start.strftime("%Y-%m")], abs=1e-12)
+
+
+def test_the_feedback_rule_recommends_only_what_customers_and_staff_both_say(demo_review):
+    from ccreview.report.recommendations import FEEDBACK_RECOMMENDATIONS, recommendations
+
+    table = recommendations(demo_review)
+    mine = table[table["recommendation_id"].str.startswith("feedback-theme:")]
+    candidates = demo_review.enhancement_candidates.set_index("theme")
+    themes = mine["recommendation_id"].str.split(":").str[1]
+    assert 0 < len(mine) <= FEEDBACK_RECOMMENDATIONS
+    assert candidates.loc[themes, "agreement"].all()
+    # the strongest agreed candidates, in rank order
+    agreed = demo_review.enhancement_candidates
+    assert list(themes) == list(agreed[agreed["agreement"]]["theme"].head(len(mine)))
+    assert set(mine["owner"]) == {"Service Desk"} and set(mine["section"]) == {"Feedback review"}

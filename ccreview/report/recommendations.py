@@ -25,7 +25,11 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["RECOMMENDATION_COLUMNS", "recommendations", "targets_met_outside_degraded_weeks"]
 
 RECOMMENDATION_COLUMNS = ["rank", "recommendation", "evidence", "owner", "due", "agreed_changes", "section",
-                          "severity", "recommendation_id", "metric", "priority"]
+                          "severity", "recommendation_id", "metric", "confidence", "priority"]
+#: how sure each kind of evidence is: "high" where the rule's own interval or test excludes
+#: chance, "moderate" where the evidence is a point value (a KPI against its target is judged
+#: by its value, not yet by its interval) or a ranking; priority = severity x this weight
+CONFIDENCE = {"high": 1.0, "moderate": 0.5}
 #: how many enhancement candidates of the feedback review become recommendations
 FEEDBACK_RECOMMENDATIONS = 2
 #: the severity of the strongest candidate, on the scale of the other rules (the relative gap
@@ -43,17 +47,19 @@ def recommendations(review: Review) -> pd.DataFrame:
         evidence is in the report), ``severity`` (relative gap, 0 = none),
         ``recommendation_id`` (``<rule>:<subject>``: the same problem keeps its id from run to
         run, for the register), ``metric`` (what will show whether it worked) and
-        ``priority`` (high, medium or low, from the severity).
+        ``confidence`` (:data:`CONFIDENCE`) and ``priority`` (high, medium or low, from the
+        severity times the confidence).
     """
     explained = targets_met_outside_degraded_weeks(review)
     rows = (_missed_targets(review, skip=explained) + _mis_grading(review)
             + _degraded_weeks(review, explained=explained) + _feedback_enhancements(review))
     table = pd.DataFrame(rows, columns=[*RECOMMENDATION_COLUMNS[1:4], "metrics", "section", "severity",
-                                        "recommendation_id"])
+                                        "recommendation_id", "confidence"])
     table["due"] = next_review_day(review.params.start, review.params.end) if len(table) else []
     table["agreed_changes"] = [_agreed_changes(review, metrics) for metrics in table["metrics"]]
     table["metric"] = [metrics[0] if metrics else "" for metrics in table["metrics"]]
-    table["priority"] = pd.cut(table["severity"].astype(float), [-np.inf, 0.1, 0.3, np.inf],
+    impact = table["severity"].astype(float) * table["confidence"].map(CONFIDENCE).astype(float)
+    table["priority"] = pd.cut(impact, [-np.inf, 0.05, 0.2, np.inf],
                                labels=["low", "medium", "high"]).astype(str) if len(table) else []
     table = table[RECOMMENDATION_COLUMNS[1:]]
     table = table.sort_values("severity", ascending=False, kind="stable").reset_index(drop=True)
@@ -124,6 +130,7 @@ def _missed_targets(review: Review, skip: list[str] = ()) -> list[dict]:
         "section": "Executive summary",
         "severity": abs(row.value - row.target) / abs(row.target) if row.target else 1.0,
         "recommendation_id": f"missed-target:{row.metric}",
+        "confidence": "moderate",
     } for row in missed.itertuples(index=False)]
 
 
@@ -140,6 +147,7 @@ def _mis_grading(review: Review) -> list[dict]:
         "section": "Compliance with agreed targets",
         "severity": (row.ci_low - overall) / overall if overall else 1.0,
         "recommendation_id": f"mis-grading:{_slug(row.assigned_team)}",
+        "confidence": "high",  # its interval lies above the rate of all teams
     } for row in grading[grading["stands_out"]].itertuples(index=False)]
 
 
@@ -172,6 +180,7 @@ def _degraded_weeks(review: Review, explained: list[str] = ()) -> list[dict]:
         "section": "Executive summary",
         "severity": (found.abandonment - elsewhere) / elsewhere if elsewhere else 1.0,
         "recommendation_id": "degraded-weeks:contact-centre",
+        "confidence": "high",  # abandonment a multiple of the median week's (DEGRADED_FACTOR)
     }]
 
 
@@ -196,6 +205,7 @@ def _feedback_enhancements(review: Review) -> list[dict]:
         "section": "Feedback review",
         "severity": FEEDBACK_SEVERITY * row.score / top if top else 0.0,
         "recommendation_id": f"feedback-theme:{row.theme}",
+        "confidence": "high" if row.rising else "moderate",  # rising: beyond chance
     } for row in agreed.itertuples(index=False)]
 
 

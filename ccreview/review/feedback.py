@@ -20,6 +20,7 @@ from ccreview.feedback.discovery import propose_themes
 from ccreview.feedback.drivers import fit_outcome_model
 from ccreview.feedback.tagging import UNCOVERED, comments_of, theme_matrix, theme_shares
 from ccreview.feedback.trends import compare_theme_shares, theme_share_series
+from ccreview.kpis.compute import kpi_series
 from ccreview.kpis.observations import SATISFIED_FROM
 
 __all__ = ["FeedbackResults"]
@@ -240,6 +241,19 @@ class FeedbackResults:
         one (:func:`~ccreview.feedback.trends.theme_share_series`)."""
         comments = self.comments_with_history
         return theme_share_series(comments, self.history_theme_matrix, within=self._complaints(comments))
+
+    @cached_property
+    def monthly_satisfaction(self) -> pd.DataFrame:
+        """CSAT (the catalogue's top-two-box) per whole month of the previous period and this
+        one: ``period_start``, ``value``, ``n``. No per-answer interval: answers of one day are
+        not independent, and the verdict is the period comparison's, with the day as the unit."""
+        obs = self.observations("csat")
+        if obs is None or not len(obs):
+            return pd.DataFrame(columns=["period_start", "value", "n"])
+        _, start, _ = comparison_windows(self.params.start, self.as_of)[0]
+        monthly = kpi_series(obs, metric="csat", start=min(start, self.params.start), end=self.as_of,
+                             freq="M")
+        return monthly.loc[monthly["denominator"] > 0, ["period_start", "value", "n"]].reset_index(drop=True)
 
     @staticmethod
     def _complaints(comments: pd.DataFrame) -> np.ndarray:

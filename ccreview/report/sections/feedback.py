@@ -205,7 +205,7 @@ class FeedbackTrends(Section):
             said.append("No theme's share of complaints or of agents' notes changed beyond chance.")
         said.append("Each comparison takes the day as the unit of evidence and holds a 5% false "
                     "discovery rate across the themes, as the KPI comparisons do.")
-        parts = [paragraphs_html(said)]
+        parts = [paragraphs_html(said), self._satisfaction_html()]
         rising = sorted(review.rising_themes)[:4]
         if rising:
             fig, ax = plt.subplots(figsize=(9, 3.6))
@@ -224,6 +224,27 @@ class FeedbackTrends(Section):
             shown, formats={k: fmt_pct for k in ("before", "after", "difference", "ci_low", "ci_high")}
             | {"q_value": lambda v: f"{v:.3g}"}, labels={"metric": "theme", "q_value": "q"})))
         return "".join(parts)
+
+
+    def _satisfaction_html(self) -> str:
+        """CSAT month by month, and the KPI section's own comparison with the previous period."""
+        monthly = self.review.monthly_satisfaction
+        if not len(monthly):
+            return ""
+        said = []
+        comparisons = self.review.comparisons
+        if len(comparisons):
+            row = comparisons[(comparisons["metric"] == "csat") & (comparisons["segment_by"] == "")]
+            for r in row.head(1).itertuples(index=False):  # the previous period comes first
+                said.append(f"Satisfaction (CSAT) was {fmt_pct(r.after)} against {fmt_pct(r.before)} in "
+                            f"the {r.against} (change {fmt_number(100 * r.ci_low)} to "
+                            f"{fmt_number(100 * r.ci_high)} points, 95% interval, the day as the unit); the "
+                            f"incident review's verdict: {r.verdict}.")
+        table = table_html(monthly.assign(period_start=monthly["period_start"].dt.strftime("%b %Y")),
+                           formats={"value": fmt_pct, "n": fmt_count},
+                           labels={"period_start": "month", "value": "satisfied", "n": "answers"},
+                           caption="Satisfaction (CSAT top-two-box) by whole month")
+        return "<h3>Satisfaction month by month</h3>" + (paragraphs_html(said) if said else "") + table
 
 
 class EnhancementCandidates(Section):

@@ -81,7 +81,7 @@ class ExecutiveSummary(Section):
                  "<h3>Recommendations</h3>"]
         if len(self.recommendations):
             shown = self.recommendations.head(5).drop(columns=["severity", "recommendation_id", "metric",
-                                                               "priority"])
+                                                               "confidence", "priority"])
             if not shown["agreed_changes"].astype(bool).any():
                 shown = shown.drop(columns="agreed_changes")
             parts.append(table_html(shown, formats={"rank": str},
