@@ -76,15 +76,16 @@ def compare_theme_shares(comments: pd.DataFrame, matrix: pd.DataFrame, *, before
     themes = [t for t in matrix.columns if t != UNCOVERED]
     if not themes:
         return pd.DataFrame()
+    daily = {}  # per side: the day's comments carrying each theme, all themes at once
+    for side, mask in (("before", before & mine), ("after", after & mine)):
+        hits = pd.DataFrame(matrix.loc[mask, themes].to_numpy(dtype=float), index=day[mask], columns=themes)
+        grouped = hits.groupby(level=0)
+        daily[side] = (grouped.sum(), grouped.size().to_numpy(float),
+                       pd.DatetimeIndex(grouped.size().index).day_of_week.to_numpy())
     rows = []
     for theme in themes:
-        hit = matrix[theme].to_numpy()
-        sides = {}
-        for side, mask in (("before", before & mine), ("after", after & mine)):
-            frame = pd.DataFrame({"day": day[mask], "hit": hit[mask]})
-            daily = frame.groupby("day")["hit"].agg(["sum", "size"])
-            weekday = pd.DatetimeIndex(daily.index).day_of_week.to_numpy()
-            sides[side] = (daily["sum"].to_numpy(float), daily["size"].to_numpy(float), weekday)
+        sides = {side: (sums[theme].to_numpy(), size, weekday)
+                 for side, (sums, size, weekday) in daily.items()}
         rows.append({
             c.METRIC: theme, "segment": "all", "kind": "proportion", "better": "lower",
             "before_count": sides["before"][0].sum(), "before_total": sides["before"][1].sum(),
