@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["RECOMMENDATION_COLUMNS", "recommendations", "targets_met_outside_degraded_weeks"]
 
 RECOMMENDATION_COLUMNS = ["rank", "recommendation", "evidence", "owner", "due", "agreed_changes", "section",
-                          "severity", "recommendation_id", "metric", "confidence", "priority"]
+                          "severity", "recommendation_id", "title", "metric", "confidence", "priority"]
 #: how sure each kind of evidence is: "high" where the rule's own interval or test excludes
 #: chance, "moderate" where the evidence is a point value (a KPI against its target is judged
 #: by its value, not yet by its interval) or a ranking; priority = severity x this weight
@@ -46,15 +46,15 @@ def recommendations(review: Review) -> pd.DataFrame:
         ``rank``, ``recommendation``, ``evidence``, ``owner``, ``section`` (where the
         evidence is in the report), ``severity`` (relative gap, 0 = none),
         ``recommendation_id`` (``<rule>:<subject>``: the same problem keeps its id from run to
-        run, for the register), ``metric`` (what will show whether it worked) and
-        ``confidence`` (:data:`CONFIDENCE`) and ``priority`` (high, medium or low, from the
-        severity times the confidence).
+        run, for the register), ``title`` (a few words naming the problem), ``metric`` (what
+        will show whether it worked), ``confidence`` (:data:`CONFIDENCE`) and ``priority``
+        (high, medium or low, from the severity times the confidence).
     """
     explained = targets_met_outside_degraded_weeks(review)
     rows = (_missed_targets(review, skip=explained) + _mis_grading(review)
             + _degraded_weeks(review, explained=explained) + _feedback_enhancements(review))
     table = pd.DataFrame(rows, columns=[*RECOMMENDATION_COLUMNS[1:4], "metrics", "section", "severity",
-                                        "recommendation_id", "confidence"])
+                                        "recommendation_id", "title", "confidence"])
     table["due"] = next_review_day(review.params.start, review.params.end) if len(table) else []
     table["agreed_changes"] = [_agreed_changes(review, metrics) for metrics in table["metrics"]]
     table["metric"] = [metrics[0] if metrics else "" for metrics in table["metrics"]]
@@ -123,6 +123,7 @@ def _missed_targets(review: Review, skip: list[str] = ()) -> list[dict]:
     missed = card[card["met"].eq(False) & ~card["metric"].isin(list(skip))]
     return [{
         "recommendation": f"Bring {in_sentence(row.label)} back to target.",
+        "title": f"{row.label} below target",
         "evidence": f"{format_value(row.value, row.unit)} against a target of "
                     f"{format_value(row.target, row.unit)} ({row.objective}).",
         "owner": owners.get(row.metric, ""),
@@ -138,6 +139,7 @@ def _mis_grading(review: Review) -> list[dict]:
     grading = review.grading
     overall = grading.attrs.get("overall_rate", np.nan)
     return [{
+        "title": f"Priority grading in {row.assigned_team}",
         "recommendation": f"Review how {row.assigned_team} grades priority against the impact × "
                           "urgency matrix, and retrain where needed.",
         "evidence": f"{fmt_pct(row.rate)} of its incidents mis-graded (95% CI {fmt_pct(row.ci_low)}"
@@ -170,6 +172,7 @@ def _degraded_weeks(review: Review, explained: list[str] = ()) -> list[dict]:
                   "next time.")
     return [{
         "recommendation": action,
+        "title": "Service in degraded weeks",
         "evidence": f"Abandonment {fmt_pct(found.abandonment)} against {fmt_pct(elsewhere)} in "
                     f"other weeks; service level {fmt_pct(found.service_level, 0)} against "
                     f"{fmt_pct(found.service_level_elsewhere, 0)}."
@@ -194,6 +197,7 @@ def _feedback_enhancements(review: Review) -> list[dict]:
     owners = {t.id: t.owner for t in review.params.themes}
     top = table["score"].max() if len(table) else 1.0
     return [{
+        "title": f"Feedback: {row.label.lower()}",
         "recommendation": f"Act on what customers and staff both say about {row.label.lower()}: "
                           "find the step of the process behind it and agree a change to test.",
         "evidence": f"{row.customers:,} customers' comments in the period, {fmt_pct(row.negative_share, 0)} "

@@ -31,8 +31,7 @@ def updated_register(review: Review, *, current: pd.DataFrame | None = None) -> 
     if review in _UPDATED:
         return _UPDATED[review]
     current = (recommendations(review) if current is None else current).rename(
-        columns={"recommendation": "title"})
-    current["action"] = current["title"]
+        columns={"recommendation": "action"})
     # ISO dates, as the register is read back (read_register)
     current["due"] = next_review_date(review.params.start, review.params.end).strftime("%Y-%m-%d")
     register = (read_register(review.params.register_path) if review.params.register_path
@@ -114,8 +113,8 @@ class RecommendationsRegister(Section):
 
     def _table_html(self) -> str:
         """The register, each row's evidence one click from the report that holds it."""
-        columns = ("recommendation_id", "title", "owner", "priority", "status", "due", "change_id",
-                   "evidence", "evidence_now")
+        columns = ("recommendation_id", "title", "action", "owner", "priority", "status", "due",
+                   "change_id", "evidence", "evidence_now")
         labels = {"recommendation_id": "id", "change_id": "change", "evidence_now": "this run"}
         head = "".join(f'<th scope="col">{_escape(labels.get(k, k.replace("_", " ")))}</th>'
                        for k in columns)

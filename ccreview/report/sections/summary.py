@@ -80,8 +80,8 @@ class ExecutiveSummary(Section):
         parts = [f'<div class="ccr-first-screen">{first}</div>', self._findings_html(),
                  "<h3>Recommendations</h3>"]
         if len(self.recommendations):
-            shown = self.recommendations.head(5).drop(columns=["severity", "recommendation_id", "metric",
-                                                               "confidence", "priority"])
+            shown = self.recommendations.head(5).drop(columns=["severity", "recommendation_id", "title",
+                                                               "metric", "confidence", "priority"])
             if not shown["agreed_changes"].astype(bool).any():
                 shown = shown.drop(columns="agreed_changes")
             parts.append(table_html(shown, formats={"rank": str},
