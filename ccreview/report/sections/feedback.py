@@ -23,7 +23,7 @@ from ccreview.wording import fmt_count, fmt_number, fmt_pct, plural
 __all__ = ["DissatisfactionDrivers", "EnhancementCandidates", "FeedbackThemes", "FeedbackTrends",
            "driver_sentence"]
 
-_NO_FEEDBACK = "no feedback file was given, so there is no feedback to review"
+_NO_FEEDBACK = "no feedback file was given"
 
 
 def _no_comments(review: Review) -> str | None:
