@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
+from ccreview.config.major_settings import MajorSettings, parse_major_settings
 from ccreview.config.values import parse_date, parse_duration
 from ccreview.config.yaml_files import check_keys, mapping_of, read_yaml, records, sequence
 from ccreview.exceptions import ConfigError
@@ -78,6 +79,8 @@ class Criteria:
         Event states that stop the clocks (from ``incident_events``).
     rules : tuple of Rule
         Procedure rules (:mod:`ccreview.config.rules`), in the file's order.
+    major : MajorSettings
+        Command-level names, debrief rules and surge settings (:mod:`ccreview.config.major_settings`).
     """
 
     version: str
@@ -90,6 +93,8 @@ class Criteria:
     pause_states: tuple[str, ...] = ()
     #: procedure rules every incident is checked against (ccreview.config.rules)
     rules: tuple[Rule, ...] = ()
+    #: command-level names, debrief rules, surge settings
+    major: MajorSettings = field(default_factory=MajorSettings)
 
     @property
     def target_hours(self) -> pd.DataFrame:
@@ -136,7 +141,7 @@ def load_criteria(path: str | Path) -> Criteria:
     data = read_yaml(path, ConfigError)
     problems: list[str] = []
     check_keys(data, ("version", "timezone", "calendars", "priority_matrix", "priorities",
-                      "pause_states", "rules"), where=str(path), problems=problems)
+                      "pause_states", "rules", "major_incidents"), where=str(path), problems=problems)
     from ccreview.data.schema import EVENT_STATES
 
     pause_states = data.get("pause_states") or []
@@ -212,11 +217,12 @@ def load_criteria(path: str | Path) -> Criteria:
 
     rules = parse_rules(data.get("rules"), where=f"{path}: rules", problems=problems,
                         priorities=defined, calendars=list(calendars))
+    major = parse_major_settings(data.get("major_incidents"), where=path, problems=problems)
     if problems:
         raise ConfigError("\n".join(problems))
     targets = pd.DataFrame(rows).sort_values("priority").reset_index(drop=True)
     return Criteria(str(data.get("version", "unversioned")), timezone, calendars, matrix,
-                    targets, path, tuple(str(p) for p in pause_states), rules)
+                    targets, path, tuple(str(p) for p in pause_states), rules, major)
 
 
 def _never_open(calendar: Calendar) -> bool:

@@ -98,6 +98,8 @@ def _on_uniques(text: pd.Series, func) -> pd.Series:
 def _parse_category(raw: pd.Series, column: Column, options: ParseOptions) -> Parsed:
     text, missing = _typed_text(raw)
     norm = _on_uniques(text, lambda u: u.str.lower().str.replace(r"[\s\-]+", "_", regex=True))
+    if column.synonyms:
+        norm = norm.replace(column.synonyms)
     result = Parsed(norm, missing)
     if column.allowed:
         bad = (~missing) & ~norm.isin(column.allowed).fillna(False).to_numpy(dtype=bool)

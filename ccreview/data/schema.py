@@ -42,6 +42,9 @@ QA_METHODS = ("live", "recorded", "side_by_side", "automated", "mystery_shopper"
 CHANGE_STATUSES = ("proposed", "agreed", "implemented", "rejected", "rolled_back")
 DIRECTIONS = ("increase", "decrease", "none")
 COMMAND_LEVELS = ("bronze", "silver", "gold")
+#: the other names of the three command tiers (UK gold-silver-bronze command: strategic, tactical,
+#: operational), read as the tier
+COMMAND_LEVEL_SYNONYMS = {"operational": "bronze", "tactical": "silver", "strategic": "gold"}
 DEBRIEF_KINDS = ("hot", "structured", "post_incident_review")
 ACTION_STATUSES = ("open", "done", "cancelled")
 
@@ -64,6 +67,8 @@ class Column:
         Empty values are allowed.
     allowed : tuple of str, optional
         Allowed values of a ``category`` column (after normalising case and spaces).
+    synonyms : dict, optional
+        Other names of allowed values (normalised as they are), read as the value.
     minimum, maximum : float, optional
         Inclusive bounds of a numeric column.
     description : str
@@ -75,6 +80,7 @@ class Column:
     required: bool = False
     nullable: bool = True
     allowed: tuple[str, ...] | None = None
+    synonyms: dict[str, str] | None = None
     minimum: float | None = None
     maximum: float | None = None
     description: str = ""
@@ -263,10 +269,17 @@ MAJOR_INCIDENTS = Table(
         Column(c.BRONZE_AT, "datetime"),
         Column(c.SILVER_AT, "datetime"),
         Column(c.GOLD_AT, "datetime"),
-        Column(c.HIGHEST_LEVEL, "category", allowed=COMMAND_LEVELS),
+        Column(c.HIGHEST_LEVEL, "category", allowed=COMMAND_LEVELS, synonyms=COMMAND_LEVEL_SYNONYMS),
+        Column(c.BRONZE_BY, "text", description="who (a role) activated the bronze level"),
+        Column(c.SILVER_BY, "text", description="who (a role) activated the silver level"),
+        Column(c.GOLD_BY, "text", description="who (a role) activated the gold level"),
+        Column(c.CAUSE, "text", description="the root cause or its category, once known"),
+        Column(c.AFFECTED_QUEUES, "text",
+               description="queues the incident drove contacts to, separated by ';'"),
     ),
     key=c.MAJOR_INCIDENT_ID,
-    order=((c.DECLARED_AT, c.STOOD_DOWN_AT),),
+    order=((c.DECLARED_AT, c.STOOD_DOWN_AT), (c.DECLARED_AT, c.BRONZE_AT), (c.DECLARED_AT, c.SILVER_AT),
+           (c.DECLARED_AT, c.GOLD_AT), (c.BRONZE_AT, c.SILVER_AT), (c.SILVER_AT, c.GOLD_AT)),
     references={c.INCIDENT_ID: "incidents"},
     description="major incidents with command levels activated",
 )
@@ -302,12 +315,24 @@ ACTIONS = Table(
     description="actions agreed at debriefs, with owners and due dates",
 )
 
+COMMUNICATIONS = Table(
+    "communications",
+    (
+        _id(c.MAJOR_INCIDENT_ID, required=True, nullable=False),
+        Column(c.SENT_AT, "datetime", required=True, nullable=False),
+        Column(c.AUDIENCE, "text", description="who it was for: customers, staff, executives ..."),
+        Column(c.CHANNEL, "text", description="how: status page, IVR message, SMS, e-mail ..."),
+    ),
+    references={c.MAJOR_INCIDENT_ID: "major_incidents"},
+    description="communications sent during major incidents",
+)
+
 #: every canonical table, in load order (referenced tables first)
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
         INCIDENTS, INCIDENT_EVENTS, CONTACTS, FEEDBACK, QA_EVALUATIONS, CHANGES,
-        MAJOR_INCIDENTS, DEBRIEFS, ACTIONS,
+        MAJOR_INCIDENTS, DEBRIEFS, ACTIONS, COMMUNICATIONS,
     )
 }
 
