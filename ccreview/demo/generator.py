@@ -1,6 +1,6 @@
 """Seeded synthetic contact-centre data with planted, known truths.
 
-:func:`generate` writes the nine canonical tables as CSV plus ``truth.json``, which
+:func:`generate` writes the ten canonical tables as CSV plus ``truth.json``, which
 records every effect planted in the data (a real and a null process change, a team
 that mis-grades priority, a degraded period, major incidents with a missing and a late
 debrief, and a few deliberately bad rows) so tests and notebooks can check that the
@@ -46,7 +46,7 @@ from ccreview.demo.frame import (
     obj,
 )
 from ccreview.demo.incidents import MISGRADE_NOISE, MISGRADE_RATE, make_incidents
-from ccreview.demo.major import make_major
+from ccreview.demo.major import make_communications, make_major, plant_bad_major_rows
 from ccreview.exceptions import ParameterError
 
 __all__ = ["SCALES", "Scale", "generate"]
@@ -61,12 +61,12 @@ SCALES: dict[str, Scale] = {
 
 #: canonical columns the demo does not write: a source system's own SLA flag is for
 #: reconciling real exports, and a synthetic one would reconcile with nothing
-NOT_GENERATED = frozenset({c.SOURCE_SLA_MET})
+NOT_GENERATED = frozenset({c.SOURCE_SLA_MET, c.AFFECTED_QUEUES})  # the review infers the queues
 _C002_DATE = "2026-07-13"
 def generate(out_dir: str | Path, *, seed: int = 7, scale: str = "small", months: int = 12,
              end: str = "2026-09-30",
              progress: Callable[[str], None] | None = None) -> dict:
-    """Write the nine canonical tables as CSV + truth.json into out_dir; return the truth dict.
+    """Write the ten canonical tables as CSV + truth.json into out_dir; return the truth dict.
 
     Parameters
     ----------
@@ -122,7 +122,10 @@ def generate(out_dir: str | Path, *, seed: int = 7, scale: str = "small", months
     }
     major = make_major(fr, inc, end_day)
     tables.update({k: major[k] for k in ("major_incidents", "debriefs", "actions")})
+    tables["communications"] = make_communications(major["major_incidents"], inc["declared"],
+                                                   inc["stood_down"])
     bad = _plant_bad_rows(fr, tables, inc, con)
+    bad.update(plant_bad_major_rows(fr, tables))
 
     rows = {}
     for name, df in tables.items():

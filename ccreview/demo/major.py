@@ -21,6 +21,8 @@ from ccreview.demo.frame import (
 __all__ = [
     "DEBRIEF_RULES",
     "make_major",
+    "make_communications",
+    "plant_bad_major_rows",
 ]
 
 
@@ -31,6 +33,15 @@ _MI_TITLES = (
     "Email service degraded for business customers", "Self-service portal down",
     "DNS resolution failures nationwide", "Authentication service outage",
 )
+
+
+#: the root cause found for each title (some recur, so the review has recurring causes to find)
+_MI_CAUSES = ("Core router hardware failure", "Expired TLS certificate", "Software release defect",
+              "Core router hardware failure", "Supplier platform outage", "Software release defect",
+              "DNS configuration change", "Expired TLS certificate")
+#: who activates each command level (roles, not people: a published page names no one)
+_ACTIVATED_BY = {"bronze": "Service Desk duty manager", "silver": "Head of IT operations",
+                 "gold": "Chief operating officer"}
 
 
 _LEADS = ("Priya Shah", "Tom Walsh", "Aisha Khan", "Gareth Jones", "Morag Campbell")
@@ -86,6 +97,10 @@ def make_major(fr: Frame, inc: dict, end_day: int) -> dict:
         c.SILVER_AT: obj(fmt_ts(silver)),
         c.GOLD_AT: obj(fmt_ts(gold)),
         c.HIGHEST_LEVEL: obj(np.array(_LEVELS, dtype=object)[level]),
+        c.BRONZE_BY: obj([_ACTIVATED_BY["bronze"]] * n),
+        c.SILVER_BY: obj(np.where(level >= 1, _ACTIVATED_BY["silver"], None)),
+        c.GOLD_BY: obj(np.where(level >= 2, _ACTIVATED_BY["gold"], None)),
+        c.CAUSE: obj([_MI_CAUSES[i % len(_MI_CAUSES)] for i in range(n)]),
     })
     rows, missing, late = [], [], []
     for i in range(n):  # a handful of major incidents
@@ -157,5 +172,58 @@ def _actions(fr: Frame, rows: list, d_ids: np.ndarray, mi_ids: np.ndarray,
         c.STATUS: obj(status.astype(object)),
     })
     truth = {"late_completed": [str(x) for x in a_ids[finished & (done > due)]],
-             "open_overdue": [str(x) for x in a_ids[(status == "open") & (due < end_day)]]}
+             "open_overdue": [str(x) for x in a_ids[(status == "open") & (due <= end_day)]]}
     return {"table": table, "truth": truth}
+
+
+def plant_bad_major_rows(fr: Frame, tables: dict) -> dict:
+    """Add a few invalid major-incident, debrief and action rows (no random draws, so the
+    rest of the data set is unchanged); return their ids by table and problem."""
+    at = fr.start + 20 * DAY + 10 * HOUR
+    mi = pd.DataFrame({
+        c.MAJOR_INCIDENT_ID: obj(["MI-901", "MI-902", "MI-903"]),
+        c.TITLE: obj(["Silver activated before bronze", "Stood down before declared", "Unknown level"]),
+        c.DECLARED_AT: obj(fmt_ts(np.full(3, at))),
+        c.STOOD_DOWN_AT: obj(fmt_ts(np.array([at + 3 * HOUR, at - HOUR, at + 2 * HOUR]))),
+        c.BRONZE_AT: obj(fmt_ts(np.array([at + 1800, at + 60, at + 60]))),
+        c.SILVER_AT: obj(fmt_ts(np.array([at + 600, NA, NA]))),
+        c.HIGHEST_LEVEL: obj(["silver", "bronze", "platinum"]),
+    })
+    tables["major_incidents"] = pd.concat([tables["major_incidents"], mi], ignore_index=True)
+    deb = pd.DataFrame({c.DEBRIEF_ID: obj(["DB-901", "DB-902"]),
+                        c.MAJOR_INCIDENT_ID: obj(["MI-999", "MI-901"]), c.KIND: obj(["hot", "hot"]),
+                        c.HELD_AT: obj(fmt_ts(np.full(2, at + 6 * HOUR)))})
+    tables["debriefs"] = pd.concat([tables["debriefs"], deb], ignore_index=True)
+    last = tables["debriefs"].iloc[-3]  # the last real debrief
+    end_day = fr.first_day + fr.n_days
+    act = pd.DataFrame({
+        c.ACTION_ID: obj(["ACT-9001", "ACT-9002"]), c.DEBRIEF_ID: obj([last[c.DEBRIEF_ID]] * 2),
+        c.MAJOR_INCIDENT_ID: obj([last[c.MAJOR_INCIDENT_ID]] * 2),
+        c.DESCRIPTION: obj(["Agree who owns the supplier escalation contract",
+                            "Review the bridge-call rota"]),
+        c.OWNER: obj([None, "Service Desk manager"]),
+        c.DUE_ON: obj(fmt_date(np.array([end_day + 30, NA]))), c.STATUS: obj(["open", "open"]),
+    })
+    tables["actions"] = pd.concat([tables["actions"], act], ignore_index=True)
+    return {"major_incidents": {"level_out_of_order": ["MI-901"], "stood_down_before_declared": ["MI-902"],
+                                "unknown_level": ["MI-903"]},
+            "debriefs": {"unknown_major_incident": ["DB-901"], "major_incident_quarantined": ["DB-902"]},
+            "actions": {"no_owner": ["ACT-9001"], "no_due_date": ["ACT-9002"]}}
+
+
+def make_communications(majors: pd.DataFrame, declared: np.ndarray, stood: np.ndarray) -> pd.DataFrame:
+    """Communications of each major incident, at fixed offsets (no random draws): a status-page
+    notice 10 minutes after declaration, a staff briefing at 20, an update every hour until
+    stand-down and a text message to customers 15 minutes after it."""
+    hours = np.maximum((stood - declared) // HOUR, 0)
+    per = 3 + hours
+    which = np.repeat(np.arange(len(declared)), per)
+    step = np.arange(which.size) - np.repeat(np.cumsum(per) - per, per)  # 0, 1, ... within each incident
+    last = step == per[which] - 1
+    at = np.where(step == 0, declared[which] + 600, np.where(step == 1, declared[which] + 1200,
+                  np.where(last, stood[which] + 900, declared[which] + (step - 1) * HOUR)))
+    audience = np.where(step == 1, "staff", "customers")
+    channel = np.where(step == 1, "briefing e-mail", np.where(last, "SMS", "status page"))
+    return pd.DataFrame({c.MAJOR_INCIDENT_ID: obj(majors[c.MAJOR_INCIDENT_ID].to_numpy()[which]),
+                         c.SENT_AT: obj(fmt_ts(at)), c.AUDIENCE: obj(audience.astype(object)),
+                         c.CHANNEL: obj(channel.astype(object))})
