@@ -15,11 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from ccreview.config.parameters import RunParameters
-from ccreview.data import columns as c
-from ccreview.data.dataset import Dataset
 from ccreview.data.prepared import save_prepared
 from ccreview.data.readers import file_sha256
 from ccreview.data.validate import load_inputs
@@ -27,63 +24,10 @@ from ccreview.exceptions import NotebookError, PublishError
 from ccreview.kernels import kernel_threads, private_runtime_dir, stop_kernels
 from ccreview.report.manifest import display_path, report_context, run_manifest
 from ccreview.report.publish import OWNER_FILE
+from ccreview.review.jobs import NOTEBOOK_COST, Job, plan_jobs
 from ccreview.review.parameters import load_parameters
 
 __all__ = ["NotebookResult", "RunResult", "describe_failure", "raise_for_failures", "run"]
-
-#: the period's length in days (inclusive range) -> the word for a review of it
-PERIOD_WORDS = ((6, 8, "Weekly"), (28, 31, "Monthly"), (89, 92, "Quarterly"), (181, 184, "Half-yearly"),
-                (365, 366, "Annual"))
-
-
-def review_title(params: RunParameters, dataset: Dataset) -> str:
-    """The review's title: the parameter file's ``title`` when it gives one, else the period's
-    length and what the data holds ("Monthly contact-centre review" for a month of call logs,
-    "Quarterly incident review"), never a quarter's name for a month."""
-    if str(params.raw.get("title") or "").strip():
-        return params.title
-    days = (params.end - params.start).days
-    word = next((w for low, high, w in PERIOD_WORDS if low <= days <= high), "")
-    what = "incident review" if "incidents" in dataset else "contact-centre review"
-    return f"{word} {what}" if word else what[:1].upper() + what[1:]
-#: notebooks run once per item: notebook -> the parameter each run receives
-FAN_OUT = {"change_evaluation": "change_id"}
-#: a notebook's relative cost: the costliest start first (longest-first scheduling on few cores)
-NOTEBOOK_COST = {"incident_review": 4, "feedback_review": 3}
-
-
-@dataclass(frozen=True)
-class Job:
-    """One execution of a notebook: its output name, title and extra parameters."""
-
-    name: str
-    notebook: str
-    title: str
-    parameters: dict[str, Any] = field(default_factory=dict)
-
-
-def plan_jobs(params: RunParameters, dataset: Dataset) -> list[Job]:
-    """The notebook runs of a review: one per notebook, and ``change_evaluation`` once per
-    change to evaluate (implemented in the period or the one before), in date order."""
-    from ccreview.review.changes import change_stems, changes_to_evaluate, report_name
-
-    jobs = []
-    for notebook in params.notebooks:
-        if notebook not in FAN_OUT:
-            title = (review_title(params, dataset) if notebook == "incident_review"
-                     else notebook.replace("_", " ").capitalize())
-            jobs.append(Job(notebook, notebook, title))
-            continue
-        changes = dataset["changes"] if "changes" in dataset else None
-        due = changes_to_evaluate(changes, start=params.start, end=params.end)
-        stems = change_stems(changes[c.CHANGE_ID]) if changes is not None else {}
-        for row in due.itertuples(index=False):  # the register: a handful of changes
-            change_id = str(getattr(row, c.CHANGE_ID))
-            jobs.append(Job(report_name(change_id, stems), notebook,
-                            f"Change {change_id}: {getattr(row, c.TITLE)}",
-                            {FAN_OUT[notebook]: change_id}))
-    return jobs
-
 
 @dataclass
 class NotebookResult:

@@ -29,7 +29,7 @@ def demo_dir(tmp_path_factory) -> Path:
 
 
 TABLES = ["incidents", "incident_events", "contacts", "feedback", "qa_evaluations", "changes",
-          "major_incidents", "debriefs", "actions"]
+          "major_incidents", "debriefs", "actions", "communications"]
 
 #: markup planted in data and parameters; reports must show it as text and run none of it
 TITLE_PAYLOAD = 'Review <script>alert("title")</script>'
@@ -90,8 +90,12 @@ def published(tmp_path_factory, demo_dir):
     changes.loc[changes["change_id"] == "C-001", "owner"] = PERSONAL["owner"]
     changes.loc[changes["change_id"] == "C-001", "consulted"] = PERSONAL["consulted"]
     changes.to_csv(data / "changes.csv", index=False)
+    majors = pd.read_csv(data / "major_incidents.csv", dtype=str, keep_default_na=False)
+    majors.loc[majors["declared_at"].str.startswith("2026-08"), "bronze_by"] = PERSONAL["consulted"]
+    majors.loc[majors["declared_at"].str.startswith("2026-08"), "cause"] = PERSONAL["category"]
+    majors.to_csv(data / "major_incidents.csv", index=False)
     params = make_params(base, data, run="e2e", title=TITLE_PAYLOAD, organisation=ORG_PAYLOAD,
-                         notebooks="[incident_review, change_evaluation]")
+                         notebooks="[incident_review, change_evaluation, major_incident]")
     services = params.parent / "services.yaml"
     services.write_text(services.read_text().replace(
         "First line; logs, grades and keeps the customer informed", PERSONAL["team_description"]))

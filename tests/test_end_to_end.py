@@ -20,7 +20,8 @@ from .conftest import CATEGORY_PAYLOAD, ORG_PAYLOAD, TEAM_PAYLOAD, TITLE_PAYLOAD
 pytestmark = pytest.mark.slow
 
 SECTIONS = ["Executive summary", "How performance moved: real change or noise", "Control charts",
-            "Compliance with agreed targets", "Time to resolve", "Volumes", "The case for change",
+            "Compliance with agreed targets", "Time to resolve", "Volumes",
+            "Major incidents, debriefs and actions", "The case for change",
             "Appendix A. Data health", "Appendix B. Procedures: every agreed criterion",
             "Appendix C. Which monitoring technique to trust",
             "Appendix D. Handoffs between the contact centre and resolver teams",
@@ -109,6 +110,43 @@ def test_manifest_and_downloads(published):
     assert not (run_dir / "_prepared").exists()
 
 
+def test_each_major_incident_of_the_period_gets_its_own_report(published):
+    """Issue #16: the major_incident notebook runs once per major incident declared in the
+    period, each listed on the index with its summary; the review names the lapses."""
+    run_dir = published["reports"] / "e2e"
+    manifest = json.loads((run_dir / "run.json").read_text())
+    majors = {nb["name"]: nb for nb in manifest["notebooks"] if nb["name"].startswith("major_incident-")}
+    assert set(majors) == {"major_incident-MI-007"}  # the small demo's one major incident in Q3
+    entry = majors["major_incident-MI-007"]
+    assert entry["status"] == "ok" and entry["title"].startswith("Major incident MI-007: ")
+    assert "extra contacts" in entry["summary"] and "hot debrief late" in entry["summary"]
+    index = (run_dir / "index.html").read_text()
+    assert entry["summary"] in index
+    page = (run_dir / "major_incident-MI-007.html").read_text()
+    for heading in ("The major incident", "Timeline", "The contact surge",
+                    "Staffing: what would have held the target", "Debriefs and actions"):
+        assert re.search(rf"<h2[^>]*>{re.escape(heading)}", page), heading
+    assert "could not be computed" not in page
+    review = open_review(published["params"])
+    summary = (run_dir / "incident_review.html").read_text()
+    missing = review.outstanding_debriefs.iloc[0]
+    assert f"never held: the structured debrief of {missing['major_incident_id']}" in summary
+    assert f"{len(review.overdue_actions)} debrief actions open past the due date" in summary
+    assert "Debriefs never held" in summary and "Debrief actions overdue" in summary  # recommendations
+    assert 'href="major_incident-MI-007.html"' in summary
+
+
+def test_the_index_says_why_a_fanned_out_notebook_did_not_run(project_params, tmp_path):
+    text = project_params.read_text()
+    text = re.sub(r"  major_incidents: .*\n|  debriefs: .*\n|  actions: .*\n", "", text)
+    text = text.replace("notebooks: [incident_review]", "notebooks: [major_incident]")
+    project_params.write_text(text)
+    result = run(project_params, progress=lambda _: None)
+    index = result.index.read_text()
+    assert "Major incident reports" in index and "Not run: no major_incidents file was supplied." in index
+    assert not list(result.index.parent.glob("major_incident-*.html"))
+
+
 # --- failures ------------------------------------------------------------------------
 
 
@@ -129,7 +167,8 @@ def test_failed_and_timed_out_notebooks_never_replace_a_published_run(published,
     nb_dir.mkdir()
     notebook(nb_dir / "failing.ipynb", "x = 1", "raise ValueError('planted failure')")
     notebook(nb_dir / "slow.ipynb", "import time\ntime.sleep(60)")
-    text = published["params"].read_text().replace("[incident_review, change_evaluation]", "[failing, slow]")
+    text = published["params"].read_text().replace("[incident_review, change_evaluation, major_incident]",
+                                                    "[failing, slow]")
     params = write(published["params"].with_name("fail.yaml"),
                    text + f"notebooks_dir: {nb_dir}\ncell_timeout_s: 3\n")
     result = subprocess.run([sys.executable, "-m", "ccreview.cli", "run", str(params)],
@@ -164,7 +203,7 @@ def test_a_section_that_raises_stops_only_itself_and_fails_the_run(published, tm
              "Broken(review)",
              "sections.DataHealth(review)")
     text = (published["params"].read_text().replace("run: e2e", "run: e2e-sections")
-            .replace("[incident_review, change_evaluation]", "[sections]"))
+            .replace("[incident_review, change_evaluation, major_incident]", "[sections]"))
     params = write(published["params"].with_name("sections.yaml"),
                    text + f"notebooks_dir: {nb_dir}\n")
     result = subprocess.run([sys.executable, "-m", "ccreview.cli", "run", str(params)],

@@ -288,3 +288,33 @@ def test_the_scorecard_judges_each_target_from_the_independent_value(published, 
             assert metric in shown
             checked += 1
     assert checked == len(card)
+
+
+def test_a_major_incidents_extra_contacts_are_one_number_everywhere(published):
+    """Issue #16: the surge's extra contacts in the review's table, the incident's report and
+    the index agree, and equal a plain count: contacts on the queue in the window, less the
+    mean count of the same weekday and time in the eight weeks before."""
+    if published["name"] != "demo":
+        pytest.skip("only the demo has major incidents")
+    folder = published["folder"]
+    reports = sorted(folder.glob("major_incident-*.html"))
+    assert reports
+    contacts = load_inputs(load_parameters(published["params"]))["contacts"]
+    table = table_by_caption(published["page"], "Major incidents declared in the period")
+    table = table.set_index("Major incident")
+    for report in reports:
+        mid = report.stem.removeprefix("major_incident-")
+        lead = re.search(r"([\d,]+) contacts arrived from (\d\d:\d\d) on (\d+ \w+ \d{4}) to (\d\d:\d\d), "
+                         r"against (\d+) usual .*?: about (\d+) extra contacts", report.read_text())
+        observed, start, day, end, _, extra = lead.groups()
+        window = [pd.Timestamp(f"{day} {hhmm}", tz="Europe/London") for hhmm in (start, end)]
+        local = contacts[contacts["queue"] == "technical"]["arrived_at"].dt.tz_convert("Europe/London")
+        wall = local.dt.tz_localize(None)
+        a, b = (w.tz_localize(None) for w in window)
+        counts = [int(((wall >= a - pd.Timedelta(weeks=k)) & (wall < b - pd.Timedelta(weeks=k))).sum())
+                  for k in range(9)]
+        assert int(observed.replace(",", "")) == counts[0]
+        reference = counts[0] - np.mean(counts[1:])
+        assert int(extra) == round(reference)
+        assert table.loc[mid, "Extra contacts (95% interval)"].startswith(f"{round(reference)} (")
+        assert f"about {round(reference)} extra contacts" in published["index"]

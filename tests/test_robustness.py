@@ -33,7 +33,10 @@ REVIEW_SECTIONS = ["ExecutiveSummary", "DataHealth", "Volumes", "Compliance", "P
                    "CaseForChange", "Handoffs", "Definitions",
                    # the feedback review and the recommendations page
                    "FeedbackThemes", "DissatisfactionDrivers", "FeedbackTrends", "EnhancementCandidates",
-                   "RecommendationsRegister"]
+                   "RecommendationsRegister", "MajorIncidents"]
+#: the sections of a major incident's report (run for each declared in the period)
+MAJOR_SECTIONS = ["MajorIncidentRecord", "MajorIncidentTimeline", "ContactSurge", "StaffingWhatIf",
+                  "IncidentDebriefs"]
 
 
 def mutilated_review(demo_dir, folder, *, drop_tables, drop_columns, period, keep_incidents):
@@ -66,6 +69,9 @@ def render_everything(review) -> list[str]:
             shown += [sections.ChangeRecord(review, change_id),
                       sections.ChangeEvidence(review, change_id),
                       sections.Definitions(review, change_id=change_id)]
+    majors = review.major_incidents
+    for major_id in majors["major_incident_id"] if majors is not None else []:
+        shown += [getattr(sections, name)(review, major_id) for name in MAJOR_SECTIONS]
     for section in shown:
         html = section._repr_mimebundle_()["text/html"]
         if section.failed:

@@ -56,7 +56,9 @@ def package_versions() -> dict[str, str]:
 
 def run_manifest(params, dataset, jobs, results, started, timings, ok, fingerprints) -> dict[str, Any]:
     """``run.json``: parameters, input and configuration fingerprints, data health, each
-    notebook's outcome, versions and timings."""
+    notebook's outcome (and the notebooks not run, with why), versions and timings."""
+    from ccreview.review.jobs import skipped_notebooks
+
     inputs = {name: {"path": display_path(path), "sha256": fingerprints[path],
                      "bytes": path.stat().st_size} for name, path in params.input_files.items()}
     configs = {key: {"path": display_path(path), "sha256": fingerprints[path]}
@@ -82,6 +84,7 @@ def run_manifest(params, dataset, jobs, results, started, timings, ok, fingerpri
                        "status": r.status, "seconds": round(r.seconds, 2), "html": r.html,
                        "error": r.error, "hidden_warnings": r.hidden_warnings,
                        "summary": r.summary} for r in results],
+        "skipped": skipped_notebooks(params, dataset),
         "packages": package_versions(),
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "started": started.isoformat(),

@@ -15,6 +15,7 @@ import pandas as pd
 from ccreview.data import columns as c
 from ccreview.kpis.catalogue import resolution_time_stats
 from ccreview.report.formatting import priority_label
+from ccreview.report.major_narrative import lapse_sentences, major_sentence
 from ccreview.review.special_causes import ABANDONMENT, CONTACTS_OFFERED, SERVICE_LEVEL, degraded_week_starts
 from ccreview.stats.effects import DECREASED, INCREASED, N_BEFORE, VERDICT
 from ccreview.wording import (
@@ -108,6 +109,12 @@ def findings(review: Review) -> list[str]:
         out.append(f"{row.target.capitalize()} targets were met for {fmt_pct(row.rate)} of "
                    f"incidents judged in the period (95% CI {fmt_pct(row.ci_low)} to "
                    f"{fmt_pct(row.ci_high)}, n = {fmt_count(row.n)}){worst}.")
+    # major-incident lapses are named early: they are decisions for the reader, not context
+    lapses = lapse_sentences(review)
+    if lapses:
+        out.append(" ".join([major_sentence(review), *lapses]).strip())
+    elif major_sentence(review) and len(review.major_incidents):
+        out.append(major_sentence(review))
     # the KPI targets are the tiles' and the bottom line's: not repeated here
     out.extend(worst_weeks(review.weekly_contacts, review.degraded_weeks))
     grading = review.grading

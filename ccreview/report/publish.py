@@ -211,6 +211,8 @@ def write_index(path: Path, manifest: dict[str, Any], *, earlier: list[dict[str,
         seconds = f"{nb['seconds']:.1f} s" if nb["seconds"] else "–"
         rows.append(f"<tr><td>{link}</td><td>{status}</td><td class='num'>{seconds}</td>"
                     f"<td>{detail}</td></tr>")
+    rows += [f"<tr><td>{e(s['title'])}</td><td><span class='ccr-small'>not run</span></td>"
+             f"<td class='num'>–</td><td>{e(s['reason'])}</td></tr>" for s in manifest.get("skipped", [])]
     health = "".join(
         f"<tr><td>{e(t['table'])}</td><td>{e(t['file'])}</td><td class='num'>{t['rows_read']:,}"
         f"</td><td class='num'>{t['rows_accepted']:,}</td><td class='num'>{t['rows_rejected']:,}"

@@ -16,6 +16,7 @@ import pandas as pd
 from ccreview.data import columns as c
 from ccreview.kpis.catalogue import METRICS
 from ccreview.kpis.compute import kpi_series
+from ccreview.report.major_narrative import major_recommendations
 from ccreview.report.narrative import degraded_weeks
 from ccreview.wording import fmt_day, fmt_pct, format_value, in_sentence
 
@@ -52,7 +53,8 @@ def recommendations(review: Review) -> pd.DataFrame:
     """
     explained = targets_met_outside_degraded_weeks(review)
     rows = (_missed_targets(review, skip=explained) + _mis_grading(review)
-            + _degraded_weeks(review, explained=explained) + _feedback_enhancements(review))
+            + _degraded_weeks(review, explained=explained) + _feedback_enhancements(review)
+            + major_recommendations(review, _service_owner(review, "major_incidents")))
     table = pd.DataFrame(rows, columns=[*RECOMMENDATION_COLUMNS[1:4], "metrics", "section", "severity",
                                         "recommendation_id", "title", "confidence"])
     table["due"] = next_review_day(review.params.start, review.params.end) if len(table) else []
@@ -211,6 +213,17 @@ def _feedback_enhancements(review: Review) -> list[dict]:
         "recommendation_id": f"feedback-theme:{row.theme}",
         "confidence": "high" if row.rising else "moderate",  # rising: beyond chance
     } for row in agreed.itertuples(index=False)]
+
+
+def _service_owner(review: Review, service: str) -> str:
+    """The owner of a service of services.yaml, else the contact-centre team."""
+    services = review.params.services
+    table = services.services
+    if len(table) and "id" in table and "owner" in table:
+        owners = table.loc[table["id"] == service, "owner"].dropna()
+        if len(owners):
+            return str(owners.iloc[0])
+    return services.contact_centre_team
 
 
 def _slug(text: object) -> str:

@@ -5,6 +5,7 @@ A notebook shows a section with one expression, e.g. ``sections.Compliance(revie
 
 from ccreview.report.sections.base import Section
 from ccreview.report.sections.changes import ChangeEvidence, ChangeRecord, ChangeVerdicts
+from ccreview.report.sections.debriefs import MajorIncidents
 from ccreview.report.sections.definitions import Definitions
 from ccreview.report.sections.feedback import (
     DissatisfactionDrivers,
@@ -13,6 +14,13 @@ from ccreview.report.sections.feedback import (
     FeedbackTrends,
 )
 from ccreview.report.sections.incidents import Compliance, Handoffs, ResolutionTimes, Volumes
+from ccreview.report.sections.major import (
+    ContactSurge,
+    IncidentDebriefs,
+    MajorIncidentRecord,
+    MajorIncidentTimeline,
+    StaffingWhatIf,
+)
 from ccreview.report.sections.performance import ControlCharts, Performance, TechniqueEfficiency
 from ccreview.report.sections.procedures import CaseForChange, Procedures
 from ccreview.report.sections.register import RecommendationsRegister
@@ -24,6 +32,7 @@ __all__ = [
     "ChangeRecord",
     "ChangeVerdicts",
     "Compliance",
+    "ContactSurge",
     "ControlCharts",
     "DataHealth",
     "Definitions",
@@ -33,11 +42,16 @@ __all__ = [
     "FeedbackThemes",
     "FeedbackTrends",
     "Handoffs",
+    "IncidentDebriefs",
+    "MajorIncidentRecord",
+    "MajorIncidentTimeline",
+    "MajorIncidents",
     "Performance",
     "Procedures",
     "RecommendationsRegister",
     "ResolutionTimes",
     "Section",
+    "StaffingWhatIf",
     "TechniqueEfficiency",
     "Volumes",
 ]
