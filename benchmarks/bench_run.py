@@ -18,16 +18,18 @@ import time
 from pathlib import Path
 
 import psutil
+import yaml
 
+from ccreview.data.schema import TABLES as CANONICAL
 from ccreview.demo.generator import generate
 from ccreview.runner import run
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 #: the notebooks of the demo run (parameters/demo.yaml): the budget holds with all of them
-DEMO_NOTEBOOKS = ("incident_review", "change_evaluation", "feedback_review")
-TABLES = ["incidents", "incident_events", "contacts", "feedback", "qa_evaluations", "changes",
-          "major_incidents", "debriefs", "actions"]
+DEMO_NOTEBOOKS = tuple(yaml.safe_load((ROOT / "parameters" / "demo.yaml").read_text())["notebooks"])
+#: every table the generator writes
+TABLES = list(CANONICAL)
 
 
 class ChildMemory:
