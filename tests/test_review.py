@@ -110,7 +110,12 @@ def test_recommendations_rank_the_planted_problems_with_owners(review, truth):
     # plus the feedback review's strongest candidates where customers and staff agree
     from_feedback = int(table["recommendation_id"].str.startswith("feedback-theme:").sum())
     assert 0 < from_feedback <= 2
-    assert len(table) == len(missed) - len(explained) + 2 + from_feedback
+    # and the major-incident lapses: debriefs never held, actions overdue (issue #16)
+    major = table["section"] == "Major incidents, debriefs and actions"
+    from_major = set(table.loc[major, "recommendation_id"])
+    assert from_major == {"debriefs:missing", "actions:overdue"}
+    assert len(truth["debriefs"]["missing"]) and len(truth["actions"]["open_overdue"])
+    assert len(table) == len(missed) - len(explained) + 2 + from_feedback + len(from_major)
     for label in review.scorecard.set_index("metric").loc[explained, "label"]:
         assert label.lower() in degraded["evidence"].iloc[0]
     for row in missed[~missed["metric"].isin(explained)].itertuples():

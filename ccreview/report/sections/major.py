@@ -8,6 +8,7 @@ import html
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from ccreview.config.major_settings import DEBRIEF_LABELS
 from ccreview.data import columns as c
 from ccreview.kpis.catalogue import METRICS
 from ccreview.report.formatting import (
@@ -93,7 +94,8 @@ class MajorIncidentRecord(_OneIncident):
         if inc.surge is not None and inc.surge.size["beyond_usual"].iloc[0]:
             parts.append(f"about {inc.surge.size['extra'].iloc[0]:.0f} extra contacts")
         lapses = inc.debriefs[inc.debriefs["status"].isin(["late", "missing"])]
-        parts += [f"{row['kind'].replace('_', ' ')} debrief {row['status']}" for _, row in lapses.iterrows()]
+        parts += [f"{DEBRIEF_LABELS.get(k, k).lower()} {s}"
+                  for k, s in zip(lapses[c.KIND], lapses["status"], strict=True)]
         overdue = int((inc.actions["outcome"] == "open, overdue").sum()) if len(inc.actions) else 0
         if overdue:
             parts.append(plural(overdue, "action") + " overdue")
