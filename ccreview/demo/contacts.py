@@ -126,20 +126,42 @@ def _qa(fr: Frame, con: dict, sc: Scale) -> pd.DataFrame:
     m = idx.size
     methods = np.array(["live", "recorded", "side_by_side", "automated", "mystery_shopper"],
                        dtype=object)
-    critical = rng.random(m) < 0.03
-    score = np.clip(rng.normal(82, 8, m) - np.where(critical, 10, 0), 0, 100).round(1)
+    critical = rng.random(m) < QA_TRUTH["critical_rate"]
+    true_score = rng.normal(82, 8, m) - np.where(critical, 10, 0)
+    method = rng.choice(5, m, p=[0.15, 0.5, 0.1, 0.2, 0.05])
+    evaluator = rng.integers(0, sc.qa_evaluators, m)
+    # planted with a child generator, so every other table keeps its draws: one evaluator
+    # scores leniently, automated scoring flags few critical errors, and a subset of the
+    # contacts is scored a second time by another evaluator (for agreement)
+    q = fr.rng.spawn(1)[0]
+    lenient = QA_TRUTH["lenient_by"] * (evaluator == QA_TRUTH["lenient_index"])
+    automated = methods[method] == QA_TRUTH["method_missing_critical"]
+    flagged = critical & (~automated | (q.random(m) < QA_TRUTH["automated_detects"]))
+    twice = np.flatnonzero(~automated & (q.random(m) < QA_TRUTH["double_scored_share"]))
+    other = (evaluator[twice] + 1 + q.integers(0, sc.qa_evaluators - 1, twice.size)) % sc.qa_evaluators
+    second_score = true_score[twice] + q.normal(0, QA_TRUTH["rescore_sd"], twice.size) \
+        + QA_TRUTH["lenient_by"] * (other == QA_TRUTH["lenient_index"])
+    second_flag = critical[twice] ^ (q.random(twice.size) < QA_TRUTH["rescore_flip"])
     inc_ids = con["table"][c.INCIDENT_ID].to_numpy()
+    evaluators = ids("QA", sc.qa_evaluators, 2)
+    rows = np.concatenate([np.arange(m), twice])
     return pd.DataFrame({
-        c.EVALUATION_ID: obj(ids("EV", m, 6)),
-        c.EVALUATED_AT: obj(fmt_ts(at)),
-        c.CONTACT_ID: obj(con["ids"][idx]),
-        c.INCIDENT_ID: obj(inc_ids[idx]),
-        c.METHOD: obj(methods[rng.choice(5, m, p=[0.15, 0.5, 0.1, 0.2, 0.05])]),
-        c.EVALUATOR: obj(ids("QA", sc.qa_evaluators, 2)[rng.integers(0, sc.qa_evaluators, m)]),
-        c.AGENT: obj(ids("A", fr.agents, 3)[con[c.AGENT][idx]]),
-        c.SCORE: score,
-        c.CRITICAL_ERROR: obj(fmt_bool(critical)),
+        c.EVALUATION_ID: obj(np.concatenate([ids("EV", m, 6), ids("EVR", twice.size, 5)])),
+        c.EVALUATED_AT: obj(fmt_ts(np.concatenate([at, at[twice] + DAY]))),
+        c.CONTACT_ID: obj(con["ids"][idx][rows]),
+        c.INCIDENT_ID: obj(inc_ids[idx][rows]),
+        c.METHOD: obj(methods[method][rows]),
+        c.EVALUATOR: obj(np.concatenate([evaluators[evaluator], evaluators[other]])),
+        c.AGENT: obj(ids("A", fr.agents, 3)[con[c.AGENT][idx]][rows]),
+        c.SCORE: np.clip(np.concatenate([true_score + lenient, second_score]), 0, 100).round(1),
+        c.CRITICAL_ERROR: obj(fmt_bool(np.concatenate([flagged, second_flag]))),
     })
+
+
+#: truths planted in the QA evaluations (truth.json "qa")
+QA_TRUTH = {"critical_rate": 0.03, "lenient_index": 2, "lenient_evaluator": "QA03", "lenient_by": 8.0,
+            "method_missing_critical": "automated", "automated_detects": 0.3,
+            "double_scored_share": 0.06, "rescore_sd": 3.0, "rescore_flip": 0.01}
 
 
 _QUEUE_SHARE = (0.30, 0.35, 0.20, 0.15)  # billing, technical, general, accounts

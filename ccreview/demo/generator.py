@@ -24,6 +24,7 @@ from ccreview.demo.contacts import (
     _C001,
     _GENERAL,
     _SURGE,
+    QA_TRUTH,
     _contacts,
     _qa,
 )
@@ -154,6 +155,8 @@ def generate(out_dir: str | Path, *, seed: int = 7, scale: str = "small", months
         "major_incidents": _major_truth(inc, con, major),
         "debriefs": major["truth"], "actions": major["actions_truth"],
         "feedback": fb_truth, "bad_row_ids": bad,
+        "qa": {**QA_TRUTH, "double_scored": int(
+            tables["qa_evaluations"][c.EVALUATION_ID].str.startswith("EVR").sum())},
         "bad_rows": {t: {k: len(v) for k, v in probs.items()} for t, probs in bad.items()},
         "realised": _realised(fr, inc, con),
     }
