@@ -33,7 +33,9 @@ REVIEW_SECTIONS = ["ExecutiveSummary", "DataHealth", "Volumes", "Compliance", "P
                    "CaseForChange", "Handoffs", "Definitions",
                    # the feedback review and the recommendations page
                    "FeedbackThemes", "DissatisfactionDrivers", "FeedbackTrends", "EnhancementCandidates",
-                   "RecommendationsRegister", "MajorIncidents"]
+                   "RecommendationsRegister", "MajorIncidents",
+                   # the monitoring-methods page
+                   "MonitoringMethods", "EvaluatorAgreement", "QaSampleSize"]
 #: the sections of a major incident's report (run for each declared in the period)
 MAJOR_SECTIONS = ["MajorIncidentRecord", "MajorIncidentTimeline", "ContactSurge", "StaffingWhatIf",
                   "IncidentDebriefs"]

@@ -34,6 +34,7 @@ from ccreview.kpis.observations import SEGMENT_COLUMNS, observations
 from ccreview.review.compliance import ComplianceResults
 from ccreview.review.feedback import FeedbackResults
 from ccreview.review.major import MajorIncidentResults
+from ccreview.review.monitoring import MonitoringResults
 from ccreview.review.parameters import load_parameters
 from ccreview.review.performance import PerformanceResults
 from ccreview.review.special_causes import degraded_week_causes
@@ -54,7 +55,7 @@ _RECORDED_AT = {
 
 
 
-class Review(ComplianceResults, PerformanceResults, FeedbackResults, MajorIncidentResults):
+class Review(ComplianceResults, PerformanceResults, FeedbackResults, MajorIncidentResults, MonitoringResults):
     """A review period's data and everything computed from it (computed once, on demand)."""
 
     def __init__(self, params: RunParameters, data: Dataset) -> None:

@@ -21,6 +21,7 @@ from ccreview.report.sections.major import (
     MajorIncidentTimeline,
     StaffingWhatIf,
 )
+from ccreview.report.sections.monitoring import EvaluatorAgreement, MonitoringMethods, QaSampleSize
 from ccreview.report.sections.performance import ControlCharts, Performance, TechniqueEfficiency
 from ccreview.report.sections.procedures import CaseForChange, Procedures
 from ccreview.report.sections.register import RecommendationsRegister
@@ -38,6 +39,7 @@ __all__ = [
     "Definitions",
     "DissatisfactionDrivers",
     "EnhancementCandidates",
+    "EvaluatorAgreement",
     "ExecutiveSummary",
     "FeedbackThemes",
     "FeedbackTrends",
@@ -46,8 +48,10 @@ __all__ = [
     "MajorIncidentRecord",
     "MajorIncidentTimeline",
     "MajorIncidents",
+    "MonitoringMethods",
     "Performance",
     "Procedures",
+    "QaSampleSize",
     "RecommendationsRegister",
     "ResolutionTimes",
     "Section",
