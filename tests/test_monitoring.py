@@ -99,3 +99,33 @@ def test_strengths_and_weaknesses_come_from_the_numbers():
     assert out.loc["live", "strengths"] == "the quickest feedback (0.5 days)"
     assert out.loc["mystery_shopper", "weaknesses"].endswith(
         "finds fewer critical errors (1.0% against 3.0% by recorded, beyond chance)")
+
+
+def _null_qa(rng, n=1500, evaluators=6):
+    """QA evaluations in which no evaluator and no method differs from another."""
+    methods = np.array(["live", "recorded", "side_by_side", "automated", "mystery_shopper"])
+    return pd.DataFrame({
+        c.EVALUATION_ID: [f"E{i}" for i in range(n)],
+        c.EVALUATED_AT: pd.Timestamp("2026-07-01", tz=TZ)
+        + pd.to_timedelta(rng.integers(0, 90 * 86400, n), "s"),
+        c.CONTACT_ID: [f"C{i}" for i in range(n)],
+        c.METHOD: methods[rng.choice(5, n, p=[.15, .5, .1, .2, .05])],
+        c.EVALUATOR: [f"QA{k}" for k in rng.integers(0, evaluators, n)],
+        c.AGENT: [f"A{k}" for k in rng.integers(0, 40, n)], c.SCORE: rng.normal(82, 8, n).round(1),
+        c.CRITICAL_ERROR: pd.array(rng.random(n) < 0.03, dtype="boolean")})
+
+
+def test_no_evaluator_or_method_is_called_apart_when_none_is():
+    """Seeded no-change simulation: with every evaluator and method alike, "scores apart" and
+    "finds fewer critical errors" are said of any of them in at most 5% of reviews (both hold
+    the false discovery rate at 5%, which with nothing to find bounds any false call)."""
+    rng = np.random.default_rng(20261204)
+    reps = 300
+    apart = fewer = 0
+    for _ in range(reps):  # whole simulated reviews
+        qa = _null_qa(rng)
+        apart += bool(mon.evaluator_leniency(qa)["apart"].any())
+        profile = mon.method_profile(qa, None)
+        fewer += bool(((profile["vs_ref_q"] < 0.05) & (profile["critical_vs_ref"] < 0)).any())
+    limit = 0.05 + 3 * np.sqrt(0.05 * 0.95 / reps)
+    assert apart / reps <= limit and fewer / reps <= limit, (apart, fewer)
