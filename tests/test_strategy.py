@@ -65,3 +65,26 @@ def test_moving_away_from_the_target_never_reaches_it():
     assert out["verdict"] == "off course" and np.isnan(out["months_to_target"])
     with pytest.raises(ParameterError, match="at least 3 months"):
         project_to_target(_months([0.1, 0.2]), target=0.1, due=pd.Timestamp("2026-12-31"), direction="lower")
+
+
+def test_on_target_is_called_off_course_or_not_met_no_more_than_one_sided_alpha():
+    """Seeded no-change simulation: a KPI whose true line reaches its target exactly on the due
+    date is called off course (or on course) in at most 2.5% of 12-month histories; one whose
+    true value is the target is called not met (or met) in at most 2.5% of periods."""
+    rng = np.random.default_rng(20261204)
+    reps, months = 2000, 12
+    verdicts = []
+    for _ in range(reps):  # whole simulated histories
+        values = 0.10 - 0.002 * np.arange(months) + rng.normal(0, 0.004, months)
+        # due in month 17 from the first: 0.10 - 0.002 * 17 = 0.066 on the true line
+        verdicts.append(project_to_target(_months(values, "2025-10-01"), target=0.066,
+                                          due=pd.Timestamp("2027-03-31"), direction="lower")["verdict"])
+    verdicts = pd.Series(verdicts)
+    limit = 0.025 + 3 * np.sqrt(0.025 * 0.975 / reps)
+    assert (verdicts == "off course").mean() <= limit and (verdicts == "on course").mean() <= limit
+    value = 0.80 + rng.normal(0, 0.01, reps)  # estimates of a true 0.80, standard error 0.01
+    half = 1.959964 * 0.01
+    frame = pd.DataFrame({"value": value, "ci_low": value - half, "ci_high": value + half,
+                          "target": 0.80, "direction": "higher"})
+    status = target_status(frame)["status"]
+    assert (status == NOT_MET).mean() <= limit and (status == MET).mean() <= limit

@@ -19,7 +19,7 @@ from ccreview.data.schema import COMMAND_LEVELS, DEBRIEF_KINDS
 from ccreview.exceptions import ConfigError
 from ccreview.wording import did_you_mean
 
-__all__ = ["DEFAULT_LEVEL_NAMES", "DebriefRule", "MajorSettings", "level_rank", "parse_major_settings"]
+__all__ = ["DEFAULT_LEVEL_NAMES", "DebriefRule", "MajorSettings", "parse_major_settings"]
 
 #: the tiers' names when criteria.yaml gives none
 DEFAULT_LEVEL_NAMES = {
@@ -77,11 +77,6 @@ class MajorSettings:
     def level_name(self, level: object) -> str:
         """The organisation's name of a tier ("–" when unknown)."""
         return self.level_names.get(str(level), "–") if isinstance(level, str) else "–"
-
-
-def level_rank(level: object) -> int:
-    """0, 1, 2 for bronze, silver, gold; -1 for anything else."""
-    return COMMAND_LEVELS.index(level) if level in COMMAND_LEVELS else -1
 
 
 def parse_major_settings(spec: Any, *, where: str | Path, problems: list[str]) -> MajorSettings:

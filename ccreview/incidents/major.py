@@ -286,18 +286,11 @@ def action_status(
     finished = done.notna().to_numpy()
     late = finished & (done > due).fillna(False).to_numpy(dtype=bool)
     past = (due < day).fillna(False).to_numpy(dtype=bool)
-    out["outcome"] = np.select(
-        [cancelled & ~finished, finished & ~late, late, undated, past, due.notna().to_numpy()],
-        [
-            "cancelled",
-            "done on time",
-            "done late",
-            "done, date not recorded",
-            "open, overdue",
-            "open, not yet due",
-        ],
-        "open, no due date",
-    )
+    # the first condition that holds names the outcome (ACTION_CLASSES, in the order judged)
+    judged = {"cancelled": cancelled & ~finished, "done on time": finished & ~late, "done late": late,
+              "done, date not recorded": undated, "open, overdue": past,
+              "open, not yet due": due.notna().to_numpy()}
+    out["outcome"] = np.select(list(judged.values()), list(judged), "open, no due date")
     open_late = out["outcome"].eq("open, overdue").to_numpy()
     days = np.where(late, (done - due).dt.days, np.where(open_late, (day - due).dt.days, np.nan))
     out["days_late"] = pd.array(days, dtype="Int64") if len(out) else pd.array([], dtype="Int64")

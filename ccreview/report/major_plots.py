@@ -35,6 +35,13 @@ def _local(times, tz) -> pd.Series:
     return pd.Series(pd.to_datetime(times)).dt.tz_convert(tz).dt.tz_localize(None)
 
 
+def _intervals(starts: pd.Series, tz) -> tuple[pd.Series, pd.Timedelta, pd.Series]:
+    """Interval starts as local time, the interval's length, and the intervals' middles."""
+    at = _local(starts, tz)
+    width = (at.iloc[1] - at.iloc[0]) if len(at) > 1 else pd.Timedelta(minutes=15)
+    return at, width, at + width / 2
+
+
 def _mark_declaration(ax: plt.Axes, record: pd.Series, tz) -> None:
     declared = _local([record[c.DECLARED_AT]], tz)[0]
     ax.axvline(declared, color="0.15", lw=1.2)
@@ -130,10 +137,8 @@ def plot_surge(
     weekday and time (line) with its 95% band."""
     ax = ax if ax is not None else plt.subplots(figsize=(10, 3.4))[1]
     tz = record[c.DECLARED_AT].tz
-    at = _local(slots["slot_start"], tz)
-    width = (at.iloc[1] - at.iloc[0]) if len(at) > 1 else pd.Timedelta(minutes=15)
+    at, width, middle = _intervals(slots["slot_start"], tz)
     inside = slots["in_window"].to_numpy()
-    middle = at + width / 2
     if slots["expected"].notna().any():
         ax.fill_between(
             middle,
@@ -185,11 +190,9 @@ def plot_staffing(staffing: pd.DataFrame, record: pd.Series, *, ax: plt.Axes | N
     surge's arrivals and at the usual ones, against the agents there were."""
     ax = ax if ax is not None else plt.subplots(figsize=(10, 3.2))[1]
     tz = record[c.DECLARED_AT].tz
-    at = _local(staffing["slot_start"], tz)
-    width = (at.iloc[1] - at.iloc[0]) if len(at) > 1 else pd.Timedelta(minutes=15)
+    at, width, middle = _intervals(staffing["slot_start"], tz)
     source = str(staffing["agents_source"].iloc[0]) if len(staffing) else ""
     ax.bar(at, staffing["agents"], width=width * 0.9, align="edge", color="0.8", label=f"agents {source}")
-    middle = at + width / 2
     ax.step(
         middle,
         staffing["needed_erlang_c"],

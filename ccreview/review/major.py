@@ -8,7 +8,7 @@ by then: a debrief still missing from an earlier quarter is still missing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 import pandas as pd
@@ -53,7 +53,6 @@ class MajorIncident:
     surge: ContactSurge | None
     #: how the affected queues were chosen
     queues_from: str
-    notes: list[str] = field(default_factory=list)
 
 
 class MajorIncidentResults:
@@ -195,12 +194,9 @@ class MajorIncidentResults:
             if c.MAJOR_INCIDENT_ID in actions
             else actions.iloc[:0]
         )
-        notes: list[str] = []
-        surge, queues_from = None, ""
+        surge, queues_from = None, ""  # no contacts: the surge sections say so
         contacts = self._table("contacts")
-        if contacts is None or not len(contacts):
-            notes.append("No contacts file was supplied, so the contact surge is not shown.")
-        else:
+        if contacts is not None and len(contacts):
             queues, queues_from = self._affected_queues(record, contacts)
             windows = self._surge_windows(table)
             target, _ = self.service_target
@@ -225,7 +221,6 @@ class MajorIncidentResults:
             actions.reset_index(drop=True),
             surge,
             queues_from,
-            notes,
         )
 
     def _surge_windows(self, table: pd.DataFrame) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
@@ -273,7 +268,3 @@ class MajorIncidentResults:
         out = status[status["outcome"] == "open, overdue"]
         return out.sort_values("days_late", ascending=False, kind="stable") if len(out) else out
 
-    @property
-    def major_tables_missing(self) -> list[str]:
-        """The major-incident tables not supplied."""
-        return [t for t in ("major_incidents", "debriefs", "actions") if t not in self.data]

@@ -231,8 +231,8 @@ class EvaluatorAgreement(_Qa):
                     "evaluations": "Evaluations",
                     "mean_score": "Mean score",
                     "difference": "Points above the others (95%)",
-                    "q_value": "q",
-                    "apart": f"Apart (q < 0.05, ≥ {MATERIAL_POINTS:.0f} points)",
+                    "q_value": "Chance (adjusted p)",
+                    "apart": f"Apart (beyond chance, ≥ {MATERIAL_POINTS:.0f} points)",
                 },
             ),
         ]
@@ -258,7 +258,8 @@ class EvaluatorAgreement(_Qa):
                     f"{b['kappa']:.2f} ({b['ci_low']:.2f} to {b['ci_high']:.2f})",
                     f"{icc['icc']:.2f} ({icc['ci_low']:.2f} to {icc['ci_high']:.2f})",
                 ],
-                "agreement": [_strength(k["kappa"]), _strength(b["kappa"]), _strength(icc["icc"])],
+                "agreement": [_strength(k["kappa"]), _strength(b["kappa"]),
+                              _strength(icc["icc"], _ICC_WORDS)],
             }
         )
         parts += [
@@ -270,21 +271,24 @@ class EvaluatorAgreement(_Qa):
                     "measure": "What",
                     "statistic": "Statistic",
                     "value": "Value",
-                    "agreement": "Agreement (Landis & Koch)",
+                    "agreement": "Agreement (kappa: Landis & Koch; ICC: Koo & Li)",
                 },
             ),
         ]
         return "".join(parts)
 
 
-def _strength(value: float) -> str:
-    """Landis & Koch (1977) words for an agreement coefficient."""
+#: words for kappa (Landis & Koch 1977) and for an intraclass correlation (Koo & Li 2016)
+_KAPPA_WORDS = ((0.2, "slight"), (0.4, "fair"), (0.6, "moderate"), (0.8, "substantial"),
+                (np.inf, "almost perfect"))
+_ICC_WORDS = ((0.5, "poor"), (0.75, "moderate"), (0.9, "good"), (np.inf, "excellent"))
+
+
+def _strength(value: float, words=_KAPPA_WORDS) -> str:
+    """The conventional word for an agreement coefficient."""
     if not np.isfinite(value):
         return "–"
-    for limit, word in ((0.2, "slight"), (0.4, "fair"), (0.6, "moderate"), (0.8, "substantial")):
-        if value <= limit:
-            return word
-    return "almost perfect"
+    return next(word for limit, word in words if value <= limit)
 
 
 class QaSampleSize(_Qa):
